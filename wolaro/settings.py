@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     shard_count: int | None = Field(default=None, ge=1, description="Total shards; unset = Discord's advice")
     shard_ids: Annotated[list[int], NoDecode] | None = Field(default=None, description="Shards this process runs")
+    sync_commands: bool = Field(default=True, description="Publish slash commands to Discord at start")
     max_messages: int = Field(default=200, ge=0, description="discord.py message cache size (0 = off)")
 
     guild_config_ttl: int = Field(default=3600, ge=1, description="Seconds a guild config stays cached")

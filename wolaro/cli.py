@@ -1,0 +1,107 @@
+"""The `wolaro` command: run the platform, try it against the local sandbox, migrate the database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from wolaro.logging import configure_logging
+from wolaro.settings import Settings
+
+app = typer.Typer(help="Wolaro: one Discord bot for thousands of servers.", no_args_is_help=True, add_completion=False)
+
+NO_TOKEN = """\
+DISCORD_TOKEN is not set, so Wolaro cannot log in to Discord.
+
+To get a token:
+  1. Open https://discord.com/developers/applications and create an application.
+  2. In "Bot", reset the token and copy it; enable the Message Content and Server Members intents.
+  3. Run:  DISCORD_TOKEN=<your token> wolaro run   (or put DISCORD_TOKEN=... in a .env file)
+
+No Discord account? Try everything locally against the built-in Discord emulator:
+  wolaro sandbox
+"""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; an invalid variable stops the program naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"  {name}: {error['msg']}")
+        typer.echo("Invalid settings:\n" + "\n".join(lines), err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _require_token(settings: Settings) -> None:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        typer.echo(NO_TOKEN, err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def run() -> None:
+    """Run the whole platform in one process: bot, dashboard API and job worker."""
+    settings = load_settings()
+    _require_token(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro.app import bot_component, run_components
+
+    asyncio.run(run_components(settings, [bot_component]))
+
+
+@app.command()
+def bot() -> None:
+    """Run only the Discord bot (scale-out: several `wolaro bot` processes with SHARD_IDS)."""
+    settings = load_settings()
+    _require_token(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro.app import bot_component, run_components
+
+    asyncio.run(run_components(settings, [bot_component]))
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Bring the database schema up to date (also done automatically at start)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro.data.migrate import upgrade
+
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def sandbox(
+    guilds: Annotated[int, typer.Option(help="Synthetic servers to create")] = 3,
+    members: Annotated[int, typer.Option(help="Members per server")] = 12,
+    rate: Annotated[float, typer.Option(help="Synthetic chat messages per second")] = 1.5,
+    duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C)")] = 0.0,
+    port: Annotated[int, typer.Option(help="Emulator port (0 = any free port)")] = 0,
+    log_file: Annotated[Path, typer.Option(help="Where the bot's JSON logs go")] = Path("data/sandbox/wolaro.log"),
+) -> None:
+    """Try Wolaro with no Discord account: a local Discord emulator, synthetic users, the bot, a live transcript."""
+    from wolaro.sandbox.runner import run_sandbox
+
+    os.environ.setdefault("DATA_DIR", "data/sandbox")
+    base = load_settings()
+    code = asyncio.run(
+        run_sandbox(base, guilds=guilds, members=members, rate=rate, duration=duration, port=port, log_file=log_file)
+    )
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    app()

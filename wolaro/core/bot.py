@@ -1,0 +1,276 @@
+"""The Wolaro bot: one AutoShardedBot serving every guild, with module gating, limits and logging in one place."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from wolaro.core.config_service import ConfigError, GuildConfig
+from wolaro.core.context import WolaroContext
+from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited, UserFacingError
+from wolaro.core.loader import ModuleLoader
+from wolaro.core.permissions import is_master_admin
+from wolaro.core.services import Services
+from wolaro.data.pubsub import COMMAND_EXECUTED
+from wolaro.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def build_intents() -> discord.Intents:
+    """Guilds, messages and their content, members (joins, leaves, role changes), voice, moderation."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    intents.presences = False
+    return intents
+
+
+class WolaroBot(commands.AutoShardedBot):
+    """The multi-tenant bot. Every guild's behaviour comes from its config, read through `self.config`."""
+
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        intents = build_intents()
+        super().__init__(
+            command_prefix=self._prefixes,
+            intents=intents,
+            help_command=None,
+            case_insensitive=True,
+            strip_after_prefix=True,
+            max_messages=settings.max_messages or None,
+            # Members are not cached from GUILD_CREATE (memory per guild stays small); commands get the
+            # invoking member from the event itself and fetch others when needed. Voice members are kept.
+            member_cache_flags=discord.MemberCacheFlags(voice=True, joined=False),
+            chunk_guilds_at_startup=False,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False),
+        )
+        self.services = services
+        self.settings = settings
+        self.config = services.config
+        self.translator = services.translator
+        self.loader = ModuleLoader(self)
+        self.started_at = time.time()
+        self.commands_run = 0
+        self.add_check(self._gate, call_once=True)
+        self.tree.on_error = self._on_tree_error
+
+    # --------------------------------------------------------------- start-up
+    async def setup_hook(self) -> None:
+        """Load modules and publish the slash commands."""
+        self._dispatch_raw_member_updates()
+        await self.loader.load_all()
+        if self.settings.sync_commands:
+            synced = await self.tree.sync()
+            log.info("application commands synced", count=len(synced))
+
+    def _dispatch_raw_member_updates(self) -> None:
+        """Emit `raw_member_update` for every GUILD_MEMBER_UPDATE: discord.py only reports cached members."""
+        state = self._connection
+        original = state.parsers["GUILD_MEMBER_UPDATE"]
+
+        def parse(data: Any) -> None:
+            original(data)
+            state.dispatch("raw_member_update", data)
+
+        state.parsers["GUILD_MEMBER_UPDATE"] = parse
+
+    async def on_ready(self) -> None:
+        """Log readiness."""
+        log.info("bot ready", user=str(self.user), guilds=len(self.guilds), shards=self.shard_count)
+
+    # ------------------------------------------------------- prefix + context
+    async def _prefixes(self, _: commands.Bot, message: discord.Message) -> list[str]:
+        mention = [f"<@{self.user.id}> ", f"<@!{self.user.id}> "] if self.user else []
+        if message.guild is None:
+            return ["!", *mention]
+        config = self.config.peek(message.guild.id) or await self.config.get(message.guild.id)
+        return [config.prefix, *mention]
+
+    async def get_context(self, origin: Any, /, *, cls: type[Any] = WolaroContext) -> Any:
+        """A WolaroContext carrying the guild's config."""
+        ctx = await super().get_context(origin, cls=cls)
+        ctx.started = time.perf_counter()
+        guild_id = ctx.guild.id if ctx.guild is not None else None
+        if guild_id is not None:
+            ctx.config = self.config.peek(guild_id) or await self.config.get(guild_id)
+        return ctx
+
+    # ------------------------------------------------------------- hot path
+    async def on_message(self, message: discord.Message) -> None:
+        """The one message listener: modules' handlers for enabled guilds, then commands."""
+        if message.author.bot:
+            return
+        guild = message.guild
+        if guild is None:
+            await self.process_commands(message)
+            return
+        config = self.config.peek(guild.id) or await self.config.get(guild.id)
+        if config.blacklisted and message.author.id not in self.settings.master_admin_ids:
+            return
+        if self.loader.has_handlers("message"):
+            await self.loader.fan_out("message", config, message)
+        content = message.content
+        if content.startswith(config.prefix) or content.startswith("<@"):
+            await self.process_commands(message)
+
+    async def _guild_event(self, event: str, guild_id: int | None, *args: Any) -> None:
+        if guild_id is None or not self.loader.has_handlers(event):
+            return
+        config = self.config.peek(guild_id) or await self.config.get(guild_id)
+        if not config.blacklisted:
+            await self.loader.fan_out(event, config, *args)
+
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:  # noqa: D102
+        await self._guild_event("message_edit", after.guild.id if after.guild else None, before, after)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:  # noqa: D102
+        await self._guild_event("raw_message_delete", payload.guild_id, payload)
+
+    async def on_member_join(self, member: discord.Member) -> None:  # noqa: D102
+        await self._guild_event("member_join", member.guild.id, member)
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:  # noqa: D102
+        await self._guild_event("raw_member_remove", payload.guild_id, payload)
+
+    async def on_raw_member_update(self, data: dict[str, Any]) -> None:  # noqa: D102
+        await self._guild_event("raw_member_update", int(data["guild_id"]), data)
+
+    async def on_voice_state_update(  # noqa: D102
+        self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
+    ) -> None:
+        await self._guild_event("voice_state_update", member.guild.id, member, before, after)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:  # noqa: D102
+        await self._guild_event("raw_reaction_add", payload.guild_id, payload)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:  # noqa: D102
+        if interaction.type is discord.InteractionType.component:
+            await self._guild_event("interaction", interaction.guild_id, interaction)
+
+    # ------------------------------------------------- the one gate for commands
+    async def _gate(self, ctx: WolaroContext) -> bool:
+        """Blacklist, module switch and rate limits, for every prefix and slash command."""
+        config: GuildConfig | None = ctx.config
+        master = is_master_admin(ctx)
+        if config is not None:
+            if config.blacklisted and not master:
+                raise GuildBlacklisted()
+            spec = getattr(ctx.command.cog, "spec", None) if ctx.command else None
+            if spec is not None and spec.name not in config.enabled_modules:
+                raise ModuleDisabled(spec.name)
+        if not master and ctx.command is not None:
+            user = str(ctx.author.id)
+            rate = ctx.command.extras.get("rate", self.settings.command_cooldown_rate)
+            wait = await self.services.limiter.hit(rate, "command", ctx.command.qualified_name, user)
+            if not wait:
+                wait = await self.services.limiter.hit(self.settings.user_global_rate, "user", user)
+            if wait:
+                raise RateLimited(wait)
+        return True
+
+    # ------------------------------------------------------ results and errors
+    async def on_command_completion(self, ctx: WolaroContext) -> None:
+        """Log and publish every successful command."""
+        await self._record(ctx, "success")
+
+    async def _record(self, ctx: WolaroContext, status: str, error: str | None = None) -> None:
+        latency_ms = round((time.perf_counter() - getattr(ctx, "started", time.perf_counter())) * 1000, 2)
+        command = ctx.command.qualified_name if ctx.command else None
+        guild_id = ctx.guild.id if ctx.guild else None
+        self.commands_run += 1
+        log.info(
+            "command",
+            command=command,
+            status=status,
+            latency_ms=latency_ms,
+            guild_id=guild_id,
+            user_id=ctx.author.id,
+            slash=ctx.interaction is not None,
+            error=error,
+        )
+        if guild_id is not None:
+            await self.services.pubsub.publish(
+                COMMAND_EXECUTED,
+                {
+                    "guild_id": guild_id,
+                    "command": command,
+                    "user_id": ctx.author.id,
+                    "user": str(ctx.author),
+                    "status": status,
+                    "latency_ms": latency_ms,
+                    "ts": time.time(),
+                },
+            )
+
+    async def on_command_error(self, ctx: WolaroContext, error: commands.CommandError) -> None:  # type: ignore[override]
+        """Turn every failure into a clear reply (ephemeral for slash commands) and a log line."""
+        if isinstance(error, commands.CommandNotFound):
+            return
+        if isinstance(error, commands.HybridCommandError | commands.CommandInvokeError):
+            original = getattr(error, "original", error)
+            if isinstance(original, app_commands.CommandInvokeError):
+                original = original.original
+            error = original if isinstance(original, commands.CommandError) else error
+            if isinstance(original, ConfigError):
+                await self._reply(ctx, "Invalid value for {field}: {message}", field=original.field,
+                                  message=original.message)
+                await self._record(ctx, "invalid")
+                return
+            if isinstance(original, app_commands.TransformerError):
+                await self._reply(ctx, "Invalid value for {field}: {message}", field=original.type.name,
+                                  message=str(original))
+                await self._record(ctx, "invalid")
+                return
+        if isinstance(error, ModuleDisabled):
+            if ctx.interaction is not None:
+                await self._reply(ctx, "The {module} module is disabled in this server.", module=error.module)
+            return
+        if isinstance(error, GuildBlacklisted):
+            if ctx.interaction is not None:
+                await self._reply(ctx, "This server is blacklisted from using the bot.")
+            return
+        if isinstance(error, UserFacingError):
+            await self._reply(ctx, error.msgid, **error.fields)
+            await self._record(ctx, "denied", error.msgid)
+            return
+        if isinstance(error, commands.UserInputError):
+            usage = f"{ctx.clean_prefix}{ctx.command.qualified_name} {ctx.command.signature}" if ctx.command else ""
+            await self._reply(ctx, "Invalid input: {error}\nUsage: `{usage}`", error=str(error), usage=usage.strip())
+            await self._record(ctx, "invalid", str(error))
+            return
+        if isinstance(error, commands.CheckFailure):
+            await self._reply(ctx, "You can't use this command here.")
+            await self._record(ctx, "denied", str(error))
+            return
+        error_id = uuid.uuid4().hex[:8]
+        log.error(
+            "command failed",
+            command=ctx.command.qualified_name if ctx.command else None,
+            error_id=error_id,
+            guild_id=ctx.guild.id if ctx.guild else None,
+            exc_info=error,
+        )
+        await self._reply(ctx, "Something went wrong (error {error_id}). The team has been told.", error_id=error_id)
+        await self._record(ctx, "error", error_id)
+
+    async def _reply(self, ctx: WolaroContext, message: str, /, **fields: Any) -> None:
+        try:
+            await ctx.refuse(message, **fields)
+        except discord.HTTPException:
+            log.warning("could not deliver error reply", guild_id=ctx.guild.id if ctx.guild else None)
+
+    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Slash-command failures outside a hybrid invocation (checks, transformers) go the same way."""
+        ctx = getattr(interaction, "_baton", None)
+        if not isinstance(ctx, WolaroContext):
+            ctx = await self.get_context(interaction)
+        cause = error.__cause__ if isinstance(error.__cause__, commands.CommandError) else error
+        await self.on_command_error(ctx, cause)  # type: ignore[arg-type]

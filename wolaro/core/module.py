@@ -1,0 +1,55 @@
+"""A module is a Cog with a `spec` (name, description, version, Config) and optional guild event handlers.
+
+Modules never register discord.py listeners themselves: they implement `on_guild_<event>(config, ...)`
+methods and the bot's single core listener per event calls them for the guilds where they are enabled.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from discord.ext import commands
+
+from wolaro.core.registry import ModuleConfig, ModuleSpec
+
+if TYPE_CHECKING:
+    from wolaro.core.bot import WolaroBot
+
+ConfigT = TypeVar("ConfigT", bound=ModuleConfig)
+
+# discord.py event -> the handler method a module implements to receive it for its enabled guilds.
+GUILD_EVENTS: dict[str, str] = {
+    "message": "on_guild_message",
+    "message_edit": "on_guild_message_edit",
+    "raw_message_delete": "on_guild_raw_message_delete",
+    "member_join": "on_guild_member_join",
+    "raw_member_remove": "on_guild_member_remove",
+    "raw_member_update": "on_guild_member_update",
+    "voice_state_update": "on_guild_voice_state_update",
+    "raw_reaction_add": "on_guild_raw_reaction_add",
+    "interaction": "on_guild_interaction",
+}
+
+
+class WolaroModule(commands.Cog):
+    """Base of every module's Cog."""
+
+    spec: ClassVar[ModuleSpec]
+
+    def __init__(self, bot: WolaroBot) -> None:
+        self.bot = bot
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.__cog_name__ = cls.spec.name  # help, errors and gating all speak the module's name
+            cls.__cog_description__ = cls.spec.description
+
+    async def config_for(self, guild_id: int, model: type[ConfigT]) -> ConfigT:
+        """The typed config of this module in a guild."""
+        return await self.bot.config.module_config(guild_id, model, self.spec.name)
+
+    @classmethod
+    def handled_events(cls) -> list[str]:
+        """The guild events this module implements a handler for."""
+        return [event for event, method in GUILD_EVENTS.items() if callable(getattr(cls, method, None))]

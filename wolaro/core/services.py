@@ -1,0 +1,57 @@
+"""The shared services one process runs on (database, cache, pub/sub, config, limits, translations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wolaro.core.config_service import GuildConfigService
+from wolaro.core.i18n import Translator
+from wolaro.core.ratelimit import RateLimiter
+from wolaro.core.registry import discover_specs
+from wolaro.data.cache import Cache, make_cache
+from wolaro.data.database import Database
+from wolaro.data.migrate import upgrade_async
+from wolaro.data.pubsub import PubSub, make_pubsub
+from wolaro.logging import get_logger
+from wolaro.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything the bot, the API and the workers of one process share."""
+
+    settings: Settings
+    db: Database
+    cache: Cache
+    pubsub: PubSub
+    config: GuildConfigService
+    limiter: RateLimiter
+    translator: Translator
+
+    @classmethod
+    async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
+        """Connect everything (migrating the database first unless told not to)."""
+        if migrate:
+            await upgrade_async(settings.effective_database_url)
+        db = Database.from_settings(settings)
+        cache = make_cache(settings)
+        pubsub = make_pubsub(settings)
+        await pubsub.start()
+        config = GuildConfigService(db, cache, pubsub, discover_specs(), ttl=settings.guild_config_ttl)
+        config.attach()
+        limiter = RateLimiter(settings.redis_url, prefix=settings.redis_prefix)
+        log.info(
+            "services started",
+            database=db.dialect,
+            cache="redis" if settings.redis_url else "memory",
+            modules=sorted(config.specs),
+        )
+        return cls(settings, db, cache, pubsub, config, limiter, Translator())
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.pubsub.close()
+        await self.cache.close()
+        await self.db.dispose()

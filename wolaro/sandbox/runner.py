@@ -1,0 +1,72 @@
+"""`wolaro sandbox`: the emulator, synthetic users and the real bot in one process, with a live transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from wolaro.logging import configure_logging
+from wolaro.settings import Settings
+
+SANDBOX_COMMANDS = ["!ping", "!serverinfo", "!help", "!userinfo", "!avatar", "!modules", "!prefix"]
+
+
+async def run_sandbox(
+    base: Settings,
+    *,
+    guilds: int,
+    members: int,
+    rate: float,
+    duration: float,
+    port: int,
+    log_file: Path,
+) -> int:
+    """Start everything, print the traffic and the bot's replies, stop on Ctrl-C or after `duration` seconds."""
+    from wolaro.app import bot_component, run_components
+    from wolaro.sandbox import Sandbox
+    from wolaro.sandbox.traffic import run_synthetic_traffic
+    from wolaro.sandbox.transcript import Transcript
+
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    configure_logging(base.log_level, base.log_format)
+    root = logging.getLogger()
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(root.handlers[0].formatter)
+    root.handlers[:] = [handler]
+
+    stop = asyncio.Event()
+    async with Sandbox(guilds=guilds, members_per_guild=members, port=port) as sandbox:
+        settings = base.model_copy(
+            update={
+                "discord_token": SecretStr(sandbox.token),
+                "discord_api_base": sandbox.api_base,
+                "master_admin_ids": base.master_admin_ids or [sandbox.owner_id(sandbox.guild_ids()[0])],
+            }
+        )
+        transcript = Transcript(sandbox)
+        sandbox.add_observer(transcript)
+        print(f"Discord sandbox on {sandbox.url} with {guilds} servers; bot logs in {log_file}", flush=True)
+        print("Ctrl-C to stop.\n", flush=True)
+        bot_task = asyncio.create_task(run_components(settings, [bot_component], stop=stop))
+        traffic: asyncio.Task[None] | None = None
+        try:
+            await sandbox.wait_until_ready(timeout=60)
+            traffic = asyncio.create_task(
+                run_synthetic_traffic(sandbox, rate_per_second=rate, stop=stop, commands=SANDBOX_COMMANDS)
+            )
+            waiters = [bot_task, asyncio.create_task(stop.wait())]
+            await asyncio.wait(waiters, timeout=duration or None, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.set()
+            for task in (traffic, bot_task):
+                if task is not None:
+                    with contextlib.suppress(Exception, asyncio.CancelledError):
+                        await asyncio.wait_for(task, timeout=10)
+    if bot_task.done() and not bot_task.cancelled() and bot_task.exception() is not None:
+        print(f"bot stopped with an error: {bot_task.exception()!r}", flush=True)
+        return 1
+    return 0
