@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install Wolaro with its test dependencies, then run the whole test suite.
+# Outside CI, tests whose server (PostgreSQL, Redis, Chromium) is missing skip and say how to enable them;
+# with CI=true the servers are started when down and nothing may skip for want of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+if [ "${CI:-}" = "true" ]; then
+  bash scripts/services.sh
+fi
+if ! [ -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the browser tests" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "chromium could not be installed: browser tests will skip" >&2
+fi
+
+python3 -m ruff check wolaro tests benchmarks
+set +e
+python3 -m pytest -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "no tests were collected" >&2
+  exit 1
+fi
+exit "$status"
