@@ -1,0 +1,106 @@
+"""Running the real Wolaro bot against the sandbox, in this process or as `wolaro bot` subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from wolaro.core.bot import WolaroBot
+from wolaro.core.services import Services
+from wolaro.sandbox import Sandbox, point_discord_at
+from wolaro.settings import Settings
+
+
+def bot_settings(sandbox: Sandbox, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a bot talking to `sandbox`, with its own SQLite file unless DATABASE_URL is given."""
+    values: dict[str, Any] = {
+        "discord_token": SecretStr(sandbox.token),
+        "discord_api_base": sandbox.api_base,
+        "data_dir": data_dir,
+        "log_format": "console",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(sandbox: Sandbox, settings: Settings) -> AsyncIterator[WolaroBot]:
+    """The real bot, started in this event loop, ready (all guilds received) when the block starts."""
+    point_discord_at(sandbox.api_base)
+    services = await Services.start(settings)
+    bot = WolaroBot(services)
+    task = asyncio.create_task(bot.start(sandbox.token))
+    try:
+        await asyncio.wait_for(_ready(bot, task), timeout=30)
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)
+        await services.close()
+
+
+async def _ready(bot: WolaroBot, task: asyncio.Task[None]) -> None:
+    waiter = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        waiter.cancel()
+        task.result()
+        raise RuntimeError("bot stopped before it was ready")
+
+
+class BotProcess:
+    """`wolaro bot` as a separate OS process (what production runs), with its log kept for failures."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BotProcess:
+        """Launch it."""
+        log = self.log_path.open("ab")
+        full_env = {**os.environ, **self.env}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "wolaro.cli", "bot"], env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def log(self) -> str:
+        """What it printed."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:
+    """Environment for `wolaro bot` against the sandbox."""
+    return {
+        "DISCORD_TOKEN": sandbox.token,
+        "DISCORD_API_BASE": sandbox.api_base,
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        **env,
+    }
