@@ -94,6 +94,8 @@ def _setup_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 class Database:
     """An async engine plus its session factory: the one way in to the database."""
 
+    PING_TIMEOUT = 5.0
+
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
         self.url = url
         self.engine: AsyncEngine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
@@ -122,10 +124,10 @@ class Database:
                 await session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
             yield session
 
-    async def ping(self, timeout: float = 5.0) -> bool:
-        """Whether the database answers `SELECT 1` within `timeout` seconds (never raises)."""
+    async def ping(self) -> bool:
+        """Whether the database answers `SELECT 1` within `PING_TIMEOUT` seconds (never raises)."""
         try:
-            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+            async with asyncio.timeout(self.PING_TIMEOUT), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as exc:
             log.warning("database ping failed", error=repr(exc), dialect=self.dialect)
