@@ -7,6 +7,7 @@ Driven programmatically by `wolaro.data.migrate` (there is no alembic.ini): the 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from alembic import context
@@ -76,7 +77,18 @@ async def run_migrations_online() -> None:
         await engine.dispose()
 
 
+def _run_blocking() -> None:
+    """Run the async migration to completion, also when called from a thread whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(run_migrations_online())
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alembic") as pool:
+        pool.submit(lambda: asyncio.run(run_migrations_online())).result()
+
+
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    _run_blocking()
