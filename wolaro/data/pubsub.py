@@ -263,7 +263,7 @@ class RedisPubSub(_LocalFanOut, PubSub):
                 await connection.unsubscribe(self.prefix + channel)
         except REDIS_ERRORS as exc:
             # The listener sees the same failure and resubscribes everything when it reconnects.
-            log.debug("pubsub %s failed", command, channel=channel, error=repr(exc))
+            log.debug("pubsub subscription change failed", command=command, channel=channel, error=repr(exc))
 
     def _check_synced(self) -> bool:
         if self._listener_ok and self._connection is not None and self._confirmed >= self._handlers.keys():
@@ -382,6 +382,7 @@ class RedisPubSub(_LocalFanOut, PubSub):
     def _on_connected(self) -> None:
         """Every subscription is confirmed on a new connection."""
         self._listener_ok = True
+        self._publish_ok = True  # Redis answers: the next publish will tell if not
         self._backoff = INITIAL_BACKOFF
         self._check_synced()
         self._attempted.set()
