@@ -169,7 +169,9 @@ async def test_redis_keys_carry_the_prefix(redis_url: str, redis_prefix: str) ->
     try:
         await cache.set("guild:config:1", b"x", ttl=30)
         await cache.window_hit("rate:1", 30)
-        raw = sorted(key.decode() for key in await cache.client.keys(redis_prefix + "*"))
+        raw = sorted(
+            str(key, "utf-8") if isinstance(key, bytes) else key for key in await cache.client.keys(redis_prefix + "*")
+        )
         assert raw == [redis_prefix + "guild:config:1", redis_prefix + "rate:1"]
         assert 0 < await cache.client.pttl(redis_prefix + "guild:config:1") <= 30_000
         assert 0 < await cache.client.pttl(redis_prefix + "rate:1") <= 30_000  # windows expire by themselves

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text
@@ -53,7 +54,7 @@ async def test_rollback_undoes_every_statement_of_the_transaction(migrated_db: D
 
 
 async def test_json_round_trip(migrated_db: Database) -> None:
-    document = {
+    document: dict[str, Any] = {
         "welcome": {"channel": 123456789012345678, "message": "Bienvenue, {user} ! 🎉"},
         "levels": [1, 2.5, None, True, {"nested": []}],
         "empty": {},
@@ -212,7 +213,7 @@ async def test_sqlite_connection_pragmas(sqlite_url: str) -> None:
     assert values["journal_mode"] == "wal"
     assert values["foreign_keys"] == 1
     assert values["synchronous"] == 1  # NORMAL
-    assert values["busy_timeout"] >= 1000
+    assert int(values["busy_timeout"] or 0) >= 1000
 
 
 def test_from_settings_creates_the_data_dir_for_sqlite(make_settings, tmp_path) -> None:

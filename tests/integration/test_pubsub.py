@@ -187,7 +187,7 @@ async def test_channels_on_redis_carry_the_prefix(redis_url: str, redis_prefix: 
         listener.subscribe(CONFIG_UPDATE, recorder([]))
         assert await listener.wait_subscribed()
         channels = await listener._publisher.pubsub_channels(redis_prefix + "*")
-        assert [channel.decode() for channel in channels] == [redis_prefix + CONFIG_UPDATE]
+        assert [c.decode() if isinstance(c, bytes) else c for c in channels] == [redis_prefix + CONFIG_UPDATE]
     finally:
         await listener.close()
 

@@ -235,12 +235,12 @@ class RedisCache(Cache):
 
     async def get(self, key: str) -> bytes | None:
         """GET prefix+key."""
-        value: bytes | None = await self._run(self.client.get(self.prefix + key))
+        value = await self._run(self.client.get(self.prefix + key))
         if value is None:
             self.misses += 1
-        else:
-            self.hits += 1
-        return value
+            return None
+        self.hits += 1
+        return value if isinstance(value, bytes) else value.encode()
 
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         """SET prefix+key (with PX when `ttl` is given; a `ttl` of 0 or less deletes)."""
