@@ -116,7 +116,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed when the block ends, rolled back if it raises."""
+        """A session inside one transaction: committed when the block ends, rolled back if it raises.
+
+        Do not call `session.commit()` inside the block (SQLAlchemy refuses); `flush()` to get generated ids.
+        """
         async with self._sessions() as session, session.begin():
             if self.dialect == "sqlite":
                 # Take the write lock now: a deferred transaction that reads, then writes, fails with

@@ -307,6 +307,10 @@ class RedisPubSub(_LocalFanOut, PubSub):
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """PUBLISH to Redis; if Redis is down, or this process is not yet listening, deliver locally too."""
         payload = encode(message)
+        # Decided before publishing: a subscription confirmed by now is one Redis will deliver to. If it is not,
+        # deliver locally as well; should it become active meanwhile, a handler sees the message twice, never zero
+        # times (invalidations are idempotent).
+        listening = self._listener_ok and self._connection is not None and channel in self._confirmed
         try:
             await self._publisher.publish(self.prefix + channel, payload)
         except REDIS_ERRORS as exc:
@@ -318,7 +322,7 @@ class RedisPubSub(_LocalFanOut, PubSub):
         if not self._publish_ok:
             log.info("redis publish works again")
             self._publish_ok = True
-        if not (self._listener_ok and self._connection is not None and channel in self._confirmed):
+        if not listening:
             self._deliver(channel, payload)  # our own listener will not see this one
 
     # ------------------------------------------------------------------ listening
