@@ -22,7 +22,10 @@ def backend_settings(request, make_settings, database_url):
     """Settings for one process: the test's database, and memory or the real Redis for cache and pub/sub."""
     extra = {}
     if request.param == "redis":
-        extra = {"redis_url": request.getfixturevalue("redis_url"), "redis_prefix": request.getfixturevalue("redis_prefix")}
+        extra = {
+            "redis_url": request.getfixturevalue("redis_url"),
+            "redis_prefix": request.getfixturevalue("redis_prefix"),
+        }
     return make_settings(database_url=database_url, **extra)
 
 
@@ -63,7 +66,9 @@ async def test_prefix_change_is_stored_audited_and_isolated(service, migrated_db
     assert (await service.get(OTHER)).prefix == "!"
     async with migrated_db.session() as session:
         rows = await repo.query_audit(session, guild_id=GUILD)
-    assert [(r.action, r.actor_id, r.before, r.after) for r in rows] == [("guild.prefix", 42, {"prefix": "!"}, {"prefix": "?"})]
+    assert [(r.action, r.actor_id, r.before, r.after) for r in rows] == [
+        ("guild.prefix", 42, {"prefix": "!"}, {"prefix": "?"})
+    ]
     assert await audit_count(migrated_db, OTHER) == 0
 
 
@@ -120,8 +125,9 @@ async def test_concurrent_reads_load_once(service, monkeypatch):
 
 
 @pytest.mark.redis
-async def test_a_write_in_one_process_reaches_the_other(make_settings, database_url, redis_url, redis_prefix,
-                                                        migrated_db, eventually):
+async def test_a_write_in_one_process_reaches_the_other(
+    make_settings, database_url, redis_url, redis_prefix, migrated_db, eventually
+):
     backend_settings = make_settings(database_url=database_url, redis_url=redis_url, redis_prefix=redis_prefix)
     reader = await start_service(backend_settings, migrated_db)
     writer = await start_service(backend_settings, migrated_db)
