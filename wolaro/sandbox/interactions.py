@@ -1,0 +1,376 @@
+"""Application commands: registration bookkeeping and APPLICATION_COMMAND interactions built from them.
+
+The sandbox plays the Discord client's part too: a user can only run a command the bot registered,
+with options that match its declared types, choices and bounds, and that their permissions let them
+see (``default_member_permissions``, ``contexts``). Anything else raises :class:`SandboxError`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from wolaro.sandbox import payloads
+from wolaro.sandbox import permissions as perm
+from wolaro.sandbox.errors import SandboxError
+from wolaro.sandbox.snowflake import SnowflakeFactory
+from wolaro.sandbox.state import DM, Guild, SandboxState
+
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 9, 10, 11
+#: Discord's attachment size limit for a server without boosts (10 MiB).
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+#: Interaction tokens stay valid for follow-ups this long.
+TOKEN_LIFETIME_S = 15 * 60
+
+
+@dataclass(eq=False)
+class InteractionRecord:
+    """One interaction the sandbox created, and everything the bot answered to it."""
+
+    id: int
+    token: str
+    payload: dict[str, Any]
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    name: str
+    created_at: float = field(default_factory=time.monotonic)
+    #: The interaction callback type the bot answered with (4 message, 5 deferred, 9 modal...), None until then.
+    callback_type: int | None = None
+    callback_data: dict[str, Any] | None = None
+    #: The original response message (for types 4 and 5), as stored.
+    original: dict[str, Any] | None = None
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+    #: For a deferred response: whether the "thinking" message has been replaced by the real answer.
+    completed: bool = False
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the bot deferred (callback type 5)."""
+        return self.callback_type == 5
+
+    def answer(self) -> dict[str, Any] | None:
+        """The bot's answer as :meth:`Sandbox.wait_for_interaction_response` returns it, or None if not yet."""
+        if self.callback_type is None:
+            return None
+        if self.callback_type == 5 and not self.completed:
+            return None
+        message = self.original
+        if self.callback_type == 5 and message is not None and message["flags"] & payloads.LOADING and self.followups:
+            message = self.followups[0]
+        data = self.callback_data or {}
+        return {
+            "type": self.callback_type,
+            "deferred": self.deferred,
+            "content": message["content"] if message else data.get("content"),
+            "embeds": message["embeds"] if message else data.get("embeds", []),
+            "components": message["components"] if message else data.get("components", []),
+            "flags": message["flags"] if message else data.get("flags", 0),
+            "ephemeral": self.ephemeral,
+            "message": message,
+            "followups": list(self.followups),
+            "data": data,
+        }
+
+
+def find_command(state: SandboxState, guild: Guild | None, name: str) -> dict[str, Any]:
+    """The registered chat-input command called ``name``: the guild's own first, then global."""
+    pools = ([guild.commands] if guild is not None else []) + [state.commands]
+    for pool in pools:
+        for cmd in pool.values():
+            if cmd["name"] == name and cmd.get("type", 1) == 1:
+                return cmd
+    where = f"guild {guild.id}" if guild is not None else "DMs"
+    raise SandboxError(f"slash command /{name} is not registered for {where} (did the bot sync its command tree?)")
+
+
+def _descend(cmd: dict[str, Any], subcommand: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Follow ``"group sub"``/``"sub"`` into the command's options; return (path, leaf option specs)."""
+    specs: list[dict[str, Any]] = cmd.get("options") or []
+    path: list[str] = []
+    has_subs = any(o.get("type") in (SUB_COMMAND, SUB_COMMAND_GROUP) for o in specs)
+    if subcommand is None:
+        if has_subs:
+            names = [o["name"] for o in specs]
+            raise SandboxError(f"/{cmd['name']} needs a subcommand, one of {names}")
+        return path, specs
+    for part in subcommand.split():
+        match = next((o for o in specs if o["name"] == part and o.get("type") in (1, 2)), None)
+        if match is None:
+            raise SandboxError(f"/{cmd['name']} has no subcommand {subcommand!r}")
+        path.append(part)
+        specs = match.get("options") or []
+    return path, specs
+
+
+class OptionBuilder:
+    """Turns ``{"name": value}`` into interaction options plus their ``resolved`` data."""
+
+    def __init__(self, state: SandboxState, guild: Guild | None, ids: SnowflakeFactory, base_url: str) -> None:
+        self.state = state
+        self.guild = guild
+        self.ids = ids
+        self.base_url = base_url
+        self.resolved: dict[str, dict[str, Any]] = {}
+
+    def _add_user(self, user_id: int) -> None:
+        user = self.state.users.get(user_id)
+        if user is None:
+            raise SandboxError(f"unknown user {user_id}")
+        self.resolved.setdefault("users", {})[str(user_id)] = payloads.user(user)
+        if self.guild is not None and user_id in self.guild.members:
+            m = self.guild.members[user_id]
+            data = payloads.member(self.state, m, with_user=False)
+            data["permissions"] = str(perm.base_permissions(self.guild, m))
+            self.resolved.setdefault("members", {})[str(user_id)] = data
+
+    def _add_role(self, role_id: int) -> None:
+        if self.guild is None or role_id not in self.guild.roles:
+            raise SandboxError(f"unknown role {role_id}")
+        self.resolved.setdefault("roles", {})[str(role_id)] = payloads.role(self.guild.roles[role_id])
+
+    def value(self, spec: dict[str, Any], raw: Any) -> Any:
+        """Validate ``raw`` against the option ``spec`` and return the wire value."""
+        kind = spec["type"]
+        name = spec["name"]
+        if kind == STRING:
+            value: Any = str(raw)
+            if "min_length" in spec and len(value) < spec["min_length"]:
+                raise SandboxError(f"option {name}: shorter than {spec['min_length']}")
+            if "max_length" in spec and len(value) > spec["max_length"]:
+                raise SandboxError(f"option {name}: longer than {spec['max_length']}")
+        elif kind == INTEGER:
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise SandboxError(f"option {name}: integer expected, got {raw!r}")
+            value = int(raw)
+        elif kind == NUMBER:
+            value = float(raw)
+        elif kind == BOOLEAN:
+            if not isinstance(raw, bool):
+                raise SandboxError(f"option {name}: boolean expected, got {raw!r}")
+            value = raw
+        elif kind == USER:
+            self._add_user(int(raw))
+            value = str(int(raw))
+        elif kind == ROLE:
+            self._add_role(int(raw))
+            value = str(int(raw))
+        elif kind == MENTIONABLE:
+            rid = int(raw)
+            if self.guild is not None and rid in self.guild.roles:
+                self._add_role(rid)
+            else:
+                self._add_user(rid)
+            value = str(rid)
+        elif kind == CHANNEL:
+            channel = self.state.channels.get(int(raw))
+            if channel is None or (self.guild is not None and channel.guild_id != self.guild.id):
+                raise SandboxError(f"option {name}: unknown channel {raw}")
+            allowed = spec.get("channel_types")
+            if allowed and channel.type not in allowed:
+                raise SandboxError(f"option {name}: channel type {channel.type} not in {allowed}")
+            perms = 0
+            if self.guild is not None:
+                perms = perm.channel_permissions(self.guild, channel, self.state.bot_member(self.guild))
+            data = payloads.interaction_channel(self.state, channel, perms)
+            self.resolved.setdefault("channels", {})[str(channel.id)] = data
+            value = str(channel.id)
+        elif kind == ATTACHMENT:
+            filename, content = raw if isinstance(raw, tuple) else (str(raw), b"sandbox attachment")
+            att_id = self.ids.now()
+            self.state.attachments[att_id] = content
+            att = payloads.attachment(att_id, 0, filename, len(content), self.base_url)
+            att["ephemeral"] = True
+            self.resolved.setdefault("attachments", {})[str(att_id)] = att
+            value = str(att_id)
+        else:
+            raise SandboxError(f"option {name}: unsupported option type {kind}")
+        if kind in (INTEGER, NUMBER):
+            if "min_value" in spec and value < spec["min_value"]:
+                raise SandboxError(f"option {name}: below {spec['min_value']}")
+            if "max_value" in spec and value > spec["max_value"]:
+                raise SandboxError(f"option {name}: above {spec['max_value']}")
+        choices = spec.get("choices")
+        if choices and value not in [c["value"] for c in choices]:
+            raise SandboxError(f"option {name}: {value!r} is not one of the choices {[c['value'] for c in choices]}")
+        return value
+
+    def options(self, specs: list[dict[str, Any]], given: dict[str, Any]) -> list[dict[str, Any]]:
+        """The option list in the command's declared order."""
+        known = {s["name"] for s in specs}
+        extra = set(given) - known
+        if extra:
+            raise SandboxError(f"unknown option(s) {sorted(extra)}; the command declares {sorted(known)}")
+        out = []
+        for spec in specs:
+            if spec["name"] not in given or given[spec["name"]] is None:
+                if spec.get("required"):
+                    raise SandboxError(f"option {spec['name']} is required")
+                continue
+            out.append({"name": spec["name"], "type": spec["type"], "value": self.value(spec, given[spec["name"]])})
+        return out
+
+
+def build_interaction(
+    state: SandboxState,
+    ids: SnowflakeFactory,
+    base_url: str,
+    *,
+    guild_id: int | None,
+    channel_id: int,
+    user_id: int,
+    name: str,
+    options: dict[str, Any] | None,
+    subcommand: str | None,
+    locale: str = "en-US",
+) -> InteractionRecord:
+    """Build the APPLICATION_COMMAND interaction a Discord client would send for ``/name``."""
+    guild = state.guild(guild_id) if guild_id is not None else None
+    channel = state.channels.get(channel_id)
+    if channel is None:
+        raise SandboxError(f"unknown channel {channel_id}")
+    user = state.users.get(user_id)
+    if user is None:
+        raise SandboxError(f"unknown user {user_id}")
+    cmd = find_command(state, guild, name)
+    contexts = cmd.get("contexts")
+    if guild is not None:
+        if channel.guild_id != guild.id:
+            raise SandboxError(f"channel {channel_id} is not in guild {guild.id}")
+        member = guild.members.get(user_id)
+        if member is None:
+            raise SandboxError(f"user {user_id} is not a member of guild {guild.id}")
+        if contexts is not None and 0 not in contexts:
+            raise SandboxError(f"/{name} is not available in servers (contexts={contexts})")
+        member_perms = perm.channel_permissions(guild, channel, member)
+        required = cmd.get("default_member_permissions")
+        if required is not None and member_perms & int(required) != int(required):
+            raise SandboxError(f"user {user_id} cannot see /{name}: lacks default_member_permissions {required}")
+        bot_perms = perm.channel_permissions(guild, channel, state.bot_member(guild))
+    else:
+        if channel.type != DM or user_id not in channel.recipients:
+            raise SandboxError(f"channel {channel_id} is not a DM channel of user {user_id}")
+        if (contexts is not None and 1 not in contexts) or (contexts is None and cmd.get("dm_permission") is False):
+            raise SandboxError(f"/{name} is not available in DMs")
+        if cmd.get("guild_id"):
+            raise SandboxError(f"/{name} is a guild command")
+        member_perms = bot_perms = 0
+    path, specs = _descend(cmd, subcommand)
+    builder = OptionBuilder(state, guild, ids, base_url)
+    leaf = builder.options(specs, options or {})
+    opts: list[dict[str, Any]] = leaf
+    for part in reversed(path):
+        kind = SUB_COMMAND if opts is leaf else SUB_COMMAND_GROUP
+        opts = [{"name": part, "type": kind, "options": opts}]
+    data: dict[str, Any] = {"id": cmd["id"], "name": name, "type": 1}
+    if opts:
+        data["options"] = opts
+    if builder.resolved:
+        data["resolved"] = builder.resolved
+    if cmd.get("guild_id"):
+        data["guild_id"] = cmd["guild_id"]
+    interaction_id = ids.now()
+    token = "sandbox-" + secrets.token_urlsafe(48)
+    payload: dict[str, Any] = {
+        "id": str(interaction_id),
+        "application_id": str(state.application_id),
+        "type": 2,
+        "data": data,
+        "channel": payloads.interaction_channel(state, channel, member_perms),
+        "channel_id": str(channel.id),
+        "token": token,
+        "version": 1,
+        "locale": locale,
+        "entitlements": [],
+        "entitlement_sku_ids": [],
+        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        "app_permissions": str(bot_perms),
+    }
+    if guild is not None:
+        member_data = payloads.member(state, guild.members[user_id])
+        member_data["permissions"] = str(member_perms)
+        payload.update(
+            {
+                "guild_id": str(guild.id),
+                "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": list(guild.features)},
+                "guild_locale": guild.preferred_locale,
+                "member": member_data,
+                "authorizing_integration_owners": {"0": str(guild.id)},
+                "context": 0,
+            }
+        )
+    else:
+        payload.update(
+            {
+                "user": payloads.user(user),
+                "authorizing_integration_owners": {"0": str(user_id)},
+                "context": 1,
+            }
+        )
+    return InteractionRecord(
+        id=interaction_id,
+        token=token,
+        payload=payload,
+        guild_id=guild.id if guild is not None else None,
+        channel_id=channel.id,
+        user_id=user_id,
+        name=name if not path else f"{name} {' '.join(path)}",
+    )
+
+
+def register_commands(
+    ids: SnowflakeFactory,
+    application_id: int,
+    pool: dict[int, dict[str, Any]],
+    bodies: list[dict[str, Any]],
+    *,
+    guild_id: int | None,
+    replace: bool,
+) -> list[dict[str, Any]]:
+    """Upsert command ``bodies`` into ``pool`` (``replace`` = bulk overwrite) and return the stored commands.
+
+    A command keeps its id when re-registered with the same name and type, as on Discord.
+    """
+    by_key = {(c["name"], c.get("type", 1)): cid for cid, c in pool.items()}
+    stored = []
+    keep: set[int] = set()
+    for body in bodies:
+        if not isinstance(body, dict) or not body.get("name"):
+            raise ValueError("command without a name")
+        kind = int(body.get("type", 1))
+        if kind == 1 and not body.get("description"):
+            raise ValueError(f"command {body['name']}: chat input commands need a description")
+        cid = by_key.get((body["name"], kind)) or ids.now()
+        cmd = {
+            "id": str(cid),
+            "application_id": str(application_id),
+            "version": str(ids.now()),
+            "type": kind,
+            "name": body["name"],
+            "name_localizations": body.get("name_localizations"),
+            "description": body.get("description", ""),
+            "description_localizations": body.get("description_localizations"),
+            "options": body.get("options") or [],
+            "default_member_permissions": body.get("default_member_permissions"),
+            "dm_permission": body.get("dm_permission", True),
+            "contexts": body.get("contexts"),
+            "integration_types": body.get("integration_types") or [0],
+            "nsfw": bool(body.get("nsfw", False)),
+        }
+        if cmd["default_member_permissions"] is not None:
+            cmd["default_member_permissions"] = str(cmd["default_member_permissions"])
+        if guild_id is not None:
+            cmd["guild_id"] = str(guild_id)
+            cmd.pop("dm_permission")
+        pool[cid] = cmd
+        keep.add(cid)
+        stored.append(cmd)
+    if replace:
+        for cid in list(pool):
+            if cid not in keep:
+                del pool[cid]
+    return stored
