@@ -31,6 +31,33 @@ def build_intents() -> discord.Intents:
     return intents
 
 
+class WolaroCommandTree(app_commands.CommandTree["WolaroBot"]):
+    """The slash-command tree: refusals raised by hybrid commands' checks reach the bot's one error handler.
+
+    discord.py runs a hybrid command's prefix-style checks while dispatching the interaction and lets their
+    `commands.CheckFailure` escape the tree (only `AppCommandError`s reach `on_error`).
+    """
+
+    async def _call(self, interaction: discord.Interaction) -> None:
+        try:
+            await super()._call(interaction)
+        except commands.CommandError as error:
+            ctx = getattr(interaction, "_baton", None)
+            if not isinstance(ctx, WolaroContext):
+                ctx = await self.client.get_context(interaction)
+            await self.client.on_command_error(ctx, error)
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Slash-command failures outside a hybrid invocation (transformers, app-command checks)."""
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return
+        ctx = getattr(interaction, "_baton", None)
+        if not isinstance(ctx, WolaroContext):
+            ctx = await self.client.get_context(interaction)
+        cause = error.__cause__ if isinstance(error.__cause__, commands.CommandError) else error
+        await self.client.on_command_error(ctx, cause)  # type: ignore[arg-type]
+
+
 class WolaroBot(commands.AutoShardedBot):
     """The multi-tenant bot. Every guild's behaviour comes from its config, read through `self.config`."""
 
@@ -51,6 +78,7 @@ class WolaroBot(commands.AutoShardedBot):
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False),
+            tree_cls=WolaroCommandTree,
         )
         self.services = services
         self.settings = settings
@@ -60,7 +88,6 @@ class WolaroBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self.commands_run = 0
         self.add_check(self._gate, call_once=True)
-        self.tree.on_error = self._on_tree_error
 
     # --------------------------------------------------------------- start-up
     async def setup_hook(self) -> None:
@@ -266,11 +293,3 @@ class WolaroBot(commands.AutoShardedBot):
             await ctx.refuse(message, **fields)
         except discord.HTTPException:
             log.warning("could not deliver error reply", guild_id=ctx.guild.id if ctx.guild else None)
-
-    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Slash-command failures outside a hybrid invocation (checks, transformers) go the same way."""
-        ctx = getattr(interaction, "_baton", None)
-        if not isinstance(ctx, WolaroContext):
-            ctx = await self.get_context(interaction)
-        cause = error.__cause__ if isinstance(error.__cause__, commands.CommandError) else error
-        await self.on_command_error(ctx, cause)  # type: ignore[arg-type]

@@ -1,5 +1,7 @@
-"""Which English messages the catalogs must translate: strings passed to the translation helpers in the code,
-plus what the help shows (module descriptions and command summaries). `python -m wolaro.core.catalog` lists them.
+"""Which English messages the catalogs must translate.
+
+Strings passed to the translation helpers in the code, plus what the help shows (module descriptions and command
+summaries). `python -m wolaro.core.catalog` lists them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 import pytest
 
 from wolaro.modules.admin.service import format_uptime, parse_guild_id
-from wolaro.modules.utility.service import CommandHelp, help_sections, latency_ms
+from wolaro.modules.core.help import CommandHelp, help_sections
+from wolaro.modules.utility.service import latency_ms
 
 
 def test_help_lists_only_enabled_visible_modules_sorted():

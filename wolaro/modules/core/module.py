@@ -9,13 +9,14 @@ from discord.ext import commands
 from wolaro.core.config_service import coerce_setting
 from wolaro.core.context import WolaroContext
 from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import ensure_guild_admin, guild_admin_only
+from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, is_master_admin
 from wolaro.core.registry import ModuleSpec
+from wolaro.modules.core import help as help_service
 from wolaro.modules.core import service
 
 SPEC = ModuleSpec(
     name="core",
-    description="Server settings: prefix, language, modules and their configuration.",
+    description="Server settings and help: prefix, language, modules and their configuration.",
     version="1.0.0",
     can_disable=False,
 )
@@ -121,3 +122,34 @@ class Core(WolaroModule):
         )
         await ctx.answer("`{module}.{key}` is now `{value}`.", module=spec.name, key=key, value=new[key])
 
+    @commands.hybrid_command(name="help")
+    @app_commands.describe(command="A command to explain in detail")
+    async def help(self, ctx: WolaroContext, *, command: str | None = None) -> None:
+        """List the commands of the modules enabled here, or explain one command.
+
+        Example: `!help prefix`.
+        """
+        enabled = ctx.config.enabled_modules if ctx.config else frozenset(self.bot.config.specs)
+        hidden = frozenset() if is_master_admin(ctx) else frozenset({"admin"})
+        if command:
+            found = self.bot.get_command(command.lower())
+            module = getattr(found.cog, "spec", None) if found else None
+            if found is None or found.hidden or (module and (module.name not in enabled or module.name in hidden)):
+                await ctx.refuse("No command called `{name}` here.", name=command)
+                return
+            prefix = ctx.config.prefix if ctx.config else "!"
+            text = f"**{prefix}{found.qualified_name} {found.signature}**\n{ctx.t(found.help or '')}"
+            await ctx.send(text.strip(), ephemeral=True)
+            return
+        entries = [
+            help_service.CommandHelp(cmd.cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
+            for cmd in self.bot.walk_commands()
+            if isinstance(cmd.cog, WolaroModule) and not cmd.hidden
+        ]
+        prefix = ctx.config.prefix if ctx.config else "!"
+        embed = discord.Embed(title=ctx.t("Commands"), colour=discord.Colour.blurple())
+        for module, items in help_service.help_sections(entries, enabled, hidden=hidden).items():
+            lines = [f"`{prefix}{e.name}` {ctx.t(e.summary)}" for e in items]
+            embed.add_field(name=module, value="\n".join(lines)[:1024], inline=False)
+        embed.set_footer(text=ctx.t("Use {prefix}help <command> for details.", prefix=prefix))
+        await ctx.embed(embed, ephemeral=True)

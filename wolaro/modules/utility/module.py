@@ -1,4 +1,4 @@
-"""Everyday tools: latency, server and user information, avatars, and the help."""
+"""Everyday tools: latency, server and user information, avatars."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pydantic import Field
 
 from wolaro.core.context import WolaroContext
 from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import is_master_admin
 from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.modules.utility import service
 
@@ -25,7 +24,7 @@ class Config(ModuleConfig):
 
 SPEC = ModuleSpec(
     name="utility",
-    description="Everyday tools: ping, server and user info, avatars and help.",
+    description="Everyday tools: ping, server and user info, avatars.",
     version="1.0.0",
     config=Config,
 )
@@ -95,35 +94,3 @@ class Utility(WolaroModule):
         embed = discord.Embed(title=ctx.t("Avatar of {user}", user=str(target)))
         embed.set_image(url=target.display_avatar.with_size(1024).url)
         await ctx.embed(embed)
-
-    @commands.hybrid_command(name="help")
-    @app_commands.describe(command="A command to explain in detail")
-    async def help(self, ctx: WolaroContext, *, command: str | None = None) -> None:
-        """List the commands of the modules enabled here, or explain one command.
-
-        Example: `!help prefix`.
-        """
-        enabled = ctx.config.enabled_modules if ctx.config else frozenset(self.bot.config.specs)
-        hidden = frozenset() if is_master_admin(ctx) else frozenset({"admin"})
-        if command:
-            found = self.bot.get_command(command.lower())
-            module = getattr(found.cog, "spec", None) if found else None
-            if found is None or found.hidden or (module and (module.name not in enabled or module.name in hidden)):
-                await ctx.refuse("No command called `{name}` here.", name=command)
-                return
-            prefix = ctx.config.prefix if ctx.config else "!"
-            text = f"**{prefix}{found.qualified_name} {found.signature}**\n{ctx.t(found.help or '')}"
-            await ctx.send(text.strip(), ephemeral=True)
-            return
-        entries = [
-            service.CommandHelp(cmd.cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
-            for cmd in self.bot.walk_commands()
-            if isinstance(cmd.cog, WolaroModule) and not cmd.hidden
-        ]
-        prefix = ctx.config.prefix if ctx.config else "!"
-        embed = discord.Embed(title=ctx.t("Commands"), colour=discord.Colour.blurple())
-        for module, items in service.help_sections(entries, enabled, hidden=hidden).items():
-            lines = [f"`{prefix}{e.name}` {ctx.t(e.summary)}" for e in items]
-            embed.add_field(name=module, value="\n".join(lines)[:1024], inline=False)
-        embed.set_footer(text=ctx.t("Use {prefix}help <command> for details.", prefix=prefix))
-        await ctx.embed(embed, ephemeral=True)
