@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from wolaro.sandbox.errors import DiscordHTTPError, SandboxError
+from wolaro.sandbox.rest import SANDBOX_KEY
 
 if TYPE_CHECKING:
     from wolaro.sandbox.server import Sandbox
@@ -36,7 +37,7 @@ def _json(status: int, body: Any) -> web.Response:
 
 def _wrap(handler: ControlHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        sb: Sandbox = request.app["sandbox"]
+        sb: Sandbox = request.app[SANDBOX_KEY]
         raw = await request.read()
         try:
             body = orjson.loads(raw) if raw else {}

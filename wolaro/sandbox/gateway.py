@@ -220,6 +220,9 @@ class Gateway:
         self.changed = Notifier()
         self._routes: dict[int, list[GatewaySession]] | None = None
         self.identify_count = 0
+        #: How many missed events the last RESUME replayed.
+        self.last_replayed = 0
+        self._closing: set[asyncio.Future[None]] = set()
 
     # ---- routing ------------------------------------------------------------------------------------
     def _live_sessions(self) -> list[GatewaySession]:
@@ -327,7 +330,11 @@ class Gateway:
 
     # ---- control ------------------------------------------------------------------------------------
     async def drop(self, shard_id: int, *, resumable: bool) -> None:
-        """Cut the socket of ``shard_id``'s session(s): resumable (close 4000) or INVALID_SESSION."""
+        """Cut the socket of ``shard_id``'s session(s): resumable (close 4000) or INVALID_SESSION.
+
+        The session stops receiving at once; the close itself completes in the background, so events
+        dispatched right after this returns are missed by the client and replayed on RESUME.
+        """
         targets = [s for s in self._live_sessions() if s.shard_id == shard_id and s.connection is not None]
         if not targets:
             raise LookupError(f"no connected session for shard {shard_id}")
@@ -337,11 +344,14 @@ class Gateway:
             s.connection = None
             s.disconnected_at = time.monotonic()
             if resumable:
-                await conn.close(4000, "sandbox: connection dropped")
+                closing = conn.close(4000, "sandbox: connection dropped")
             else:
                 self._invalidate(s)
                 await conn.send(op_frame(INVALID_SESSION, False))
-                await conn.close(4009, "sandbox: session invalidated")
+                closing = conn.close(4009, "sandbox: session invalidated")
+            task = asyncio.ensure_future(closing)
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         self.changed.notify()
 
     def _invalidate(self, s: GatewaySession) -> None:
@@ -491,6 +501,7 @@ class Gateway:
         session.connection = conn
         session.disconnected_at = None
         session.ready = session.delivered = True
+        self.last_replayed = len(missed)
         missed.append(session.next_frame(b"RESUMED", b'{"_trace":["sandbox"]}'))
         await conn.send_many(missed)
         self.changed.notify()

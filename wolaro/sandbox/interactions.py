@@ -136,6 +136,8 @@ class OptionBuilder:
     def value(self, spec: dict[str, Any], raw: Any) -> Any:
         """Validate ``raw`` against the option ``spec`` and return the wire value."""
         kind = spec["type"]
+        if kind in (USER, ROLE, MENTIONABLE, CHANNEL) and not str(raw).isdigit():
+            raise SandboxError(f"option {spec['name']}: an id expected, got {raw!r}")
         name = spec["name"]
         if kind == STRING:
             value: Any = str(raw)
@@ -144,11 +146,14 @@ class OptionBuilder:
             if "max_length" in spec and len(value) > spec["max_length"]:
                 raise SandboxError(f"option {name}: longer than {spec['max_length']}")
         elif kind == INTEGER:
-            if isinstance(raw, bool) or not isinstance(raw, int | str):
+            if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).lstrip("-").isdigit():
                 raise SandboxError(f"option {name}: integer expected, got {raw!r}")
             value = int(raw)
         elif kind == NUMBER:
-            value = float(raw)
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                raise SandboxError(f"option {name}: number expected, got {raw!r}") from None
         elif kind == BOOLEAN:
             if not isinstance(raw, bool):
                 raise SandboxError(f"option {name}: boolean expected, got {raw!r}")

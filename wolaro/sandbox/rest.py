@@ -6,7 +6,6 @@ and return JSON-able data (200), ``None`` (204), or raise :class:`DiscordHTTPErr
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+#: Where the app keeps its Sandbox.
+SANDBOX_KEY: web.AppKey[Sandbox] = web.AppKey("sandbox")
 PREFIX = "/api/v{version:\\d+}"
 
 
@@ -150,7 +151,7 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
     async def endpoint(request: web.Request) -> web.StreamResponse:
         from wolaro.sandbox.server import RestCall
 
-        sb: Sandbox = request.app["sandbox"]
+        sb: Sandbox = request.app[SANDBOX_KEY]
         path = request.path.split("/", 3)[3] if request.path.count("/") >= 3 else request.path
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         call_log = RestCall(
@@ -234,7 +235,7 @@ async def cdn(request: web.Request) -> web.StreamResponse:
     """``GET /cdn/...``: uploaded attachments by id, a 1x1 PNG for anything else (avatars, icons)."""
     from wolaro.sandbox.server import _PNG
 
-    sb: Sandbox = request.app["sandbox"]
+    sb: Sandbox = request.app[SANDBOX_KEY]
     parts = request.match_info["tail"].split("/")
     if len(parts) >= 3 and parts[0] == "attachments" and parts[2].isdigit():
         data = sb.state.attachments.get(int(parts[2]))
@@ -264,8 +265,3 @@ def add_rest_routes(app: web.Application) -> None:
             app.router.add_route(method, PREFIX + path, _wrap(handler, needs_auth))
     app.router.add_route("*", "/api/{tail:.*}", _wrap(_not_found, False))
     app.router.add_get("/cdn/{tail:.*}", cdn)
-
-
-def dumps_for_log(value: Any) -> str:
-    """Compact JSON for printing a logged body."""
-    return json.dumps(value, default=str)[:500]

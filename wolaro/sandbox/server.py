@@ -22,7 +22,7 @@ from wolaro.sandbox.errors import SandboxError
 from wolaro.sandbox.gateway import Gateway
 from wolaro.sandbox.interactions import InteractionRecord, build_interaction
 from wolaro.sandbox.notify import Notifier
-from wolaro.sandbox.rest import add_rest_routes
+from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
 from wolaro.sandbox.snowflake import SnowflakeFactory, iso, snowflake_time
 from wolaro.sandbox.state import DM, TEXT, VOICE, Channel, SandboxState, User
 from wolaro.sandbox.world import build_world
@@ -128,7 +128,7 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
-        self.app["sandbox"] = self
+        self.app[SANDBOX_KEY] = self
         self.app.router.add_get("/gateway", self.gateway.handle)
         add_rest_routes(self.app)
         add_control_routes(self.app)
