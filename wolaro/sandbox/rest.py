@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import MultiMapping
 
 from wolaro.sandbox import payloads
@@ -130,7 +130,7 @@ async def _read_body(request: web.Request) -> tuple[Any, list[Upload]]:
             part = await reader.next()
             if part is None:
                 break
-            if not isinstance(part, web.BodyPartReader):
+            if not isinstance(part, BodyPartReader):
                 continue
             data = await part.read(decode=False)
             if part.name == "payload_json":
