@@ -14,7 +14,12 @@ from pydantic import ValidationError
 from wolaro.logging import configure_logging
 from wolaro.settings import Settings
 
-app = typer.Typer(help="Wolaro: one Discord bot for thousands of servers.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Wolaro: one Discord bot for thousands of servers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 NO_TOKEN = """\
 DISCORD_TOKEN is not set, so Wolaro cannot log in to Discord.
