@@ -223,7 +223,8 @@ class Sandbox:
             "channel": (channel.name if channel and channel.type != DM else "dm") if channel else "?",
         }
 
-    def _display_name(self, guild_id: int | None, user_id: int) -> str:
+    def display_name(self, guild_id: int | None, user_id: int) -> str:
+        """The name Discord shows for ``user_id`` in ``guild_id``: nickname, else global name, else username."""
         user = self.state.users.get(user_id)
         if user is None:
             return str(user_id)
@@ -342,7 +343,7 @@ class Sandbox:
                     "kind": "message",
                     **self._where(channel_id),
                     "user_id": author_id,
-                    "user": self._display_name(channel.guild_id, author_id),
+                    "user": self.display_name(channel.guild_id, author_id),
                     "content": content,
                     "attachments": attachments,
                 }
@@ -400,7 +401,7 @@ class Sandbox:
                     "kind": "interaction",
                     **self._where(channel_id),
                     "user_id": user_id,
-                    "user": self._display_name(guild_id, user_id),
+                    "user": self.display_name(guild_id, user_id),
                     "content": f"/{record.name} {shown}".rstrip(),
                     "interaction": record.name,
                 }
@@ -445,7 +446,7 @@ class Sandbox:
                     "channel_id": None,
                     "channel": None,
                     "user_id": uid,
-                    "user": self._display_name(guild_id, uid),
+                    "user": self.display_name(guild_id, uid),
                     "content": "joined",
                 }
             )
@@ -480,7 +481,7 @@ class Sandbox:
         guild = self.state.guild(guild_id)
         if user_id not in guild.members:
             raise SandboxError(f"user {user_id} is not a member of guild {guild_id}")
-        name = self._display_name(guild_id, user_id)
+        name = self.display_name(guild_id, user_id)
         await mutations.member_removed(self, guild, user_id)
         if self._observers:
             self._observe(

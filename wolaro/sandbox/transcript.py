@@ -1,0 +1,101 @@
+"""A readable one-line-per-event transcript of the sandbox, usable as a ``Sandbox`` observer.
+
+Lines look like this::
+
+[Cozy Cafe #general] alice0: !ping
+[Cozy Cafe #general] 🤖 Wolaro: Pong! 12 ms
+[Cozy Cafe #general] bob3: /rank
+[Cozy Cafe #general] 🤖 Wolaro (ephemeral): [embed: Rank — Level: 3; XP: 120]
+[Cozy Cafe] → newcomer42 joined
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from wolaro.sandbox.server import Sandbox
+
+MAX_TEXT = 300
+MENTION = re.compile(r"<@!?(\d+)>")
+
+
+def summarise_embed(embed: dict[str, Any]) -> str:
+    """``[embed: Title — description — name: value; name: value]``."""
+    parts = [str(embed[k]) for k in ("title", "description") if embed.get(k)]
+    fields = "; ".join(f"{f.get('name', '')}: {f.get('value', '')}" for f in embed.get("fields") or [])
+    if fields:
+        parts.append(fields)
+    if not parts and embed.get("author", {}).get("name"):
+        parts.append(str(embed["author"]["name"]))
+    return "[embed: " + " — ".join(parts) + "]"
+
+
+def _flatten(text: str) -> str:
+    text = " ⏎ ".join(line for line in text.splitlines() if line.strip())
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def format_event(event: dict[str, Any]) -> str | None:
+    """One line for an observer event, or None for events not worth printing."""
+    kind = event.get("kind", "")
+    guild = event.get("guild") or "?"
+    where = f"[{guild} #{event['channel']}]" if event.get("channel") else f"[{guild}]"
+    if kind in ("member_join", "member_leave"):
+        arrow = "→" if kind == "member_join" else "←"
+        return f"{where} {arrow} {event.get('user')} {event.get('content')}"
+    pieces = []
+    if event.get("content"):
+        pieces.append(str(event["content"]))
+    pieces.extend(summarise_embed(e) for e in event.get("embeds") or [])
+    if event.get("components"):
+        pieces.append(f"[{sum(len(row.get('components', [])) for row in event['components'])} buttons/menus]")
+    if event.get("attachments"):
+        pieces.append(f"[{event['attachments']} attachment(s)]")
+    text = _flatten(" ".join(pieces)) or "(empty)"
+    if kind.startswith("bot_"):
+        tags = []
+        if kind == "bot_edit":
+            tags.append("edited")
+        if event.get("ephemeral"):
+            tags.append("ephemeral")
+        label = f"🤖 {event.get('user', 'bot')}" + (f" ({', '.join(tags)})" if tags else "")
+        return f"{where} {label}: {text}"
+    if kind in ("message", "interaction"):
+        return f"{where} {event.get('user')}: {text}"
+    return None
+
+
+class Transcript:
+    """Observer that prints :func:`format_event` lines to ``stream`` (stdout by default).
+
+    ``Transcript(sandbox)`` or ``sandbox.add_observer(Transcript())``: the events carry the guild and
+    channel names already, the sandbox argument is accepted for symmetry with other observers.
+    """
+
+    def __init__(self, sandbox: Sandbox | None = None, stream: TextIO | None = None) -> None:
+        self.sandbox = sandbox
+        self.stream = stream or sys.stdout
+        self.lines = 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Print one event."""
+        if self.sandbox is not None and event.get("content"):
+            event = {**event, "content": self._names(str(event["content"]), event.get("guild_id"))}
+        line = format_event(event)
+        if line is None:
+            return
+        self.lines += 1
+        print(line, file=self.stream, flush=True)
+
+    def _names(self, text: str, guild_id: int | None) -> str:
+        """Show ``<@id>`` mentions as ``@Name``."""
+        assert self.sandbox is not None
+        sandbox = self.sandbox
+        return MENTION.sub(lambda m: "@" + sandbox.display_name(guild_id, int(m.group(1))), text)
+
+
+#: Alias kept for readability at call sites that only print.
+TranscriptPrinter = Transcript
