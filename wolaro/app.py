@@ -1,4 +1,4 @@
-"""Running the parts of Wolaro in one process: the bot now; the API and the worker join when present."""
+"""Running the parts of Wolaro in one process: the bot, the job worker (and the API when present)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ async def bot_component(services: Services, stop: asyncio.Event) -> None:
     assert settings.discord_token is not None
     point_discord_at(settings.discord_api_base)
     bot = WolaroBot(services)
+    services.jobs.bot = bot  # job handlers in this process see it as `ctx.bot` and share its HTTP client
 
     async def close_when_stopped() -> None:
         await stop.wait()
@@ -34,7 +35,15 @@ async def bot_component(services: Services, stop: asyncio.Event) -> None:
         await bot.start(settings.discord_token.get_secret_value())
     finally:
         watcher.cancel()
+        services.jobs.bot = None
         stop.set()
+
+
+async def worker_component(services: Services, stop: asyncio.Event) -> None:
+    """Run the durable job worker (claim and run due scheduled jobs) until `stop` is set."""
+    from wolaro.jobs.worker import run_worker
+
+    await run_worker(services, stop)
 
 
 async def run_components(settings: Settings, components: list[Component], *, stop: asyncio.Event | None = None) -> None:

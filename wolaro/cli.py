@@ -59,9 +59,9 @@ def run() -> None:
     settings = load_settings()
     _require_token(settings)
     configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import bot_component, run_components
+    from wolaro.app import bot_component, run_components, worker_component
 
-    asyncio.run(run_components(settings, [bot_component]))
+    asyncio.run(run_components(settings, [bot_component, worker_component]))
 
 
 @app.command()
@@ -73,6 +73,19 @@ def bot() -> None:
     from wolaro.app import bot_component, run_components
 
     asyncio.run(run_components(settings, [bot_component]))
+
+
+@app.command()
+def worker() -> None:
+    """Run only the job worker: temp-ban expiry, reminders and other scheduled actions (scale-out: several).
+
+    Needs the shared database (DATABASE_URL); DISCORD_TOKEN only for jobs that call Discord.
+    """
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro.app import run_components, worker_component
+
+    asyncio.run(run_components(settings, [worker_component]))
 
 
 @app.command()

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     command_cooldown_rate: str = Field(default="5/5second", description="Default per-user cooldown per command")
     user_global_rate: str = Field(default="30/minute", description="Per-user limit over all commands")
 
+    jobs_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between looks for due scheduled jobs")
+    jobs_lease: float = Field(default=60.0, ge=1, description="Seconds a worker holds a job before others may retry it")
+    jobs_concurrency: int = Field(default=50, ge=1, le=1000, description="Jobs one worker runs at a time")
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="Dashboard URL as users see it")

@@ -1,4 +1,4 @@
-"""The shared services one process runs on (database, cache, pub/sub, config, limits, translations)."""
+"""The shared services one process runs on (database, cache, pub/sub, config, limits, translations, jobs)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from wolaro.data.cache import Cache, make_cache
 from wolaro.data.database import Database
 from wolaro.data.migrate import upgrade_async
 from wolaro.data.pubsub import PubSub, make_pubsub
+from wolaro.jobs.scheduler import JobScheduler
 from wolaro.logging import get_logger
 from wolaro.settings import Settings
 
@@ -29,6 +30,7 @@ class Services:
     config: GuildConfigService
     limiter: RateLimiter
     translator: Translator
+    jobs: JobScheduler
 
     @classmethod
     async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -48,10 +50,14 @@ class Services:
             cache="redis" if settings.redis_url else "memory",
             modules=sorted(config.specs),
         )
-        return cls(settings, db, cache, pubsub, config, limiter, Translator())
+        jobs = JobScheduler.from_settings(db, settings)
+        services = cls(settings, db, cache, pubsub, config, limiter, Translator(), jobs)
+        jobs.services = services
+        return services
 
     async def close(self) -> None:
-        """Release connections."""
+        """Stop the job loop (if it runs here), then release connections."""
+        await self.jobs.stop()
         await self.pubsub.close()
         await self.cache.close()
         await self.db.dispose()
