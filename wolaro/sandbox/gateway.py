@@ -124,30 +124,73 @@ class GatewayConnection:
         self._pending.extend(frames)
         await self._drain()
 
+    def encode(self, data: bytes) -> bytes:
+        """Compress one frame with the connection's stream compressor (identity in text mode)."""
+        if self._zlib is not None:
+            return self._zlib.compress(data) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+        if self._zstd is not None:
+            return self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return data
+
+    @property
+    def opcode(self) -> WSMsgType:
+        """Binary frames when compressing, text otherwise."""
+        return (
+            WSMsgType.TEXT if self.compress is None or (self._zlib is None and self._zstd is None) else WSMsgType.BINARY
+        )
+
     async def _drain(self) -> None:
         if self._busy:
             return
         self._busy = True
+        try:
+            await self._write_pending()
+        finally:
+            self._busy = False
+
+    async def _write_pending(self) -> None:
         pending = self._pending
         ws = self.ws
-        zobj = self._zlib
+        opcode = self.opcode
+        encode = self.encode
+        while pending:
+            data = pending.popleft()
+            if self.closed:
+                continue
+            try:
+                await ws.send_frame(encode(data), opcode)
+                self.frames_sent += 1
+            except (ConnectionError, RuntimeError):
+                self.closed = True
+                pending.clear()
+
+    def reserve(self, frames: list[bytes]) -> list[bytes] | None:
+        """Compress ``frames`` now and hold the queue for :meth:`send_reserved` (None if the queue is busy).
+
+        Frames sent meanwhile wait behind the reserved ones, so the compressor still sees send order.
+        """
+        if self._busy or self._pending:
+            return None
+        self._busy = True
+        encode = self.encode
+        return [encode(f) for f in frames]
+
+    async def send_reserved(self, chunks: list[bytes]) -> None:
+        """Write chunks from :meth:`reserve` back to back, then whatever queued up meanwhile."""
+        ws = self.ws
+        opcode = self.opcode
         try:
-            while pending:
-                data = pending.popleft()
+            for chunk in chunks:
                 if self.closed:
-                    continue
+                    break
                 try:
-                    if zobj is not None:
-                        await ws.send_frame(zobj.compress(data) + zobj.flush(zlib.Z_SYNC_FLUSH), WSMsgType.BINARY)
-                    elif self._zstd is not None:
-                        chunk = self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-                        await ws.send_frame(chunk, WSMsgType.BINARY)
-                    else:
-                        await ws.send_frame(data, WSMsgType.TEXT)
-                    self.frames_sent += 1
+                    await ws.send_frame(chunk, opcode)
                 except (ConnectionError, RuntimeError):
                     self.closed = True
-                    pending.clear()
+                    self._pending.clear()
+                    break
+            self.frames_sent += len(chunks)
+            await self._write_pending()
         finally:
             self._busy = False
 
@@ -322,10 +365,26 @@ class Gateway:
                 out.setdefault(s, []).append(s.next_frame(name, body))
         return out
 
-    async def send_prepared(self, frames: dict[GatewaySession, list[bytes]]) -> None:
-        """Write frames from :meth:`prepare_frames` back to back."""
+    def reserve_prepared(
+        self, frames: dict[GatewaySession, list[bytes]]
+    ) -> list[tuple[GatewayConnection, list[bytes], bool]]:
+        """Compress frames from :meth:`prepare_frames` up front (where the connection's queue allows).
+
+        Returns plans for :meth:`send_reserved`: ``(connection, chunks, reserved)``.
+        """
+        plans = []
+        for s, fs in frames.items():
+            conn = s.connection
+            if conn is None or not s.ready:
+                continue
+            chunks = conn.reserve(fs)
+            plans.append((conn, fs, False) if chunks is None else (conn, chunks, True))
+        return plans
+
+    async def send_reserved(self, plans: list[tuple[GatewayConnection, list[bytes], bool]]) -> None:
+        """Write the plans from :meth:`reserve_prepared` back to back."""
         await asyncio.gather(
-            *(s.connection.send_many(fs) for s, fs in frames.items() if s.connection is not None and s.ready)
+            *(conn.send_reserved(chunks) if reserved else conn.send_many(chunks) for conn, chunks, reserved in plans)
         )
 
     # ---- control ------------------------------------------------------------------------------------

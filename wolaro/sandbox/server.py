@@ -517,7 +517,7 @@ class Sandbox:
     async def blast_messages(
         self, channel_ids: list[int], author_ids: list[int], count: int, content: str = "hello"
     ) -> None:
-        """Throughput path: pre-serialise ``count`` MESSAGE_CREATE and write them back to back.
+        """Throughput path: pre-serialise (and pre-compress) ``count`` MESSAGE_CREATE, write them back to back.
 
         Messages go round-robin over ``channel_ids``; authors rotate over ``author_ids`` (those not in a
         channel's guild are skipped for it). They are not kept in channel history. ``last_blast`` records
@@ -571,10 +571,10 @@ class Sandbox:
                     True,
                 )
 
-        frames = self.gateway.prepare_frames("MESSAGE_CREATE", items())
+        plans = self.gateway.reserve_prepared(self.gateway.prepare_frames("MESSAGE_CREATE", items()))
         prepared = time.perf_counter()
         self.last_blast = {"prepared": prepared, "first_frame": prepared, "frames": float(count)}
-        await self.gateway.send_prepared(frames)
+        await self.gateway.send_reserved(plans)
         self.last_blast["written"] = time.perf_counter()
 
     async def drop_connection(self, shard_id: int = 0, *, resumable: bool = True) -> None:
