@@ -19,7 +19,9 @@ from wolaro.jobs.worker import backoff_delay
 Eventually = Callable[..., Awaitable[None]]
 
 
-async def test_run_due_runs_what_is_due_once(scheduler: JobScheduler, recorder: Recorder, migrated_db: Database) -> None:
+async def test_run_due_runs_what_is_due_once(
+    scheduler: JobScheduler, recorder: Recorder, migrated_db: Database
+) -> None:
     due = await scheduler.schedule("test.record", run_at=ago(), guild_id=3, payload={"user_id": 9})
     future = await scheduler.schedule("test.record", run_at=later(60), guild_id=3, payload={})
     assert await scheduler.run_due() == 1

@@ -18,7 +18,12 @@ async def test_schedule_writes_a_pending_row(scheduler: JobScheduler, migrated_d
         "test.record", run_at=run_at, guild_id=42, payload={"user_id": 7, "note": "é"}, max_attempts=3
     )
     row = await job_row(migrated_db, job_id)
-    assert (row.kind, row.guild_id, row.payload, row.status) == ("test.record", 42, {"user_id": 7, "note": "é"}, "pending")
+    assert (row.kind, row.guild_id, row.payload, row.status) == (
+        "test.record",
+        42,
+        {"user_id": 7, "note": "é"},
+        "pending",
+    )
     assert row.run_at == run_at  # timezone-aware UTC round trip on both dialects
     assert (row.attempts, row.max_attempts, row.locked_by, row.finished_at) == (0, 3, None, None)
 
@@ -128,7 +133,7 @@ async def test_pending_filters_by_guild_and_kind(scheduler: JobScheduler, record
     ("arguments", "message"),
     [
         ({"kind": "Bad Kind"}, "invalid job kind"),
-        ({"run_at": datetime(2030, 1, 1)}, "timezone-aware"),  # noqa: DTZ001
+        ({"run_at": datetime(2030, 1, 1)}, "timezone-aware"),
         ({"max_attempts": 0}, "max_attempts"),
         ({"dedupe_key": ""}, "dedupe_key"),
         ({"dedupe_key": "x" * 201}, "dedupe_key"),
