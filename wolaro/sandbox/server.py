@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox import mutations, oauth, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.control import add_control_routes
 from wolaro.sandbox.errors import SandboxError
@@ -130,6 +130,7 @@ class Sandbox:
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app[SANDBOX_KEY] = self
         self.app.router.add_get("/gateway", self.gateway.handle)
+        oauth.register(self.app, self)  # before the REST routes: its Bearer-aware /users/@me routes win
         add_rest_routes(self.app)
         add_control_routes(self.app)
 
