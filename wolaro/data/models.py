@@ -149,6 +149,27 @@ class AuditLog(Base):
         return f"AuditLog(id={self.id!r}, guild_id={self.guild_id!r}, action={self.action!r})"
 
 
+class BotGuild(Base):
+    """A guild the bot is in, as a bot process last saw it: kept by `core/presence.py`, read by the API.
+
+    Shared state, so an API process knows where the bot is without a gateway connection of its own.
+    """
+
+    __tablename__ = "bot_guilds"
+    __table_args__ = (Index("ix_bot_guilds_shard_id_seen_at", "shard_id", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    shard_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    icon: Mapped[str | None] = mapped_column(String(64))
+    owner_id: Mapped[int | None] = mapped_column(Snowflake)
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"BotGuild(id={self.id!r}, name={self.name!r}, shard_id={self.shard_id!r})"
+
+
 _MODEL_PACKAGES = ("wolaro.modules",)
 _MODEL_MODULES = ("wolaro.jobs.models", "wolaro.web.models")
 
@@ -177,3 +198,4 @@ def _import_if_present(module_name: str) -> None:
         return
     if spec is not None:
         importlib.import_module(module_name)
+
