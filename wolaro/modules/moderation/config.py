@@ -1,0 +1,82 @@
+"""The moderation module's per-guild settings (validated by pydantic; a bad value is refused, nothing changes)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from wolaro.core.registry import ModuleConfig
+from wolaro.modules.moderation import service
+from wolaro.modules.moderation.service import Action, DurationError, Escalation
+
+
+def _duration(value: str | None, maximum: timedelta) -> str | None:
+    if value is None:
+        return None
+    try:
+        service.parse_duration(value, maximum=maximum)
+    except DurationError as exc:
+        if exc.problem is service.DurationProblem.TOO_LONG:
+            raise ValueError(f"at most {service.format_duration(maximum)}") from None
+        raise ValueError("a duration like 10m, 2h30m, 1d or 1w (units s, m, h, d, w)") from None
+    return value.strip()
+
+
+class EscalationStep(BaseModel):
+    """When a member reaches `warns` active warnings, the bot applies `action` (for `duration`, if given)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warns: int = Field(ge=1, le=100, description="Active warnings that trigger this step")
+    action: Literal["timeout", "kick", "softban", "ban"] = Field(description="What the bot does")
+    duration: str | None = Field(default=None, description="For timeout (required) and ban (temporary), e.g. 1h")
+
+    @field_validator("duration")
+    @classmethod
+    def _valid_duration(cls, value: str | None) -> str | None:
+        return _duration(value, service.MAX_TEMP_BAN)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EscalationStep:
+        service.check_escalation_steps([self.as_rule()])
+        return self
+
+    def as_rule(self) -> Escalation:
+        """The plain rule the service decides with."""
+        duration = service.parse_duration(self.duration) if self.duration else None
+        return Escalation(self.warns, Action(self.action), duration)
+
+
+class Config(ModuleConfig):
+    """Moderation settings of one guild."""
+
+    modlog_channel_id: int | None = Field(default=None, description="Channel where every case is posted")
+    dm_on_action: bool = Field(default=True, description="DM members when they are warned, timed out, kicked...")
+    warn_expiry: str | None = Field(
+        default=None, description="Warnings stop counting after this long (e.g. 30d); empty = never"
+    )
+    escalation: list[EscalationStep] = Field(
+        default_factory=list,
+        description='Automatic actions at warning counts, e.g. [{"warns": 3, "action": "timeout", "duration": "1h"}]',
+    )
+
+    @field_validator("warn_expiry")
+    @classmethod
+    def _valid_expiry(cls, value: str | None) -> str | None:
+        return _duration(value, service.MAX_WARN_EXPIRY) if value else None
+
+    @field_validator("escalation")
+    @classmethod
+    def _distinct_steps(cls, steps: list[EscalationStep]) -> list[EscalationStep]:
+        service.check_escalation_steps([step.as_rule() for step in steps])
+        return sorted(steps, key=lambda step: step.warns)
+
+    def warn_lifetime(self) -> timedelta | None:
+        """How long a new warning counts, or None (forever)."""
+        return service.parse_duration(self.warn_expiry) if self.warn_expiry else None
+
+    def escalation_rules(self) -> list[Escalation]:
+        """The escalation steps as plain rules."""
+        return [step.as_rule() for step in self.escalation]

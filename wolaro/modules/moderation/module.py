@@ -1,0 +1,21 @@
+"""Moderation: warnings, kicks, bans (temporary too), timeouts, purges, channel locks and a numbered case log."""
+
+from __future__ import annotations
+
+from wolaro.core.module import WolaroModule
+from wolaro.core.registry import ModuleSpec
+from wolaro.modules.moderation import jobs  # noqa: F401 - registers the moderation job handlers
+from wolaro.modules.moderation.config import Config
+
+SPEC = ModuleSpec(
+    name="moderation",
+    description="Moderation: warnings, kicks, bans, timeouts, purges, channel locks and numbered cases.",
+    version="1.0.0",
+    config=Config,
+)
+
+
+class Moderation(WolaroModule):
+    """Moderation commands."""
+
+    spec = SPEC
