@@ -302,3 +302,57 @@ async def test_two_shards_split_the_guilds(start_bot):
             channel = sb.text_channel_ids(guild_id)[0]
             await sb.send_message(channel, sb.member_ids(guild_id)[1], "!where")
             assert (await sb.wait_for_message(channel))["content"] == f"shard {shard}"
+
+
+async def test_buttons_selects_and_modals(sandbox: Sandbox, start_bot):
+    bot = SandboxBot(command_prefix="!", intents=full_intents())
+
+    class Counter(discord.ui.View):
+        def __init__(self) -> None:
+            super().__init__(timeout=30)
+            self.count = 0
+
+        @discord.ui.button(label="+1", custom_id="plus")
+        async def plus(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+            self.count += 1
+            await interaction.response.edit_message(content=f"count {self.count}")
+
+        @discord.ui.select(custom_id="flavour", options=[discord.SelectOption(label=x) for x in ("vanilla", "mint")])
+        async def flavour(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+            await interaction.response.send_message(f"you chose {select.values[0]}", ephemeral=True)
+
+    class Feedback(discord.ui.Modal, title="Feedback"):
+        text = discord.ui.TextInput(label="Your thoughts", custom_id="thoughts")
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(f"thanks for: {self.text.value}")
+
+    @bot.command()
+    async def counter(ctx: commands.Context) -> None:
+        await ctx.send("count 0", view=Counter())
+
+    @bot.tree.command(description="Send feedback")
+    async def feedback(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(Feedback())
+
+    await start_bot(bot)
+    await bot.tree.sync()
+    guild_id = sandbox.guild_ids()[0]
+    channel = sandbox.text_channel_ids(guild_id)[0]
+    user = sandbox.member_ids(guild_id)[2]
+    await sandbox.send_message(channel, user, "!counter")
+    panel = await sandbox.wait_for_message(channel)
+    click = await sandbox.invoke_component(channel, int(panel["id"]), user, "plus")
+    answer = await sandbox.wait_for_interaction_response(click)
+    assert answer["type"] == 7 and answer["content"] == "count 1"
+    assert sandbox.state.messages[channel][int(panel["id"])]["content"] == "count 1"
+    with pytest.raises(SandboxError, match="not options"):
+        await sandbox.invoke_component(channel, int(panel["id"]), user, "flavour", values=["chocolate"])
+    pick = await sandbox.invoke_component(channel, int(panel["id"]), user, "flavour", values=["mint"])
+    assert (await sandbox.wait_for_interaction_response(pick))["content"] == "you chose mint"
+
+    opener = await sandbox.invoke_slash(guild_id, channel, user, "feedback")
+    modal = await sandbox.wait_for_interaction_response(opener)
+    assert modal["type"] == 9 and modal["data"]["title"] == "Feedback"
+    submit = await sandbox.submit_modal(opener, {"thoughts": "lovely sandbox"})
+    assert (await sandbox.wait_for_interaction_response(submit))["content"] == "thanks for: lovely sandbox"

@@ -358,18 +358,7 @@ async def edit_message(call: Call) -> Any:
         require(sb, sb.state.guild(channel.guild_id or 0), perm.MANAGE_MESSAGES, channel)
     apply_edit(sb, channel, message, body, call.files)
     await mutations.message_updated(sb, channel, message)
-    sb._observe(
-        {
-            "kind": "bot_edit",
-            **sb._where(channel.id),
-            "user_id": sb.state.bot_user_id,
-            "user": sb.state.users[sb.state.bot_user_id].username,
-            "content": message["content"],
-            "embeds": message["embeds"],
-            "ephemeral": False,
-            "interaction": None,
-        }
-    )
+    sb.observe_edit(channel.id, message)
     return payloads.rest_view(message)
 
 

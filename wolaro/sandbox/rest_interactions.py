@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from wolaro.sandbox.server import Sandbox
 
 CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE, MODAL = 4, 5, 6, 7, 8, 9
+#: Callback types Discord accepts per interaction type (command, component, modal submit).
+ALLOWED_CALLBACKS = {
+    interactions.APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, MODAL},
+    interactions.MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL},
+    interactions.MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
+}
 
 
 # ---- commands ---------------------------------------------------------------------------------------
@@ -129,6 +135,9 @@ async def interaction_callback(call: Call) -> Any:
     kind = int(body["type"])
     data = body.get("data") or {}
     call.body = data
+    needs_message = kind in (DEFERRED_UPDATE, UPDATE_MESSAGE)
+    if kind not in ALLOWED_CALLBACKS.get(record.kind, set()) or (needs_message and record.message is None):
+        raise DiscordHTTPError(400, 40043, "Interaction response type is not valid for this interaction")
     message: dict[str, Any] | None = None
     if kind == CHANNEL_MESSAGE:
         message = await _interaction_message(sb, record, call)
@@ -137,14 +146,20 @@ async def interaction_callback(call: Call) -> Any:
     elif kind == MODAL:
         if not data.get("custom_id") or not data.get("title") or not data.get("components"):
             raise DiscordHTTPError(400, 50035, "Invalid Form Body")
-    elif kind in (DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE):
-        raise DiscordHTTPError(400, 40043, "Interaction response type is not valid for this interaction")
-    else:
-        raise DiscordHTTPError(400, 50035, "Invalid Form Body")
+    elif needs_message:
+        message = record.message
+        assert message is not None
+        if kind == UPDATE_MESSAGE:
+            channel = sb.state.channel(record.channel_id)
+            apply_edit(sb, channel, message, data, call.files)
+            if not message["flags"] & payloads.EPHEMERAL:
+                await mutations.message_updated(sb, channel, message)
+            sb.observe_edit(channel.id, message, interaction=record)
     record.callback_type = kind
     record.callback_data = data
     record.original = message
     record.ephemeral = bool(message and message["flags"] & payloads.EPHEMERAL)
+    record.completed = kind != DEFERRED_MESSAGE
     if kind == CHANNEL_MESSAGE:
         assert message is not None
         sb.record_output(
@@ -244,19 +259,7 @@ async def edit_webhook_message(call: Call) -> Any:
         message["edited_timestamp"] = None
         await _complete_deferred(sb, record, message)
     else:
-        sb._observe(
-            {
-                "kind": "bot_edit",
-                **sb._where(channel.id),
-                "user_id": sb.state.bot_user_id,
-                "user": sb.state.users[sb.state.bot_user_id].username,
-                "content": message["content"],
-                "embeds": message["embeds"],
-                "ephemeral": ephemeral,
-                "interaction": record.name,
-            }
-        )
-        sb.interaction_answered()
+        sb.observe_edit(channel.id, message, interaction=record)
     if not ephemeral:
         await mutations.message_updated(sb, channel, message)
     return payloads.rest_view(message)

@@ -20,7 +20,12 @@ from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.control import add_control_routes
 from wolaro.sandbox.errors import SandboxError
 from wolaro.sandbox.gateway import Gateway
-from wolaro.sandbox.interactions import InteractionRecord, build_interaction
+from wolaro.sandbox.interactions import (
+    InteractionRecord,
+    build_component_interaction,
+    build_interaction,
+    build_modal_submit,
+)
 from wolaro.sandbox.notify import Notifier
 from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
 from wolaro.sandbox.snowflake import SnowflakeFactory, iso, snowflake_time
@@ -275,6 +280,27 @@ class Sandbox:
                 }
             )
 
+    def observe_edit(
+        self, channel_id: int, message: dict[str, Any], *, interaction: InteractionRecord | None = None
+    ) -> None:
+        """Tell observers the bot edited ``message`` (and wake interaction waiters)."""
+        if interaction is not None:
+            self._interaction_changed.notify()
+        if self._observers:
+            self._observe(
+                {
+                    "kind": "bot_edit",
+                    **self._where(channel_id),
+                    "user_id": self.state.bot_user_id,
+                    "user": self.state.users[self.state.bot_user_id].username,
+                    "content": message.get("content", ""),
+                    "embeds": message.get("embeds", []),
+                    "components": message.get("components", []),
+                    "ephemeral": bool(message.get("flags", 0) & payloads.EPHEMERAL),
+                    "interaction": interaction.name if interaction is not None else None,
+                }
+            )
+
     def interaction_answered(self) -> None:
         """Wake ``wait_for_interaction_response`` (a callback or edit arrived)."""
         self._interaction_changed.notify()
@@ -393,21 +419,74 @@ class Sandbox:
             subcommand=subcommand,
             locale=locale,
         )
+        shown = " ".join(f"{k}:{v}" for k, v in (options or {}).items())
+        return await self._dispatch_interaction(record, f"/{record.name} {shown}".rstrip())
+
+    def find_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
+        """A message by id: channel history, or an ephemeral answer the bot gave."""
+        stored = self.state.messages.get(channel_id, {}).get(message_id)
+        if stored is not None:
+            return stored
+        for out in self.outputs:
+            if out.channel_id == channel_id and int(out.message["id"]) == message_id:
+                return out.message
+        raise SandboxError(f"unknown message {message_id} in channel {channel_id}")
+
+    async def invoke_component(
+        self,
+        channel_id: int,
+        message_id: int,
+        user_id: int,
+        custom_id: str,
+        *,
+        values: list[Any] | None = None,
+        locale: str = "en-US",
+    ) -> InteractionRecord:
+        """User ``user_id`` clicks the button (or picks ``values`` in the select menu) ``custom_id``.
+
+        Raises :class:`SandboxError` for an unknown/disabled component, a link button, wrong select
+        values, or someone else's ephemeral message.
+        """
+        self._action()
+        message = self.find_message(channel_id, message_id)
+        picked = [str(v) for v in values] if values is not None else None
+        record = build_component_interaction(
+            self.state, self.ids, message=message, user_id=user_id, custom_id=custom_id, values=picked, locale=locale
+        )
+        shown = f"[picks {', '.join(picked)} in {custom_id}]" if picked else f"[clicks {custom_id}]"
+        return await self._dispatch_interaction(record, shown)
+
+    async def submit_modal(
+        self, record_or_id: InteractionRecord | int, values: dict[str, Any], *, locale: str = "en-US"
+    ) -> InteractionRecord:
+        """The user fills in and submits the modal the bot answered an interaction with.
+
+        ``values`` maps input custom_ids to text (or lists of values for selects in the modal).
+        """
+        self._action()
+        opener_id = record_or_id if isinstance(record_or_id, int) else record_or_id.id
+        opener = self.interactions.get(opener_id)
+        if opener is None:
+            raise SandboxError(f"unknown interaction {opener_id}")
+        record = build_modal_submit(self.state, self.ids, opener=opener, values=values, locale=locale)
+        shown = "[submits " + ", ".join(f"{k}={v!r}" for k, v in values.items()) + "]"
+        return await self._dispatch_interaction(record, shown)
+
+    async def _dispatch_interaction(self, record: InteractionRecord, shown: str) -> InteractionRecord:
         self.interactions[record.id] = record
         self.interactions_by_token[record.token] = record
         if self._observers:
-            shown = " ".join(f"{k}:{v}" for k, v in (options or {}).items())
             self._observe(
                 {
                     "kind": "interaction",
-                    **self._where(channel_id),
-                    "user_id": user_id,
-                    "user": self.display_name(guild_id, user_id),
-                    "content": f"/{record.name} {shown}".rstrip(),
+                    **self._where(record.channel_id),
+                    "user_id": record.user_id,
+                    "user": self.display_name(record.guild_id, record.user_id),
+                    "content": shown,
                     "interaction": record.name,
                 }
             )
-        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=guild_id)
+        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=record.guild_id)
         return record
 
     async def member_join(
