@@ -1,0 +1,274 @@
+"""Automod: catches spam, repeated text, mass mentions, invites, links, banned words, regexes, caps and zalgo.
+
+The message handler is the hot path: rules are compiled once per config version, a clean message is judged by
+pure functions in `service.py` without any network call (the spam counter is the one shared-cache hit, and only
+when the spam rule is on), and Discord is called only when a rule catches a message: the message is deleted and,
+for warn/timeout/kick/ban, the moderation module's `enforce` records a case as for a manual action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from wolaro.core.config_service import GuildConfig
+from wolaro.core.context import WolaroContext
+from wolaro.core.module import WolaroModule
+from wolaro.core.permissions import guild_admin_only
+from wolaro.core.registry import ModuleSpec
+from wolaro.logging import get_logger
+from wolaro.modules.automod import service
+from wolaro.modules.automod.config import Action, Config
+
+log = get_logger(__name__)
+
+SPEC = ModuleSpec(
+    name="automod",
+    description="Automatic moderation: spam, repeated messages, mass mentions, invites, links, words, regexes.",
+    version="1.0.0",
+    config=Config,
+    enabled_by_default=False,
+)
+
+ACTION_COOLDOWN = 30.0
+"""Seconds during which a counting rule (spam, duplicates) acts on a member once; later messages are only deleted."""
+
+PURGE_SCAN = 100
+RULESETS_MAX = 50_000
+COUNTED_RULES = frozenset({"spam", "duplicates"})
+
+
+def role_ids(author: discord.Member | discord.User) -> Collection[int]:
+    """The member's role ids as discord.py stores them (no Role objects built: this runs per message)."""
+    roles = getattr(author, "_roles", None)
+    return roles if roles is not None else ()
+
+
+class Automod(WolaroModule):
+    """Automatic moderation of messages."""
+
+    spec = SPEC
+
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self._rulesets: dict[int, tuple[Mapping[str, Any] | None, service.Ruleset]] = {}
+        self.duplicates = service.DuplicateTracker()
+        self.caught = 0
+        self.errors = 0
+
+    # ------------------------------------------------------------------ compiled rules per config version
+    def rules_for(self, config: GuildConfig) -> service.Ruleset:
+        """The guild's compiled rules; recompiled only when its config object changed (pub/sub replaces it)."""
+        raw = config.module_configs.get(SPEC.name)
+        entry = self._rulesets.get(config.guild_id)
+        if entry is not None and entry[0] is raw:
+            return entry[1]
+        try:
+            ruleset = service.compile_rules(Config.model_validate(raw or {}))
+        except Exception:
+            log.exception("automod config does not compile; rules off", guild_id=config.guild_id)
+            ruleset = service.Ruleset()
+        if len(self._rulesets) >= RULESETS_MAX:
+            self._rulesets.pop(next(iter(self._rulesets)))
+        self._rulesets[config.guild_id] = (raw, ruleset)
+        return ruleset
+
+    # ------------------------------------------------------------------ the hot path
+    async def on_guild_message(self, config: GuildConfig, message: discord.Message) -> None:
+        """Judge one message; act only if a rule catches it."""
+        rules = self.rules_for(config)
+        if rules.empty or message.webhook_id is not None:
+            return
+        author = message.author
+        channel_id = message.channel.id
+        roles = role_ids(author)
+        if rules.exempt(channel_id, roles):
+            return
+        content = message.content
+        hit = rules.check_content(content, len(message.mentions) + len(message.role_mentions), channel_id, roles)
+        spam = rules.spam
+        if spam is not None and spam.info.applies(channel_id, roles):
+            count = await self.bot.services.cache.window_hit(
+                service.spam_key(config.guild_id, author.id), spam.window, limit_members=spam.limit + 1
+            )
+            if count > spam.limit:
+                hit = service.most_severe(hit, service.count_hit(spam, count, "messages"))
+        duplicates = rules.duplicates
+        if duplicates is not None and content and duplicates.info.applies(channel_id, roles):
+            repeats = self.duplicates.hit(config.guild_id, author.id, content, duplicates.window)
+            if repeats > duplicates.limit:
+                hit = service.most_severe(hit, service.count_hit(duplicates, repeats, "identical messages"))
+        if hit is not None and not self._exempt_member(rules, author):
+            await self._act(config, message, hit)
+
+    async def on_guild_message_edit(self, config: GuildConfig, before: discord.Message, after: discord.Message) -> None:
+        """An edited message is judged again by the text rules (not counted again)."""
+        if after.content == before.content:
+            return
+        rules = self.rules_for(config)
+        if not rules.checks or after.webhook_id is not None or after.author.bot:
+            return
+        roles = role_ids(after.author)
+        if rules.exempt(after.channel.id, roles):
+            return
+        mentions = len(after.mentions) + len(after.role_mentions)
+        hit = rules.check_content(after.content, mentions, after.channel.id, roles)
+        if hit is not None and not self._exempt_member(rules, after.author):
+            await self._act(config, after, hit)
+
+    @staticmethod
+    def _exempt_member(rules: service.Ruleset, author: discord.Member | discord.User) -> bool:
+        if not isinstance(author, discord.Member):
+            return False
+        return rules.exempt_manage_messages and author.guild_permissions.manage_messages
+
+    # ------------------------------------------------------------------ acting (Discord I/O)
+    async def _act(self, config: GuildConfig, message: discord.Message, hit: service.Hit) -> None:
+        guild = message.guild
+        if guild is None:
+            return
+        self.caught += 1
+        author = message.author
+        first = True
+        if hit.rule in COUNTED_RULES:
+            key = f"automod:acted:{guild.id}:{author.id}:{hit.rule}"
+            first = await self.bot.services.cache.window_hit(key, ACTION_COOLDOWN, limit_members=2) == 1
+        reason = self.bot.translator.translate(
+            config.language, "Automod: {rule} ({detail})", rule=hit.rule, detail=hit.detail
+        )
+        log.info(
+            "automod caught a message",
+            guild_id=guild.id,
+            user_id=author.id,
+            rule=hit.rule,
+            action=hit.action.value,
+            detail=hit.detail,
+            first=first,
+        )
+        if hit.rule in COUNTED_RULES and first:
+            window = (self.rules_for(config).spam if hit.rule == "spam" else self.rules_for(config).duplicates)
+            await self._purge_burst(message, window.window if window else 10.0, reason)
+            if hit.rule == "duplicates":
+                self.duplicates.forget(guild.id, author.id)
+        else:
+            await self._delete(message, reason)
+        if hit.action is not Action.DELETE and first:
+            await self._enforce(guild, author, hit, reason)
+
+    async def _delete(self, message: discord.Message, reason: str) -> None:
+        try:
+            await message.delete()
+        except discord.NotFound:
+            pass
+        except discord.HTTPException as exc:
+            self.errors += 1
+            log.warning("automod could not delete a message", guild_id=message.guild and message.guild.id,
+                        status=exc.status, error=str(exc))
+
+    async def _purge_burst(self, message: discord.Message, window: float, reason: str) -> None:
+        """Delete the member's messages of the burst in this channel (one history read, one bulk delete)."""
+        channel = message.channel
+        author_id = message.author.id
+        if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+            await self._delete(message, reason)
+            return
+        after = message.created_at - timedelta(seconds=window + 1)
+        try:
+            deleted = await channel.purge(
+                limit=PURGE_SCAN, after=after, check=lambda m: m.author.id == author_id, reason=reason
+            )
+        except discord.HTTPException as exc:
+            self.errors += 1
+            log.warning("automod could not purge a burst", guild_id=channel.guild.id, status=exc.status)
+            deleted = []
+        if all(m.id != message.id for m in deleted):
+            await self._delete(message, reason)
+
+    async def _enforce(
+        self, guild: discord.Guild, author: discord.Member | discord.User, hit: service.Hit, reason: str
+    ) -> None:
+        from wolaro.modules.moderation.enforcement import Action as CaseAction
+        from wolaro.modules.moderation.enforcement import enforce
+
+        action = CaseAction(hit.action.value)
+        assert self.bot.user is not None
+        try:
+            await enforce(
+                self.bot,
+                guild=guild,
+                target=author,
+                action=action,
+                moderator_id=self.bot.user.id,
+                reason=reason,
+                duration=timedelta(seconds=hit.timeout_seconds) if hit.action is Action.TIMEOUT else None,
+                delete_message_days=1 if hit.action is Action.BAN else 0,
+                automated=True,
+            )
+        except Exception as exc:
+            self.errors += 1
+            log.warning(
+                "automod action failed", guild_id=guild.id, user_id=author.id, action=hit.action.value, error=repr(exc)
+            )
+
+    # ------------------------------------------------------------------ commands
+    @commands.hybrid_group(name="automod", fallback="status")
+    @commands.guild_only()
+    @guild_admin_only()
+    async def automod(self, ctx: WolaroContext) -> None:
+        """Show which automod rules are on here, with their actions (Manage Server).
+
+        Change them with `/config set automod <rule> <json>`, e.g.
+        `!config set automod spam {"enabled": true, "max_messages": 5, "per_seconds": 5, "action": "timeout"}`.
+        """
+        assert ctx.guild is not None and ctx.config is not None
+        config = Config.model_validate(ctx.config.module_configs.get(SPEC.name) or {})
+        enabled = ctx.config.is_enabled(SPEC.name)
+        embed = discord.Embed(
+            title=ctx.t("Automod"),
+            description=ctx.t("Automod is on in this server.") if enabled else ctx.t("Automod is off in this server."),
+            colour=discord.Colour.orange(),
+        )
+        for name in ("spam", "duplicates", "mentions", "invites", "links", "words", "regex", "caps", "zalgo"):
+            rule = getattr(config, name)
+            if rule.enabled:
+                value = rule.action.value
+                if rule.action is Action.TIMEOUT:
+                    value += f" ({rule.timeout_minutes} min)"
+            else:
+                value = ctx.t("off")
+            embed.add_field(name=name, value=value)
+        stats = service.REGEX_STATS
+        embed.set_footer(
+            text=ctx.t(
+                "Regex searches: {searches}, timed out: {timeouts}, skipped: {skipped}",
+                searches=stats.searches,
+                timeouts=stats.timeouts,
+                skipped=stats.skipped,
+            )
+        )
+        await ctx.embed(embed, ephemeral=True)
+
+    @automod.command(name="test")
+    @commands.guild_only()
+    @guild_admin_only()
+    @app_commands.describe(text="The message to judge (nothing is deleted or counted)")
+    async def automod_test(self, ctx: WolaroContext, *, text: str) -> None:
+        """Show which text rule would catch a message, without acting (Manage Server)."""
+        assert ctx.config is not None and ctx.channel is not None
+        rules = self.rules_for(ctx.config)
+        hit = rules.check_content(text, 0, ctx.channel.id, ())
+        if hit is None:
+            await ctx.answer("No text rule catches this message.", ephemeral=True)
+        else:
+            await ctx.answer(
+                "Rule `{rule}` would catch it ({detail}): action {action}.",
+                rule=hit.rule,
+                detail=hit.detail,
+                action=hit.action.value,
+                ephemeral=True,
+            )
