@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import discord
@@ -356,3 +357,27 @@ async def test_buttons_selects_and_modals(sandbox: Sandbox, start_bot):
     assert modal["type"] == 9 and modal["data"]["title"] == "Feedback"
     submit = await sandbox.submit_modal(opener, {"thoughts": "lovely sandbox"})
     assert (await sandbox.wait_for_interaction_response(submit))["content"] == "thanks for: lovely sandbox"
+
+
+async def test_concurrent_drivers_keep_their_own_marks(sandbox: Sandbox, start_bot):
+    bot = SandboxBot(command_prefix="!", intents=full_intents())
+
+    @bot.command()
+    async def echo(ctx: commands.Context, word: str) -> None:
+        await ctx.send(f"echo {word}")
+
+    await start_bot(bot)
+    guild_id = sandbox.guild_ids()[0]
+    channels = sandbox.text_channel_ids(guild_id)
+    users = sandbox.member_ids(guild_id)
+
+    async def one(n: int) -> str:
+        channel = channels[n % len(channels)]
+        await sandbox.send_message(channel, users[n % len(users)], f"!echo w{n}")
+        reply = await sandbox.wait_for_message(channel, predicate=lambda m: m["content"] == f"echo w{n}")
+        call = await sandbox.wait_for_request("POST", f"/channels/{channel}/messages")
+        assert call.method == "POST"
+        return reply["content"]
+
+    replies = await asyncio.gather(*(one(n) for n in range(30)))
+    assert replies == [f"echo w{n}" for n in range(30)]

@@ -269,13 +269,17 @@ class Gateway:
 
     # ---- routing ------------------------------------------------------------------------------------
     def _live_sessions(self) -> list[GatewaySession]:
-        now = time.monotonic()
         for sid, s in list(self.sessions.items()):
-            if s.invalidated or (s.disconnected_at is not None and now - s.disconnected_at > RESUME_WINDOW_S):
+            if s.invalidated or (s.connection is None and self._expired(s)):
                 s.invalidated = True
                 del self.sessions[sid]
                 self._routes = None
         return list(self.sessions.values())
+
+    @staticmethod
+    def _expired(s: GatewaySession) -> bool:
+        """A session without a socket for longer than the resume window."""
+        return s.disconnected_at is not None and time.monotonic() - s.disconnected_at > RESUME_WINDOW_S
 
     def sessions_for_guild(self, guild_id: int | None) -> list[GatewaySession]:
         """Sessions receiving events of ``guild_id`` (None = DMs, which go to shard 0)."""
@@ -326,6 +330,9 @@ class Gateway:
         sent = 0
         for s in sessions:
             if not s.wants(event, dm):
+                continue
+            if s.connection is None and self._expired(s):
+                self._routes = None  # pruned at the next lookup
                 continue
             if strip_content and not s.has_content:
                 if stripped is None:

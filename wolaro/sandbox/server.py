@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import inspect
 import logging
@@ -76,9 +77,11 @@ class BotOutput:
 class Sandbox:
     """A local Discord: gateway + REST + a deterministic world, driven from tests or the CLI.
 
-    ``wait_for_message`` and ``wait_for_request`` look at what the bot did since the most recent driving
-    call (``send_message``, ``invoke_slash``, ``member_join``...), skipping what an earlier wait already
-    returned, so a reply that arrives before the test starts waiting is not missed.
+    ``wait_for_message`` and ``wait_for_request`` look at what the bot did since the current asyncio
+    task's most recent driving call (``send_message``, ``invoke_slash``, ``member_join``...), skipping what
+    an earlier wait already returned: a reply that arrives before the test starts waiting is not missed,
+    and concurrent tasks (each sending a command and awaiting its answer) do not move each other's mark.
+    A task that has driven nothing sees everything since the start.
     """
 
     def __init__(
@@ -125,8 +128,10 @@ class Sandbox:
         self._rest_changed = Notifier()
         self._output_changed = Notifier()
         self._interaction_changed = Notifier()
-        self._rest_mark = 0
-        self._output_mark = 0
+        #: (rest_log index, outputs index) at this task's latest driving call (see the class docstring).
+        self._marks: contextvars.ContextVar[tuple[int, int]] = contextvars.ContextVar(
+            f"sandbox-marks-{id(self)}", default=(0, 0)
+        )
         self._consumed_rest: set[int] = set()
         self._consumed_outputs: set[int] = set()
         self._slowmode: dict[tuple[int, int], float] = {}
@@ -240,8 +245,7 @@ class Sandbox:
 
     def _action(self) -> None:
         """Mark the start of a driving action (see the class docstring)."""
-        self._rest_mark = len(self.rest_log)
-        self._output_mark = len(self.outputs)
+        self._marks.set((len(self.rest_log), len(self.outputs)))
 
     # ---- called by REST handlers --------------------------------------------------------------------
     def record_rest(self, call: RestCall) -> None:
@@ -673,7 +677,7 @@ class Sandbox:
         """The next message the bot posts (channel message, interaction response, follow-up) that matches."""
 
         def check() -> dict[str, Any] | None:
-            for index in range(self._output_mark, len(self.outputs)):
+            for index in range(self._marks.get()[1], len(self.outputs)):
                 if index in self._consumed_outputs:
                     continue
                 out = self.outputs[index]
@@ -709,7 +713,7 @@ class Sandbox:
         method = method.upper()
 
         def check() -> RestCall | None:
-            for index in range(self._rest_mark, len(self.rest_log)):
+            for index in range(self._marks.get()[0], len(self.rest_log)):
                 if index in self._consumed_rest:
                     continue
                 call = self.rest_log[index]
