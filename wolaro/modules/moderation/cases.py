@@ -124,18 +124,29 @@ async def create(
 
 
 async def deactivate(
-    session: AsyncSession, *, guild_id: int, target_id: int, actions: Iterable[Action], now: datetime | None = None
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    target_id: int,
+    actions: Iterable[Action],
+    now: datetime | None = None,
+    unexpired_only: bool = False,
 ) -> list[int]:
-    """Mark the target's active cases of `actions` as no longer in force; return their numbers."""
+    """Mark the target's active cases of `actions` as no longer in force; return their numbers.
+
+    `unexpired_only`: leave alone the cases that already expired (they no longer count anyway).
+    """
+    now = now or utcnow()
+    conditions = [
+        ModCase.guild_id == guild_id,
+        ModCase.target_id == target_id,
+        ModCase.action.in_([a.value for a in actions]),
+        _in_force(now) if unexpired_only else ModCase.active.is_(True),
+    ]
     statement = (
         update(ModCase)
-        .where(
-            ModCase.guild_id == guild_id,
-            ModCase.target_id == target_id,
-            ModCase.action.in_([a.value for a in actions]),
-            ModCase.active.is_(True),
-        )
-        .values(active=False, updated_at=now or utcnow())
+        .where(*conditions)
+        .values(active=False, updated_at=now)
         .returning(ModCase.number)
     )
     result = await session.execute(statement, execution_options={"synchronize_session": False})

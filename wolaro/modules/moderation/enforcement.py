@@ -159,24 +159,19 @@ async def execute(
 
     member: discord.Member | None = None
     if action not in (Action.UNBAN, Action.NOTE):
-        member = await _member(bot, guild, target)
+        member = await fetch_member(bot, guild, target)
         if member is None and action in NEEDS_MEMBER:
             raise UserFacingError("<@{user}> is not a member of this server.", user=target_id)
-        actor = None
-        if not automated and not skip_actor_check:
-            moderator = moderator or await _member(bot, guild, moderator_id)
-            actor = _standing(moderator) if moderator is not None else None
-        me = guild.me or await guild.fetch_member(bot.user.id)  # type: ignore[union-attr]
-        problem = hierarchy_problem(
-            owner_id=guild.owner_id or 0,
-            bot=_standing(me),
-            target_id=target_id,
-            target=_standing(member) if member is not None else None,
-            actor=actor,
+        if not automated and not skip_actor_check and moderator is None:
+            moderator = await fetch_member(bot, guild, moderator_id)
+        await ensure_can_act(
+            bot,
+            guild,
+            target_id,
+            member,
+            moderator=None if automated or skip_actor_check else moderator,
             bot_acts=action in MEMBER_ACTIONS,
         )
-        if problem is not None:
-            raise _hierarchy_error(problem, target_id)
         if action is Action.TIMEOUT and member is not None and member.guild_permissions.administrator:
             raise UserFacingError("Discord does not let anyone time out an administrator.")
         if action is Action.UNTIMEOUT and member is not None and not member.is_timed_out():
@@ -431,7 +426,32 @@ async def _revert(http: HTTPClient, guild_id: int, user_id: int, action: Action,
         log.exception("could not revert an unrecorded moderation action", guild_id=guild_id, action=action)
 
 
-async def _member(bot: WolaroBot, guild: discord.Guild, target: discord.abc.Snowflake | int) -> discord.Member | None:
+async def ensure_can_act(
+    bot: WolaroBot,
+    guild: discord.Guild,
+    target_id: int,
+    member: discord.Member | None,
+    *,
+    moderator: discord.Member | None,
+    bot_acts: bool = True,
+) -> None:
+    """Refuse (UserFacingError) unless the role hierarchy lets `moderator` (None: not checked) and the bot act."""
+    me = guild.me or await guild.fetch_member(bot.user.id)  # type: ignore[union-attr]
+    problem = hierarchy_problem(
+        owner_id=guild.owner_id or 0,
+        bot=_standing(me),
+        target_id=target_id,
+        target=_standing(member) if member is not None else None,
+        actor=_standing(moderator) if moderator is not None else None,
+        bot_acts=bot_acts,
+    )
+    if problem is not None:
+        raise _hierarchy_error(problem, target_id)
+
+
+async def fetch_member(
+    bot: WolaroBot, guild: discord.Guild, target: discord.abc.Snowflake | int
+) -> discord.Member | None:
     """The target as a member of `guild` (from the event, the cache or REST), or None if not a member."""
     if isinstance(target, discord.Member) and target.guild.id == guild.id:
         return target
@@ -492,3 +512,33 @@ def _hierarchy_error(problem: HierarchyProblem, target_id: int) -> UserFacingErr
     return UserFacingError(
         "<@{user}> has a role equal to or above mine: move my role above theirs first.", user=target_id
     )
+
+
+async def post_notice(bot: WolaroBot, guild_id: int, embed: discord.Embed) -> None:
+    """Post a non-case entry (purge, lock, pardon...) to the guild's modlog channel, if it has one."""
+    config = await bot.config.module_config(guild_id, Config, MODULE)
+    if not config.modlog_channel_id:
+        return
+    try:
+        with discord.http.handle_message_parameters(
+            embed=embed, allowed_mentions=discord.AllowedMentions.none()
+        ) as params:
+            await bot.http.send_message(config.modlog_channel_id, params=params)
+    except discord.HTTPException as exc:
+        log.warning("modlog notice failed", guild_id=guild_id, error=str(exc))
+
+
+async def record_audit(
+    bot: WolaroBot, guild_id: int, actor_id: int, action: str, target: str, **values: Any
+) -> None:
+    """Write one audit row for a moderation change that is not a case (its own transaction)."""
+    async with bot.services.db.transaction() as session:
+        add_audit(
+            session,
+            guild_id=guild_id,
+            actor_id=actor_id,
+            action=f"moderation.{action}",
+            target=target,
+            before=values.pop("before", None),
+            after=values or None,
+        )

@@ -118,3 +118,11 @@ def case_line(case: CaseView, t: Translate) -> str:
     head = f"~~#{case.number} {label}~~" if struck else f"**#{case.number}** {label}"
     reason = (case.reason or t("No reason given"))[:120]
     return f"{head} · {reason} · {discord.utils.format_dt(case.created_at, 'R')}"
+
+
+def notice_embed(title: str, fields: list[tuple[str, str]], *, colour: int = 0x607D8B) -> discord.Embed:
+    """A modlog entry that is not a case (purge, slowmode, lock, pardon...): title and already translated fields."""
+    embed = discord.Embed(title=title, colour=colour, timestamp=utcnow())
+    for name, value in fields:
+        embed.add_field(name=name, value=value[:1024] or "-", inline=len(value) < 40)
+    return embed

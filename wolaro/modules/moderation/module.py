@@ -1,10 +1,17 @@
-"""Moderation: warnings, kicks, bans (temporary too), timeouts, purges, channel locks and a numbered case log."""
+"""Moderation: warnings, kicks, bans (temporary too), timeouts, purges, channel locks and a numbered case log.
+
+The Cog is a thin adapter split by theme (`commands_actions`, `commands_cases`, `commands_channels`); every
+punishment goes through `enforcement.enforce`, which automod and anti-raid call as well.
+"""
 
 from __future__ import annotations
 
 from wolaro.core.module import WolaroModule
 from wolaro.core.registry import ModuleSpec
 from wolaro.modules.moderation import jobs  # noqa: F401 - registers the moderation job handlers
+from wolaro.modules.moderation.commands_actions import ActionCommands
+from wolaro.modules.moderation.commands_cases import CaseCommands
+from wolaro.modules.moderation.commands_channels import ChannelCommands
 from wolaro.modules.moderation.config import Config
 
 SPEC = ModuleSpec(
@@ -15,7 +22,7 @@ SPEC = ModuleSpec(
 )
 
 
-class Moderation(WolaroModule):
+class Moderation(ActionCommands, CaseCommands, ChannelCommands, WolaroModule):
     """Moderation commands."""
 
     spec = SPEC

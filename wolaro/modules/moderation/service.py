@@ -46,6 +46,8 @@ MAX_TEMP_BAN = timedelta(days=365)
 MAX_WARN_EXPIRY = timedelta(days=3650)
 #: Discord's longest channel slowmode.
 MAX_SLOWMODE = timedelta(hours=6)
+#: No duration is longer than this, whatever the caller's bound (timedelta overflows far beyond).
+HARD_MAX_DURATION = timedelta(days=36500)
 #: Purge bounds (messages).
 PURGE_MIN, PURGE_MAX = 1, 1000
 #: Bulk delete only takes messages younger than this (Discord).
@@ -98,9 +100,10 @@ def parse_duration(
         if factor is None or len(number) > _MAX_NUMBER_DIGITS:
             raise DurationError(text, DurationProblem.INVALID)
         seconds += int(number) * factor
+    bound = min(maximum, HARD_MAX_DURATION) if maximum is not None else HARD_MAX_DURATION
+    if seconds > bound.total_seconds():
+        raise DurationError(text, DurationProblem.TOO_LONG, bound)
     value = timedelta(seconds=seconds)
-    if maximum is not None and value > maximum:
-        raise DurationError(text, DurationProblem.TOO_LONG, maximum)
     if value < minimum:
         raise DurationError(text, DurationProblem.TOO_SHORT, minimum)
     return value
