@@ -189,11 +189,17 @@ async def test_moderation_rest_changes_state_and_emits_events(sandbox: Sandbox, 
     assert call.reason == "cool down" and call.json["communication_disabled_until"]
     assert sandbox.state.guilds[guild_id].members[victim.id].is_timed_out()
 
+    spam_channel = sandbox.text_channel_ids(guild_id)[1]
+    sandbox.state.guilds[guild_id].members[victim.id].communication_disabled_until = None
+    spam = await sandbox.send_message(spam_channel, victim.id, "buy cheap coins")
     banned = expect(bot, "member_ban")
     left = expect(bot, "member_remove")
+    purged = expect(bot, "raw_bulk_message_delete")
     await guild.ban(victim, reason="spam links", delete_message_seconds=3600)
     assert (await banned)[1].id == victim.id
     assert (await left).id == victim.id
+    assert (await purged).message_ids == {int(spam["id"])}
+    assert int(spam["id"]) not in sandbox.state.messages[spam_channel]
     assert sandbox.state.guilds[guild_id].bans[victim.id].reason == "spam links"
     assert victim.id not in sandbox.state.guilds[guild_id].members
     ban = await guild.fetch_ban(victim)
@@ -381,3 +387,57 @@ async def test_concurrent_drivers_keep_their_own_marks(sandbox: Sandbox, start_b
 
     replies = await asyncio.gather(*(one(n) for n in range(30)))
     assert replies == [f"echo w{n}" for n in range(30)]
+
+
+async def test_slash_command_in_dms(sandbox: Sandbox, start_bot):
+    bot = SandboxBot(command_prefix="!", intents=full_intents())
+
+    @bot.tree.command(description="Whisper")
+    @app_commands.allowed_contexts(guilds=True, dms=True)
+    async def whisper(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"psst {interaction.user.name}, in {interaction.context}")
+
+    @bot.tree.command(description="Server only")
+    @app_commands.guild_only()
+    async def serveronly(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("here")
+
+    await start_bot(bot)
+    await bot.tree.sync()
+    user = sandbox.member_ids(sandbox.guild_ids()[0])[2]
+    dm = await sandbox.open_dm(user)
+    record = await sandbox.invoke_slash(None, dm, user, "whisper")
+    answer = await sandbox.wait_for_interaction_response(record)
+    assert answer["content"].startswith(f"psst {sandbox.state.users[user].username}")
+    with pytest.raises(SandboxError, match="not available in DMs"):
+        await sandbox.invoke_slash(None, dm, user, "serveronly")
+
+
+async def test_human_moderators_and_the_audit_log(sandbox: Sandbox, start_bot, expect):
+    bot = await start_bot()
+    guild_id = sandbox.guild_ids()[1]
+    guild = bot.get_guild(guild_id)
+    moderator = sandbox.member_ids(guild_id)[1]
+    target = sandbox.member_ids(guild_id)[3]
+    with pytest.raises(SandboxError, match="lacks the permission"):
+        await sandbox.user_ban(guild_id, target, moderator)
+    with pytest.raises(SandboxError, match="does not outrank"):
+        await sandbox.user_kick(guild_id, moderator, sandbox.owner_id(guild_id))
+    entry_seen = expect(bot, "audit_log_entry_create")
+    banned = expect(bot, "member_ban")
+    await sandbox.user_ban(guild_id, moderator, target, "raiding")
+    entry = await entry_seen
+    assert entry.action is discord.AuditLogAction.ban and entry.user_id == moderator and entry.reason == "raiding"
+    assert (await banned)[1].id == target
+    # the bot's own actions are logged with the bot as the actor
+    await guild.unban(discord.Object(target), reason="second chance")
+    entries = [e async for e in guild.audit_logs(limit=10)]
+    assert [(e.action, e.user.id) for e in entries[:2]] == [
+        (discord.AuditLogAction.unban, bot.user.id),
+        (discord.AuditLogAction.ban, moderator),
+    ]
+    assert entries[0].reason == "second chance"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    updated = expect(bot, "member_update")
+    await sandbox.user_timeout(guild_id, moderator, sandbox.member_ids(guild_id)[4], later, "calm down")
+    assert (await updated)[1].is_timed_out()

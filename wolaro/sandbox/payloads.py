@@ -443,7 +443,7 @@ def message(
             "channel_id": reference["channel_id"],
             **({"guild_id": reference["guild_id"]} if "guild_id" in reference else {}),
         }
-        data["referenced_message"] = reference
+        data["referenced_message"] = {k: v for k, v in reference.items() if k != "referenced_message"}
     if webhook_id is not None:
         data["webhook_id"] = str(webhook_id)
         data["application_id"] = str(webhook_id)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox import audit, mutations, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_access, missing_permissions, unknown
 from wolaro.sandbox.rest import Call, Handler, Upload, require, require_view
@@ -210,7 +210,14 @@ async def patch_channel(call: Call) -> Any:
         require(call.sb, guild, perm.MANAGE_ROLES, channel)
         for ow in body["permission_overwrites"] or []:
             check_grantable(call.sb, channel, int(ow.get("allow") or 0), int(ow.get("deny") or 0))
+    before = (channel.name, channel.topic, channel.rate_limit_per_user, channel.nsfw)
     apply_channel_fields(call.sb, channel, body)
+    after = (channel.name, channel.topic, channel.rate_limit_per_user, channel.nsfw)
+    keys = ("name", "topic", "rate_limit_per_user", "nsfw")
+    changes = [audit.change(k, b, a) for k, b, a in zip(keys, before, after, strict=True) if b != a]
+    await audit.record(
+        call.sb, guild, call.sb.state.bot_user_id, audit.CHANNEL_UPDATE, channel.id, call.reason, changes=changes
+    )
     return await mutations.channel_event(call.sb, channel, "CHANNEL_UPDATE")
 
 
@@ -222,6 +229,15 @@ async def delete_channel(call: Call) -> Any:
     if guild is None:
         return data
     require(call.sb, guild, perm.MANAGE_CHANNELS, channel)
+    await audit.record(
+        call.sb,
+        guild,
+        call.sb.state.bot_user_id,
+        audit.CHANNEL_DELETE,
+        channel.id,
+        call.reason,
+        changes=[audit.change("name", channel.name, None)],
+    )
     guild.channel_ids.remove(channel.id)
     data = await mutations.channel_event(call.sb, channel, "CHANNEL_DELETE")
     del call.sb.state.channels[channel.id]
@@ -245,6 +261,17 @@ async def put_overwrite(call: Call) -> Any:
         raise unknown("Member")
     allow, deny = int(body.get("allow") or 0), int(body.get("deny") or 0)
     check_grantable(call.sb, channel, allow, deny)
+    action = audit.OVERWRITE_UPDATE if target in channel.overwrites else audit.OVERWRITE_CREATE
+    await audit.record(
+        call.sb,
+        guild,
+        call.sb.state.bot_user_id,
+        action,
+        channel.id,
+        call.reason,
+        changes=[audit.change("allow", None, str(allow)), audit.change("deny", None, str(deny))],
+        options={"id": str(target), "type": str(kind)},
+    )
     channel.overwrites[target] = Overwrite(id=target, type=kind, allow=allow, deny=deny)
     await mutations.channel_event(call.sb, channel, "CHANNEL_UPDATE")
     return None
@@ -257,7 +284,17 @@ async def delete_overwrite(call: Call) -> Any:
     if guild is None:
         raise DiscordHTTPError(403, 50003, "Cannot execute action on a DM channel")
     require(call.sb, guild, perm.MANAGE_ROLES, channel)
-    if channel.overwrites.pop(call.snowflake("overwrite_id", "Overwrite"), None) is not None:
+    removed = channel.overwrites.pop(call.snowflake("overwrite_id", "Overwrite"), None)
+    if removed is not None:
+        await audit.record(
+            call.sb,
+            guild,
+            call.sb.state.bot_user_id,
+            audit.OVERWRITE_DELETE,
+            channel.id,
+            call.reason,
+            options={"id": str(removed.id), "type": str(removed.type)},
+        )
         await mutations.channel_event(call.sb, channel, "CHANNEL_UPDATE")
     return None
 
@@ -397,6 +434,15 @@ async def delete_message(call: Call) -> Any:
         if guild is None:
             raise DiscordHTTPError(403, 50003, "Cannot execute action on a DM channel")
         require(sb, guild, perm.MANAGE_MESSAGES, channel)
+        await audit.record(
+            sb,
+            guild,
+            sb.state.bot_user_id,
+            audit.MESSAGE_DELETE,
+            int(message["author"]["id"]),
+            call.reason,
+            options={"channel_id": str(channel.id), "count": "1"},
+        )
     await mutations.delete_message(sb, channel, message_id)
     return None
 
@@ -421,7 +467,17 @@ async def bulk_delete(call: Call) -> Any:
     if any(snowflake_time(m) < cutoff for m in ids):
         raise DiscordHTTPError(400, 50034, "You can only bulk delete messages that are under 14 days old.")
     history = sb.state.messages.get(channel.id, {})
-    await mutations.delete_messages(sb, channel, [m for m in dict.fromkeys(ids) if m in history])
+    doomed = [m for m in dict.fromkeys(ids) if m in history]
+    await audit.record(
+        sb,
+        guild,
+        sb.state.bot_user_id,
+        audit.MESSAGE_BULK_DELETE,
+        channel.id,
+        call.reason,
+        options={"count": str(len(doomed))},
+    )
+    await mutations.delete_messages(sb, channel, doomed)
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox import audit, mutations, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_permissions, unknown
 from wolaro.sandbox.rest import Call, Handler, require
@@ -60,6 +60,19 @@ async def patch_guild(call: Call) -> Any:
     guild = call.guild()
     require(call.sb, guild, perm.MANAGE_GUILD)
     body = call.json()
+    keys = (
+        "name",
+        "verification_level",
+        "default_message_notifications",
+        "explicit_content_filter",
+        "system_channel_id",
+        "rules_channel_id",
+        "afk_channel_id",
+        "afk_timeout",
+        "preferred_locale",
+        "description",
+    )
+    before = {k: getattr(guild, k) for k in keys}
     if "name" in body:
         name = str(body["name"])
         if not 2 <= len(name) <= 100:
@@ -80,6 +93,11 @@ async def patch_guild(call: Call) -> Any:
     for key in ("afk_timeout", "preferred_locale", "description"):
         if key in body:
             setattr(guild, key, body[key])
+    changes = [audit.change(k, before[k], getattr(guild, k)) for k in keys if getattr(guild, k) != before[k]]
+    if changes:
+        await audit.record(
+            call.sb, guild, call.sb.state.bot_user_id, audit.GUILD_UPDATE, guild.id, call.reason, changes=changes
+        )
     return await mutations.guild_updated(call.sb, guild)
 
 
@@ -114,6 +132,15 @@ async def create_channel(call: Call) -> Any:
     apply_channel_fields(sb, channel, body)
     sb.state.channels[channel.id] = channel
     guild.channel_ids.append(channel.id)
+    await audit.record(
+        sb,
+        guild,
+        sb.state.bot_user_id,
+        audit.CHANNEL_CREATE,
+        channel.id,
+        call.reason,
+        changes=[audit.change("name", None, channel.name), audit.change("type", None, channel.type)],
+    )
     return await mutations.channel_event(sb, channel, "CHANNEL_CREATE")
 
 
@@ -154,6 +181,15 @@ async def create_role(call: Call) -> Any:
         mentionable=bool(body.get("mentionable")),
     )
     guild.roles[role.id] = role
+    await audit.record(
+        sb,
+        guild,
+        sb.state.bot_user_id,
+        audit.ROLE_CREATE,
+        role.id,
+        call.reason,
+        changes=[audit.change("name", None, role.name), audit.change("permissions", None, str(role.permissions))],
+    )
     await mutations.role_event(sb, guild, role, "GUILD_ROLE_CREATE")
     for r in shifted:
         await mutations.role_event(sb, guild, r, "GUILD_ROLE_UPDATE")
@@ -178,6 +214,7 @@ async def patch_role(call: Call) -> Any:
             setattr(role, key, body[key])
     if "color" in body and body["color"] is not None:
         role.color = int(body["color"])
+    await audit.record(sb, guild, sb.state.bot_user_id, audit.ROLE_UPDATE, role.id, call.reason)
     await mutations.role_event(sb, guild, role, "GUILD_ROLE_UPDATE")
     return payloads.role(role)
 
@@ -208,6 +245,15 @@ async def delete_role(call: Call) -> Any:
     require(sb, guild, perm.MANAGE_ROLES)
     role = sb.state.role(guild, call.snowflake("role_id", "Role"))
     _role_below_bot(sb, guild, role)
+    await audit.record(
+        sb,
+        guild,
+        sb.state.bot_user_id,
+        audit.ROLE_DELETE,
+        role.id,
+        call.reason,
+        changes=[audit.change("name", role.name, None)],
+    )
     await mutations.role_deleted(sb, guild, role.id)
     return None
 
@@ -264,6 +310,7 @@ async def patch_member(call: Call) -> Any:
     member = sb.state.member(guild, call.snowflake("user_id", "Member"))
     body = call.json()
     is_self = member.user_id == sb.state.bot_user_id
+    before_nick, before_roles, before_timeout = member.nick, list(member.roles), member.communication_disabled_until
     if "nick" in body:
         if is_self:
             require(sb, guild, perm.CHANGE_NICKNAME)
@@ -291,9 +338,37 @@ async def patch_member(call: Call) -> Any:
         await mutations.voice_moved(
             sb, guild, member.user_id, int(body["channel_id"]) if body["channel_id"] is not None else None
         )
+    changes = [
+        audit.change(key, old, new)
+        for key, old, new in (
+            ("nick", before_nick, member.nick),
+            ("communication_disabled_until", before_timeout, member.communication_disabled_until),
+        )
+        if old != new
+    ]
+    if changes:
+        await audit.record(
+            sb, guild, sb.state.bot_user_id, audit.MEMBER_UPDATE, member.user_id, call.reason, changes=changes
+        )
+    await _role_audit(call, guild, member.user_id, before_roles, member.roles)
     data = await mutations.member_changed(sb, guild, member)
     data.pop("guild_id", None)
     return data
+
+
+async def _role_audit(call: Call, guild: Guild, user_id: int, before: list[int], after: list[int]) -> None:
+    """A MEMBER_ROLE_UPDATE entry with ``$add``/``$remove`` when the roles changed."""
+    added = [r for r in after if r not in before]
+    removed = [r for r in before if r not in after]
+    changes = [
+        audit.change(key, None, [{"id": str(r), "name": guild.roles[r].name} for r in roles if r in guild.roles])
+        for key, roles in (("$add", added), ("$remove", removed))
+        if roles
+    ]
+    if changes:
+        await audit.record(
+            call.sb, guild, call.sb.state.bot_user_id, audit.MEMBER_ROLE_UPDATE, user_id, call.reason, changes=changes
+        )
 
 
 async def patch_own_member(call: Call) -> Any:
@@ -309,6 +384,7 @@ async def kick_member(call: Call) -> Any:
     member = sb.state.member(guild, call.snowflake("user_id", "Member"))
     require(sb, guild, perm.KICK_MEMBERS)
     _outrank_or_403(sb, guild, member)
+    await audit.record(sb, guild, sb.state.bot_user_id, audit.MEMBER_KICK, member.user_id, call.reason)
     await mutations.member_removed(sb, guild, member.user_id)
     return None
 
@@ -322,6 +398,7 @@ async def add_member_role(call: Call) -> Any:
     require(sb, guild, perm.MANAGE_ROLES)
     _role_below_bot(sb, guild, role)
     if role.id not in member.roles:
+        await _role_audit(call, guild, member.user_id, member.roles, [*member.roles, role.id])
         member.roles.append(role.id)
         await mutations.member_changed(sb, guild, member)
     return None
@@ -336,6 +413,7 @@ async def remove_member_role(call: Call) -> Any:
     require(sb, guild, perm.MANAGE_ROLES)
     _role_below_bot(sb, guild, role)
     if role.id in member.roles:
+        await _role_audit(call, guild, member.user_id, member.roles, [r for r in member.roles if r != role.id])
         member.roles.remove(role.id)
         await mutations.member_changed(sb, guild, member)
     return None
@@ -371,11 +449,15 @@ async def get_ban(call: Call) -> Any:
     return _ban_json(sb, ban.user_id, ban.reason)
 
 
-def _delete_seconds(body: dict[str, Any]) -> int:
+def _delete_seconds(body: dict[str, Any], query: Any = None) -> int:
+    """``delete_message_seconds`` from the JSON body or, as discord.py sends it, the query string."""
+    query = query or {}
     if body.get("delete_message_seconds") is not None:
         seconds = int(body["delete_message_seconds"])
+    elif query.get("delete_message_seconds") is not None:
+        seconds = int(query["delete_message_seconds"])
     else:
-        seconds = int(body.get("delete_message_days") or 0) * 86400
+        seconds = int(body.get("delete_message_days") or query.get("delete_message_days") or 0) * 86400
     if not 0 <= seconds <= 604800:
         raise invalid_form("delete_message_seconds", "NUMBER_TYPE_MAX", "int value should be <= 604800.")
     return seconds
@@ -389,6 +471,7 @@ async def _ban_one(call: Call, guild: Guild, user_id: int, seconds: int) -> None
         raise missing_permissions()
     if member is not None:
         _outrank_or_403(sb, guild, member)
+    await audit.record(sb, guild, sb.state.bot_user_id, audit.MEMBER_BAN_ADD, user_id, call.reason)
     await mutations.banned(sb, guild, user_id, call.reason, seconds)
 
 
@@ -400,7 +483,7 @@ async def put_ban(call: Call) -> Any:
     """
     guild = call.guild()
     require(call.sb, guild, perm.BAN_MEMBERS)
-    await _ban_one(call, guild, call.snowflake("user_id", "User"), _delete_seconds(call.json()))
+    await _ban_one(call, guild, call.snowflake("user_id", "User"), _delete_seconds(call.json(), call.query))
     return None
 
 
@@ -409,7 +492,7 @@ async def bulk_ban(call: Call) -> Any:
     guild = call.guild()
     require(call.sb, guild, perm.BAN_MEMBERS | perm.MANAGE_GUILD)
     body = call.json()
-    seconds = _delete_seconds(body)
+    seconds = _delete_seconds(body, call.query)
     banned, failed = [], []
     for raw in body.get("user_ids") or []:
         try:
@@ -429,6 +512,7 @@ async def delete_ban(call: Call) -> Any:
     user_id = call.snowflake("user_id", "Ban")
     if user_id not in guild.bans:
         raise unknown("Ban")
+    await audit.record(call.sb, guild, call.sb.state.bot_user_id, audit.MEMBER_BAN_REMOVE, user_id, call.reason)
     await mutations.unbanned(call.sb, guild, user_id)
     return None
 
@@ -457,4 +541,5 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("PUT", "/guilds/{guild_id}/bans/{user_id}", put_ban, True),
     ("DELETE", "/guilds/{guild_id}/bans/{user_id}", delete_ban, True),
     ("POST", "/guilds/{guild_id}/bulk-ban", bulk_ban, True),
+    ("GET", "/guilds/{guild_id}/audit-logs", audit.get_audit_log, True),
 ]

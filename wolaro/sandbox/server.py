@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from wolaro.sandbox import mutations, oauth, payloads
+from wolaro.sandbox import audit, mutations, oauth, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.control import add_control_routes
 from wolaro.sandbox.errors import SandboxError
@@ -30,7 +30,7 @@ from wolaro.sandbox.interactions import (
 from wolaro.sandbox.notify import Notifier
 from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
 from wolaro.sandbox.snowflake import SnowflakeFactory, iso, snowflake_time
-from wolaro.sandbox.state import DM, TEXT, VOICE, Channel, SandboxState, User
+from wolaro.sandbox.state import DM, TEXT, VOICE, Channel, Guild, SandboxState, User
 from wolaro.sandbox.world import build_world
 
 log = logging.getLogger(__name__)
@@ -580,6 +580,76 @@ class Sandbox:
                     "content": "left",
                 }
             )
+
+    def _moderator(self, guild_id: int, moderator_id: int, bits: int, target_id: int | None) -> Guild:
+        """Check that a human moderator could do this in the Discord client (permission and hierarchy)."""
+        guild = self.state.guild(guild_id)
+        mod = guild.members.get(moderator_id)
+        if mod is None:
+            raise SandboxError(f"user {moderator_id} is not a member of guild {guild_id}")
+        if perm.base_permissions(guild, mod) & bits != bits:
+            raise SandboxError(f"user {moderator_id} lacks the permission for this")
+        target = guild.members.get(target_id) if target_id is not None else None
+        if target is not None and not perm.outranks(guild, mod, target):
+            raise SandboxError(f"user {moderator_id} does not outrank {target_id}")
+        return guild
+
+    async def user_kick(self, guild_id: int, moderator_id: int, user_id: int, reason: str | None = None) -> None:
+        """A human moderator kicks a member from the Discord client (audit log entry by them)."""
+        self._action()
+        guild = self._moderator(guild_id, moderator_id, perm.KICK_MEMBERS, user_id)
+        if user_id not in guild.members:
+            raise SandboxError(f"user {user_id} is not a member of guild {guild_id}")
+        await audit.record(self, guild, moderator_id, audit.MEMBER_KICK, user_id, reason)
+        await mutations.member_removed(self, guild, user_id)
+
+    async def user_ban(
+        self,
+        guild_id: int,
+        moderator_id: int,
+        user_id: int,
+        reason: str | None = None,
+        *,
+        delete_message_seconds: int = 0,
+    ) -> None:
+        """A human moderator bans a user from the Discord client."""
+        self._action()
+        guild = self._moderator(guild_id, moderator_id, perm.BAN_MEMBERS, user_id)
+        if user_id not in self.state.users or user_id == guild.owner_id:
+            raise SandboxError(f"cannot ban {user_id}")
+        await audit.record(self, guild, moderator_id, audit.MEMBER_BAN_ADD, user_id, reason)
+        await mutations.banned(self, guild, user_id, reason, delete_message_seconds)
+
+    async def user_unban(self, guild_id: int, moderator_id: int, user_id: int, reason: str | None = None) -> None:
+        """A human moderator lifts a ban from the Discord client."""
+        self._action()
+        guild = self._moderator(guild_id, moderator_id, perm.BAN_MEMBERS, None)
+        if user_id not in guild.bans:
+            raise SandboxError(f"user {user_id} is not banned from guild {guild_id}")
+        await audit.record(self, guild, moderator_id, audit.MEMBER_BAN_REMOVE, user_id, reason)
+        await mutations.unbanned(self, guild, user_id)
+
+    async def user_timeout(
+        self, guild_id: int, moderator_id: int, user_id: int, until: dt.datetime | None, reason: str | None = None
+    ) -> dict[str, Any]:
+        """A human moderator times a member out until ``until`` (None lifts it); returns GUILD_MEMBER_UPDATE."""
+        self._action()
+        guild = self._moderator(guild_id, moderator_id, perm.MODERATE_MEMBERS, user_id)
+        member = guild.members.get(user_id)
+        if member is None or perm.base_permissions(guild, member) & perm.ADMINISTRATOR:
+            raise SandboxError(f"cannot time out {user_id}")
+        old = member.communication_disabled_until
+        member.communication_disabled_until = iso(until) if until is not None else None
+        await audit.record(
+            self,
+            guild,
+            moderator_id,
+            audit.MEMBER_UPDATE,
+            user_id,
+            reason,
+            changes=[audit.change("communication_disabled_until", old, member.communication_disabled_until)],
+        )
+        return await mutations.member_changed(self, guild, member)
 
     async def voice_state(self, guild_id: int, user_id: int, channel_id: int | None) -> None:
         """The member joins/moves to voice channel ``channel_id``, or leaves voice (None)."""
