@@ -275,3 +275,23 @@ async def test_control_api(sandbox: Sandbox, rest):
             assert (await resp.json())["content"] == "pong"
         async with http.get("/_sandbox/bot-messages", params={"channel_id": str(channel)}) as resp:
             assert [m["content"] for m in await resp.json()] == ["pong"]
+
+
+async def test_pins_and_reactions(sandbox: Sandbox, rest, raw_gateway):
+    gw = await raw_gateway()
+    guild_id = sandbox.guild_ids()[0]
+    channel = sandbox.text_channel_ids(guild_id)[0]
+    message = await sandbox.send_message(channel, sandbox.member_ids(guild_id)[2], "pin me")
+    status, _ = await rest("PUT", f"/channels/{channel}/messages/pins/{message['id']}")
+    assert status == 204 and (await gw.wait_event("CHANNEL_PINS_UPDATE"))["last_pin_timestamp"]
+    status, pins = await rest("GET", f"/channels/{channel}/messages/pins")
+    assert [p["message"]["id"] for p in pins["items"]] == [message["id"]] and pins["items"][0]["message"]["pinned"]
+    status, _ = await rest("PUT", f"/channels/{channel}/messages/{message['id']}/reactions/%F0%9F%91%8D/@me")
+    assert status == 204
+    reaction = await gw.wait_event("MESSAGE_REACTION_ADD")
+    assert reaction["emoji"]["name"] == "👍" and reaction["user_id"] == str(sandbox.application_id)
+    await sandbox.add_reaction(channel, int(message["id"]), sandbox.owner_id(guild_id), "👍")
+    stored = sandbox.state.messages[channel][int(message["id"])]
+    assert stored["reactions"][0]["count"] == 2 and stored["reactions"][0]["me"]
+    status, users = await rest("GET", f"/channels/{channel}/messages/{message['id']}/reactions/%F0%9F%91%8D")
+    assert {u["id"] for u in users} == {str(sandbox.application_id), str(sandbox.owner_id(guild_id))}

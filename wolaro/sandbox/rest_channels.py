@@ -10,7 +10,7 @@ from wolaro.sandbox import audit, mutations, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_access, missing_permissions, unknown
 from wolaro.sandbox.rest import Call, Handler, Upload, require, require_view
-from wolaro.sandbox.snowflake import snowflake_time
+from wolaro.sandbox.snowflake import now_iso, snowflake_time
 from wolaro.sandbox.state import CATEGORY, TEXT, VOICE, Channel, Overwrite
 
 if TYPE_CHECKING:
@@ -481,6 +481,63 @@ async def bulk_delete(call: Call) -> Any:
     return None
 
 
+# ---- pins -------------------------------------------------------------------------------------------
+async def _pins_changed(sb: Sandbox, channel: Channel) -> None:
+    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    data: dict[str, Any] = {
+        "channel_id": str(channel.id),
+        "last_pin_timestamp": max((sb.state.pinned_at[int(m["id"])] for m in pinned), default=None),
+    }
+    if channel.guild_id:
+        data["guild_id"] = str(channel.guild_id)
+    await sb.gateway.dispatch("CHANNEL_PINS_UPDATE", data, guild_id=channel.guild_id)
+
+
+async def pin(call: Call) -> Any:
+    """``PUT /channels/{c}/messages/pins/{m}`` -> CHANNEL_PINS_UPDATE (at most 50 pins)."""
+    sb = call.sb
+    channel = call.channel()
+    guild = require_view(sb, channel)
+    if guild is not None:
+        require(sb, guild, perm.MANAGE_MESSAGES, channel)
+    message = sb.state.message(channel.id, call.snowflake("message_id", "Message"))
+    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    if len(pinned) >= 50 and not message["pinned"]:
+        raise DiscordHTTPError(400, 30003, "Maximum number of pins reached (50)")
+    message["pinned"] = True
+    sb.state.pinned_at[int(message["id"])] = now_iso()
+    await _pins_changed(sb, channel)
+    return None
+
+
+async def unpin(call: Call) -> Any:
+    """``DELETE /channels/{c}/messages/pins/{m}`` -> CHANNEL_PINS_UPDATE."""
+    sb = call.sb
+    channel = call.channel()
+    guild = require_view(sb, channel)
+    if guild is not None:
+        require(sb, guild, perm.MANAGE_MESSAGES, channel)
+    message = sb.state.message(channel.id, call.snowflake("message_id", "Message"))
+    message["pinned"] = False
+    await _pins_changed(sb, channel)
+    return None
+
+
+async def list_pins(call: Call) -> Any:
+    """``GET /channels/{c}/messages/pins``: ``{"items": [{"pinned_at", "message"}], "has_more"}``."""
+    sb = call.sb
+    channel = call.channel()
+    require_view(sb, channel)
+    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    pinned.sort(key=lambda m: sb.state.pinned_at.get(int(m["id"]), ""), reverse=True)
+    return {
+        "items": [
+            {"pinned_at": sb.state.pinned_at.get(int(m["id"])), "message": payloads.rest_view(m)} for m in pinned
+        ],
+        "has_more": False,
+    }
+
+
 # ---- reactions --------------------------------------------------------------------------------------
 def parse_emoji(raw: str) -> dict[str, Any]:
     """A reaction path segment (``%F0%9F%91%8D`` or ``name:id``) as an emoji object."""
@@ -537,6 +594,9 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", delete_overwrite, True),
     ("POST", "/channels/{channel_id}/typing", typing, True),
     ("POST", "/channels/{channel_id}/messages/bulk-delete", bulk_delete, True),
+    ("GET", "/channels/{channel_id}/messages/pins", list_pins, True),
+    ("PUT", "/channels/{channel_id}/messages/pins/{message_id}", pin, True),
+    ("DELETE", "/channels/{channel_id}/messages/pins/{message_id}", unpin, True),
     ("GET", "/channels/{channel_id}/messages", list_messages, True),
     ("POST", "/channels/{channel_id}/messages", create_message, True),
     ("GET", "/channels/{channel_id}/messages/{message_id}", get_message, True),

@@ -181,6 +181,8 @@ class SandboxState:
     dm_channels: dict[int, int] = field(default_factory=dict)
     #: Audit log entries per guild id, oldest first (Discord JSON).
     audit_log: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: When each pinned message was pinned (message id -> timestamp).
+    pinned_at: dict[int, str] = field(default_factory=dict)
     #: Who reacted with what: (message id, emoji id or name) -> user ids.
     reactors: dict[tuple[int, str], set[int]] = field(default_factory=dict)
     #: Uploaded attachment bytes by attachment id (served under /cdn/attachments/...).
