@@ -219,9 +219,7 @@ def test_bad_patterns_are_refused_with_their_field():
 def test_catastrophic_pattern_is_bounded_counted_and_suspended():
     clock = FakeClock()
     stats = service.RegexStats()
-    matcher = service.RegexMatcher(
-        [r"(a+)+$", r"needle"], budget_ms=50, suspend_seconds=60, clock=clock, stats=stats
-    )
+    matcher = service.RegexMatcher([r"(a+)+$", r"needle"], budget_ms=50, suspend_seconds=60, clock=clock, stats=stats)
     hostile = "a" * 5000 + "!"
     started = time.perf_counter()
     assert matcher.search(hostile) is None  # a timeout is "no match"

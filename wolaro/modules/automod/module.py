@@ -151,7 +151,7 @@ class Automod(WolaroModule):
             first=first,
         )
         if hit.rule in COUNTED_RULES and first:
-            window = (self.rules_for(config).spam if hit.rule == "spam" else self.rules_for(config).duplicates)
+            window = self.rules_for(config).spam if hit.rule == "spam" else self.rules_for(config).duplicates
             await self._purge_burst(message, window.window if window else 10.0, reason)
             if hit.rule == "duplicates":
                 self.duplicates.forget(guild.id, author.id)
@@ -167,8 +167,12 @@ class Automod(WolaroModule):
             pass
         except discord.HTTPException as exc:
             self.errors += 1
-            log.warning("automod could not delete a message", guild_id=message.guild and message.guild.id,
-                        status=exc.status, error=str(exc))
+            log.warning(
+                "automod could not delete a message",
+                guild_id=message.guild and message.guild.id,
+                status=exc.status,
+                error=str(exc),
+            )
 
     async def _purge_burst(self, message: discord.Message, window: float, reason: str) -> None:
         """Delete the member's messages of the burst in this channel (one history read, one bulk delete)."""
