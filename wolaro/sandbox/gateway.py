@@ -579,7 +579,7 @@ class Gateway:
         raw = data.get("guild_id")
         guild_ids = raw if isinstance(raw, list) else [raw]
         for gid in guild_ids:
-            guild = self.state.guilds.get(int(gid))
+            guild = self.state.guilds.get(int(gid)) if gid is not None and str(gid).isdigit() else None
             if guild is None:
                 continue
             query = data.get("query")

@@ -57,7 +57,7 @@ async def message_updated(sb: Sandbox, channel: Channel, message: dict[str, Any]
 
 async def delete_message(sb: Sandbox, channel: Channel, message_id: int) -> None:
     """Remove a message and dispatch MESSAGE_DELETE."""
-    sb.state.messages.get(channel.id, {}).pop(message_id, None)
+    sb.state.history(channel.id).pop(message_id, None)
     data: dict[str, Any] = {"id": str(message_id), "channel_id": str(channel.id)}
     if channel.guild_id:
         data["guild_id"] = str(channel.guild_id)
@@ -66,7 +66,7 @@ async def delete_message(sb: Sandbox, channel: Channel, message_id: int) -> None
 
 async def delete_messages(sb: Sandbox, channel: Channel, message_ids: list[int]) -> None:
     """Remove messages and dispatch one MESSAGE_DELETE_BULK."""
-    history = sb.state.messages.get(channel.id, {})
+    history = sb.state.history(channel.id)
     for mid in message_ids:
         history.pop(mid, None)
     data: dict[str, Any] = {"ids": [str(m) for m in message_ids], "channel_id": str(channel.id)}

@@ -317,7 +317,7 @@ async def list_messages(call: Call) -> Any:
     limit = int(call.query.get("limit", 50))
     if not 1 <= limit <= 100:
         raise invalid_form("limit", "NUMBER_TYPE_MAX", "int value should be <= 100 and >= 1.")
-    history = list(call.sb.state.messages.get(channel.id, {}).values())
+    history = list(call.sb.state.history(channel.id).values())
     before, after, around = (call.query.get(k) for k in ("before", "after", "around"))
     if before:
         history = [m for m in history if int(m["id"]) < int(before)]
@@ -367,7 +367,7 @@ async def create_message(call: Call) -> Any:
     ref = body.get("message_reference")
     if ref and ref.get("message_id"):
         ref_channel = int(ref.get("channel_id") or channel.id)
-        reference = sb.state.messages.get(ref_channel, {}).get(int(ref["message_id"]))
+        reference = sb.state.history(ref_channel).get(int(ref["message_id"]))
         if reference is None and ref.get("fail_if_not_exists", True):
             raise invalid_form("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
     message = await mutations.post_message(
@@ -466,7 +466,7 @@ async def bulk_delete(call: Call) -> Any:
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=14)
     if any(snowflake_time(m) < cutoff for m in ids):
         raise DiscordHTTPError(400, 50034, "You can only bulk delete messages that are under 14 days old.")
-    history = sb.state.messages.get(channel.id, {})
+    history = sb.state.history(channel.id)
     doomed = [m for m in dict.fromkeys(ids) if m in history]
     await audit.record(
         sb,
@@ -483,7 +483,7 @@ async def bulk_delete(call: Call) -> Any:
 
 # ---- pins -------------------------------------------------------------------------------------------
 async def _pins_changed(sb: Sandbox, channel: Channel) -> None:
-    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    pinned = [m for m in sb.state.history(channel.id).values() if m.get("pinned")]
     data: dict[str, Any] = {
         "channel_id": str(channel.id),
         "last_pin_timestamp": max((sb.state.pinned_at[int(m["id"])] for m in pinned), default=None),
@@ -501,7 +501,7 @@ async def pin(call: Call) -> Any:
     if guild is not None:
         require(sb, guild, perm.MANAGE_MESSAGES, channel)
     message = sb.state.message(channel.id, call.snowflake("message_id", "Message"))
-    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    pinned = [m for m in sb.state.history(channel.id).values() if m.get("pinned")]
     if len(pinned) >= 50 and not message["pinned"]:
         raise DiscordHTTPError(400, 30003, "Maximum number of pins reached (50)")
     message["pinned"] = True
@@ -528,7 +528,7 @@ async def list_pins(call: Call) -> Any:
     sb = call.sb
     channel = call.channel()
     require_view(sb, channel)
-    pinned = [m for m in sb.state.messages.get(channel.id, {}).values() if m.get("pinned")]
+    pinned = [m for m in sb.state.history(channel.id).values() if m.get("pinned")]
     pinned.sort(key=lambda m: sb.state.pinned_at.get(int(m["id"]), ""), reverse=True)
     return {
         "items": [

@@ -52,7 +52,7 @@ async def run_sandbox(
         print(f"Discord sandbox on {sandbox.url} with {guilds} servers; bot logs in {log_file}", flush=True)
         print("Ctrl-C to stop.\n", flush=True)
         bot_task = asyncio.create_task(run_components(settings, [bot_component], stop=stop))
-        traffic: asyncio.Task[None] | None = None
+        traffic: asyncio.Task[int] | None = None
         try:
             await sandbox.wait_until_ready(timeout=60)
             traffic = asyncio.create_task(

@@ -428,7 +428,7 @@ class Sandbox:
 
     def find_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         """A message by id: channel history, or an ephemeral answer the bot gave."""
-        stored = self.state.messages.get(channel_id, {}).get(message_id)
+        stored = self.state.history(channel_id).get(message_id)
         if stored is not None:
             return stored
         for out in self.outputs:

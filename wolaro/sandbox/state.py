@@ -235,6 +235,11 @@ class SandboxState:
         """The bot's own member in ``guild``."""
         return guild.members[self.bot_user_id]
 
+    def history(self, channel_id: int) -> OrderedDict[int, dict[str, Any]]:
+        """The channel's stored messages, oldest first (an empty, detached mapping if there are none)."""
+        found = self.messages.get(channel_id)
+        return found if found is not None else OrderedDict()
+
     def store_message(self, channel_id: int, message: dict[str, Any]) -> None:
         """Append ``message`` to the channel history, dropping the oldest past the cap."""
         history = self.messages.setdefault(channel_id, OrderedDict())
