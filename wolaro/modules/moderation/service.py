@@ -114,7 +114,7 @@ def split_leading_duration(text: str) -> tuple[str, str]:
 
     The first piece is taken even with an unknown unit (`"5 parsecs"` -> `("5 parsecs", "")`) so that the caller
     reports it instead of silently reading it as a reason; later pieces are taken only while their unit is known
-    (`"1d 3 spam"` -> `("1d", "3 spam")`). A bare number is returned alone (`"5 spam"` -> `("5", "spam")`).
+    (`"1d 3 spam"` -> `("1d", "3 spam")`). A number followed by no word is returned alone (`"5 !!"` -> `("5", "!!")`).
     """
     stripped = text.lstrip()
     position = 0
