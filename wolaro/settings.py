@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = Field(default=None, description="Dashboard URL as users see it")
     secret_key: SecretStr = Field(default=SecretStr("change-me-in-production-0123456789abcdef"))
+    api_enabled: bool = Field(default=True, description="`wolaro run` also serves the dashboard API")
+    api_rate_limits: bool = Field(default=True, description="Apply the API's per-IP and per-user rate limits")
+    api_rate_ip: str = Field(default="100/minute", description="API requests allowed per client IP")
+    api_rate_user: str = Field(default="200/minute", description="API requests allowed per logged-in user")
+    api_forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated, * = any)"
+    )
+    session_max_age: int = Field(default=86_400, ge=60, description="Seconds a dashboard login lasts")
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies; unset = when PUBLIC_URL is https")
+    dashboard_guilds_ttl: float = Field(
+        default=30.0, ge=0, description="Seconds a user's Discord guild list (and permissions) is cached"
+    )
+    discord_lookup_ttl: float = Field(default=60.0, ge=0, description="Seconds channel and role lists are cached")
 
     @field_validator("master_admin_ids", "shard_ids", mode="before")
     @classmethod
@@ -88,6 +101,21 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError("must be a postgresql:// or sqlite:// URL")
         return value
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where users reach the dashboard: `public_url`, else the API's own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+        return f"http://{host}:{self.api_port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies get the Secure flag (explicit `cookie_secure`, else an https `public_url`)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.dashboard_url.startswith("https://")
 
     @property
     def effective_database_url(self) -> str:

@@ -10,11 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core import metrics
 from wolaro.core.config_service import ConfigError, GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited, UserFacingError
 from wolaro.core.loader import ModuleLoader
+from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
+from wolaro.core.presence import PresenceRecorder
 from wolaro.core.services import Services
 from wolaro.data.pubsub import COMMAND_EXECUTED
 from wolaro.logging import get_logger
@@ -88,11 +91,16 @@ class WolaroBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self.commands_run = 0
         self.add_check(self._gate, call_once=True)
+        self.presence = PresenceRecorder(services.db, services.cache)  # where the bot is, for the dashboard
+        self.presence.attach(self)
+        self.permission_watch = PermissionWatch(self, services.pubsub)
 
     # --------------------------------------------------------------- start-up
     async def setup_hook(self) -> None:
         """Load modules and publish the slash commands."""
         self._dispatch_raw_member_updates()
+        metrics.count_gateway_events(self._connection)
+        self.presence.start()
         await self.loader.load_all()
         if self.settings.sync_commands:
             synced = await self.tree.sync()
@@ -108,6 +116,11 @@ class WolaroBot(commands.AutoShardedBot):
             state.dispatch("raw_member_update", data)
 
         state.parsers["GUILD_MEMBER_UPDATE"] = parse
+
+    async def close(self) -> None:
+        """Record where the bot is one last time, then disconnect."""
+        await self.presence.stop()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log readiness."""
@@ -165,9 +178,11 @@ class WolaroBot(commands.AutoShardedBot):
         await self._guild_event("member_join", member.guild.id, member)
 
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:  # noqa: D102
+        await self.permission_watch.member_removed(payload.guild_id, payload.user.id)
         await self._guild_event("raw_member_remove", payload.guild_id, payload)
 
     async def on_raw_member_update(self, data: dict[str, Any]) -> None:  # noqa: D102
+        await self.permission_watch.member_updated(data)
         await self._guild_event("raw_member_update", int(data["guild_id"]), data)
 
     async def on_voice_state_update(  # noqa: D102
@@ -213,6 +228,7 @@ class WolaroBot(commands.AutoShardedBot):
         command = ctx.command.qualified_name if ctx.command else None
         guild_id = ctx.guild.id if ctx.guild else None
         self.commands_run += 1
+        metrics.record_command(status, latency_ms / 1000)
         log.info(
             "command",
             command=command,

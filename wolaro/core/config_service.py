@@ -242,16 +242,37 @@ class GuildConfigService:
 
     async def set_prefix(self, guild_id: int, prefix: str, *, actor_id: int | None) -> GuildConfig:
         """Change the guild's command prefix."""
-        prefix = prefix.strip()
-        if not prefix or len(prefix) > PREFIX_MAX_LENGTH or any(c.isspace() for c in prefix):
-            raise ConfigError("prefix", f"must be 1 to {PREFIX_MAX_LENGTH} characters without spaces")
-        return await self._set_guild_field(guild_id, "prefix", prefix, actor_id=actor_id)
+        return await self.update_settings(guild_id, {"prefix": prefix}, actor_id=actor_id)
 
     async def set_language(self, guild_id: int, language: str, *, actor_id: int | None) -> GuildConfig:
         """Change the language the bot answers in."""
-        if language not in SUPPORTED_LANGUAGES:
-            raise ConfigError("language", f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
-        return await self._set_guild_field(guild_id, "language", language, actor_id=actor_id)
+        return await self.update_settings(guild_id, {"language": language}, actor_id=actor_id)
+
+    async def update_settings(self, guild_id: int, changes: Mapping[str, Any], *, actor_id: int | None) -> GuildConfig:
+        """Change guild-level settings (`prefix`, `language`) together.
+
+        All are validated first, then written in one transaction (one audit row each) and published once: a bad
+        value writes nothing.
+        """
+        values = {name: check_setting(name, value) for name, value in changes.items()}
+        if not values:
+            return await self.get(guild_id)
+        async with self.db.transaction() as session:
+            guild = await repo.lock_guild(session, guild_id)
+            for name, value in values.items():
+                before = getattr(guild, name)
+                setattr(guild, name, value)
+                repo.add_audit(
+                    session,
+                    guild_id=guild_id,
+                    actor_id=actor_id,
+                    action=f"guild.{name}",
+                    target=str(guild_id),
+                    before={name: before},
+                    after={name: value},
+                )
+        await self._changed(CONFIG_UPDATE, guild_id, {"settings": values})
+        return await self.get(guild_id)
 
     async def set_blacklisted(
         self, guild_id: int, blacklisted: bool, *, reason: str | None, actor_id: int | None
@@ -272,23 +293,6 @@ class GuildConfigService:
                 after={"blacklisted": blacklisted, "reason": guild.blacklist_reason},
             )
         await self._changed(GUILD_RELOAD, guild_id, {"blacklisted": blacklisted})
-        return await self.get(guild_id)
-
-    async def _set_guild_field(self, guild_id: int, name: str, value: Any, *, actor_id: int | None) -> GuildConfig:
-        async with self.db.transaction() as session:
-            guild = await repo.lock_guild(session, guild_id)
-            before = getattr(guild, name)
-            setattr(guild, name, value)
-            repo.add_audit(
-                session,
-                guild_id=guild_id,
-                actor_id=actor_id,
-                action=f"guild.{name}",
-                target=str(guild_id),
-                before={name: before},
-                after={name: value},
-            )
-        await self._changed(CONFIG_UPDATE, guild_id, {"settings": {name: value}})
         return await self.get(guild_id)
 
     async def set_module_enabled(
@@ -363,6 +367,20 @@ class GuildConfigService:
             "local_misses": self.local_misses,
             "local_hit_rate": self.local_hits / total if total else 0.0,
         }
+
+
+def check_setting(name: str, value: Any) -> Any:
+    """A guild-level setting's value once validated (`prefix`, `language`), or a ConfigError naming it."""
+    if name == "prefix":
+        prefix = value.strip() if isinstance(value, str) else ""
+        if not prefix or len(prefix) > PREFIX_MAX_LENGTH or any(c.isspace() for c in prefix):
+            raise ConfigError("prefix", f"must be 1 to {PREFIX_MAX_LENGTH} characters without spaces")
+        return prefix
+    if name == "language":
+        if value not in SUPPORTED_LANGUAGES:
+            raise ConfigError("language", f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+    raise ConfigError(name, "no such setting")
 
 
 def config_error_from(exc: ValidationError) -> ConfigError:

@@ -1,0 +1,134 @@
+"""`create_app(services)`: the dashboard's FastAPI application (REST API, WebSocket, pages, health, metrics).
+
+Served in the same process as the bot by `wolaro run`, or alone by `wolaro api` (several behind a load balancer:
+every piece of state is in the database or the shared cache, and pub/sub keeps each process's caches true).
+
+Routers: `routes/` (REST API, auth, WebSocket, health), `pages.py` (server-rendered pages), and each module's own
+`wolaro/modules/<name>/api.py` when it defines `router`, mounted under `/api/guilds/{guild_id}/modules/<name>`
+(its routes take `guild: ManagedGuild` like every guild route: the isolation test enforces it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CollectorRegistry
+
+from wolaro.core.config_service import ConfigError
+from wolaro.core.presence import BotPresence, PresenceReader
+from wolaro.core.registry import iter_module_packages
+from wolaro.core.services import Services
+from wolaro.logging import get_logger
+from wolaro.web import pages
+from wolaro.web.access import AccessService
+from wolaro.web.context import Web
+from wolaro.web.discord_api import DiscordAPI
+from wolaro.web.hub import Hub
+from wolaro.web.routes import admin, audit, auth, guilds, health, modules, ws
+from wolaro.web.security import SecurityMiddleware, SecurityStats, Tokens
+from wolaro.web.sessions import SessionStore
+
+log = get_logger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+DESCRIPTION = """\
+Wolaro's dashboard API. Log in with Discord at `/auth/login`; the session is a signed cookie. State-changing
+requests need the `X-CSRF-Token` header (the value of the `wolaro_csrf` cookie). Ids are strings.
+Live updates: WebSocket `/ws` (see `wolaro/web/hub.py`).
+"""
+
+
+def create_app(
+    services: Services,
+    *,
+    bot_presence: BotPresence | None = None,
+    discord_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The dashboard app on `services` (whose lifetime stays the caller's).
+
+    `bot_presence` says where the bot is (default: the shared `bot_guilds` table and shard heartbeats that the bot
+    processes maintain); `discord_transport` lets tests route Discord calls elsewhere.
+    """
+    settings = services.settings
+    presence = bot_presence or PresenceReader(services.db, services.cache)
+    discord = DiscordAPI(settings, services.cache, transport=discord_transport)
+    sessions = SessionStore(services.db, local_ttl=min(30.0, settings.dashboard_guilds_ttl or 30.0))
+    access = AccessService(settings, services.db, services.cache, discord, sessions, presence)
+    hub = Hub(access, services.pubsub, on_session_ended=sessions.forget)
+    hub.attach()
+    tokens = Tokens(settings.secret_key.get_secret_value(), max_age=settings.session_max_age)
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    web = Web(
+        services=services,
+        settings=settings,
+        presence=presence,
+        discord=discord,
+        sessions=sessions,
+        access=access,
+        hub=hub,
+        tokens=tokens,
+        templates=templates,
+        metrics_registry=CollectorRegistry(auto_describe=True),
+        security=SecurityStats(),
+    )
+    web.metrics_registry.register(health.WebCollector(web))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await web.close()
+
+    app = FastAPI(
+        title="Wolaro dashboard API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.web = web
+    app.add_exception_handler(ConfigError, _config_error)  # type: ignore[arg-type]
+    for router in (auth.router, guilds.router, modules.router, audit.router, admin.router, health.router):
+        app.include_router(router)
+    app.include_router(ws.router)
+    _include_module_routers(app)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_middleware(
+        SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security
+    )
+    return app
+
+
+def _include_module_routers(app: FastAPI) -> None:
+    """Mount `router` of each `wolaro/modules/<name>/api.py` under `/api/guilds/{guild_id}/modules/<name>`."""
+    for package in iter_module_packages():
+        name = f"wolaro.modules.{package}.api"
+        if importlib.util.find_spec(name) is None:
+            continue
+        router = getattr(importlib.import_module(name), "router", None)
+        if router is not None:
+            app.include_router(router, prefix=f"/api/guilds/{{guild_id}}/modules/{package}", tags=[package])
+
+
+async def _config_error(request: Request, exc: ConfigError) -> JSONResponse:
+    """A refused config change: 422 in FastAPI's validation shape, plus `field` and `message` at the top."""
+    loc = ["body", *exc.field.split(".")]
+    detail = [{"loc": loc, "msg": exc.message, "type": "config_error"}]
+    return JSONResponse(status_code=422, content={"detail": detail, "field": exc.field, "message": exc.message})
+
+
+__all__ = ["RequestValidationError", "create_app"]

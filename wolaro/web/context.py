@@ -1,0 +1,39 @@
+"""Everything the dashboard's routes share, built once per app by `create_app` (``app.state.web``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CollectorRegistry
+
+from wolaro.core.presence import BotPresence
+from wolaro.core.services import Services
+from wolaro.settings import Settings
+from wolaro.web.access import AccessService
+from wolaro.web.discord_api import DiscordAPI
+from wolaro.web.hub import Hub
+from wolaro.web.security import SecurityStats, Tokens
+from wolaro.web.sessions import SessionStore
+
+
+@dataclass(slots=True)
+class Web:
+    """The dashboard's parts: services of the process plus the web-only ones."""
+
+    services: Services
+    settings: Settings
+    presence: BotPresence
+    discord: DiscordAPI
+    sessions: SessionStore
+    access: AccessService
+    hub: Hub
+    tokens: Tokens
+    templates: Jinja2Templates
+    metrics_registry: CollectorRegistry
+    security: SecurityStats
+
+    async def close(self) -> None:
+        """Close sockets and the Discord client (the services belong to the caller)."""
+        await self.hub.close()
+        await self.discord.close()

@@ -1,0 +1,1 @@
+"""The dashboard API's routers, one file per concern."""
