@@ -1,0 +1,132 @@
+"""Channel tools end to end: purge (with filters, bulk vs one by one), slowmode, lock/unlock, nickname reset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.e2e.modules.moderation.helpers import Place, audit_actions, rest_calls, say, set_config, slash
+from wolaro.sandbox import payloads
+from wolaro.sandbox import permissions as perm
+from wolaro.sandbox.errors import SandboxError
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def place(sandbox):
+    return Place.of(sandbox)
+
+
+def history(sandbox, channel):
+    return list(sandbox.state.messages.get(channel, {}).values())
+
+
+def old_message(sandbox, place, author, content, days):
+    """A message written `days` ago (stored directly: users cannot post in the past)."""
+    channel = sandbox.state.channels[place.channel]
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    message = payloads.message(
+        sandbox.state, message_id=sandbox.ids.at(moment), channel=channel, author_id=author, content=content
+    )
+    sandbox.state.store_message(place.channel, message)
+    return message
+
+
+async def test_purge_filters_and_bulk_deletes_recent_messages_only(sandbox, bot, place):
+    alice, bob = place.plain[0], place.plain[1]
+    old = [old_message(sandbox, place, alice, f"old {n}", days=20) for n in range(2)]
+    await sandbox.send_message(place.channel, alice, "hello all")
+    await sandbox.send_message(place.channel, bob, "BUY NOW cheap followers")
+    await sandbox.send_message(place.channel, bob, "look at this", attachments=1)
+    await sandbox.send_message(place.channel, alice, "hey bob")
+    await sandbox.send_message(place.channel, bob, "hi alice")
+
+    response = await slash(sandbox, place, place.mod, "purge", {"amount": 5, "contains": "buy now"})
+    assert response["ephemeral"] and response["content"] == "Deleted 1 messages."
+    response = await slash(sandbox, place, place.mod, "purge", {"amount": 5, "attachments": True})
+    assert response["content"] == "Deleted 1 messages."
+    response = await slash(sandbox, place, place.mod, "purge", {"amount": 1, "user": alice})
+    assert response["content"] == "Deleted 1 messages."
+    assert [m["content"] for m in history(sandbox, place.channel)] == ["old 0", "old 1", "hello all", "hi alice"]
+
+    await sandbox.send_message(place.channel, place.mod, "!purge 10")
+    reply = await sandbox.wait_for_message(place.channel)
+    assert reply["content"] == "Deleted 4 messages."
+    assert [m["content"] for m in history(sandbox, place.channel)] == ["Deleted 4 messages."]
+    bulk = rest_calls(sandbox, "POST", f"/channels/{place.channel}/messages/bulk-delete")
+    assert len(bulk[-1].json["messages"]) == 2  # the two recent ones in one call
+    singles = {c.path.rsplit("/", 1)[1] for c in rest_calls(sandbox, "DELETE", "") if "/messages/" in c.path}
+    assert {m["id"] for m in old} <= singles  # older than 14 days: one by one
+    assert await audit_actions(bot, place.guild) == ["moderation.purge"] * 4
+
+    reply = await say(sandbox, place.channel, place.mod, "!purge 1001")
+    assert reply["content"].startswith("Invalid input")
+
+
+async def test_purge_of_bot_messages_only(sandbox, bot, place):
+    await say(sandbox, place.channel, place.owner, "!ping")
+    await sandbox.send_message(place.channel, place.plain[0], "human words")
+    response = await slash(sandbox, place, place.mod, "purge", {"amount": 50, "bots": True})
+    assert response["content"] == "Deleted 1 messages."
+    authors = {int(m["author"]["id"]) for m in history(sandbox, place.channel)}
+    assert sandbox.state.bot_user_id not in authors and place.plain[0] in authors
+
+
+async def test_slowmode_sets_and_removes_the_delay(sandbox, bot, place):
+    channel = sandbox.state.channels[place.channel]
+    reply = await say(sandbox, place.channel, place.owner, "!slowmode 10s")
+    assert reply["content"] == f"Slowmode in <#{place.channel}> is now 10s."
+    assert channel.rate_limit_per_user == 10
+    response = await slash(sandbox, place, place.owner, "slowmode", {"delay": "2m", "channel": place.modlog})
+    assert response["content"] == f"Slowmode in <#{place.modlog}> is now 2m."
+    assert sandbox.state.channels[place.modlog].rate_limit_per_user == 120
+    reply = await say(sandbox, place.channel, place.owner, "!slowmode 7h")
+    assert reply["content"] == "`7h` is too long: at most 6h."
+    reply = await say(sandbox, place.channel, place.owner, "!slowmode off")
+    assert reply["content"] == f"Slowmode in <#{place.channel}> is off."
+    assert channel.rate_limit_per_user == 0
+    assert await audit_actions(bot, place.guild) == ["moderation.slowmode"] * 3
+
+
+async def test_lock_and_unlock_the_channel_for_everyone(sandbox, bot, place):
+    await set_config(sandbox, place, "modlog_channel_id", str(place.modlog))
+    member = place.plain[0]
+    reply = await say(sandbox, place.channel, place.owner, "!lock raid in progress")
+    assert reply["content"] == f"<#{place.channel}> is locked."
+    overwrites = sandbox.state.channels[place.channel].overwrites
+    assert overwrites[place.guild].deny & perm.SEND_MESSAGES
+    assert overwrites[sandbox.state.bot_user_id].allow == perm.SEND_MESSAGES  # the bot keeps its voice there
+    with pytest.raises(SandboxError, match="may not send"):
+        await sandbox.send_message(place.channel, member, "let me talk")
+    reply = await say(sandbox, place.channel, place.owner, "!lock")
+    assert reply["content"] == f"<#{place.channel}> is already locked."
+
+    response = await slash(sandbox, place, place.owner, "unlock", {"reason": "over"})
+    assert response["content"] == f"<#{place.channel}> is unlocked."
+    assert sandbox.state.channels[place.channel].overwrites == {}
+    await sandbox.send_message(place.channel, member, "thanks")
+    reply = await say(sandbox, place.channel, place.owner, "!unlock")
+    assert reply["content"] == f"<#{place.channel}> is not locked."
+    titles = [m["embeds"][0]["title"] for m in sandbox.bot_messages(place.modlog) if m["embeds"]]
+    assert titles == ["Channel locked", "Channel unlocked"]
+    (put,) = rest_calls(sandbox, "PUT", f"/channels/{place.channel}/permissions/{place.guild}")
+    assert "raid in progress" in put.reason
+
+
+async def test_nick_resets_or_sets_a_nickname_within_the_hierarchy(sandbox, bot, place):
+    member = place.plain[0]
+    await sandbox.member_update(place.guild, member, nick="xX_edgelord_Xx")
+    name = sandbox.state.users[member].username
+    reply = await say(sandbox, place.channel, place.owner, f"!nick <@{member}>")
+    assert reply["content"] == f"**{name}**'s nickname was reset."
+    assert sandbox.state.guild(place.guild).members[member].nick is None
+    response = await slash(sandbox, place, place.owner, "nick", {"member": member, "nickname": "Alice"})
+    assert response["content"] == f"**{name}** is now called Alice."
+    assert sandbox.state.guild(place.guild).members[member].nick == "Alice"
+    response = await slash(sandbox, place, place.owner, "nick", {"member": sandbox.state.bot_user_id})
+    assert response["ephemeral"] and response["content"] == "I can't moderate myself."
+    reply = await say(sandbox, place.channel, place.mod, f"!nick <@{member}>")
+    assert reply["content"] == "You need these permissions: Manage Nicknames."
+    assert await audit_actions(bot, place.guild) == ["moderation.nick"] * 2
