@@ -196,11 +196,11 @@ class GatewayConnection:
             self._busy = False
 
     async def close(self, code: int, message: str = "") -> None:
-        """Close the socket with a gateway close code."""
+        """Close the socket with a gateway close code (waiting at most 2 s for the client's answer)."""
         self.closed = True
         self._pending.clear()
         with contextlib.suppress(Exception):
-            await self.ws.close(code=code, message=message.encode())
+            await asyncio.wait_for(self.ws.close(code=code, message=message.encode()), 2)
 
 
 @dataclass(eq=False)
@@ -264,6 +264,8 @@ class Gateway:
         self.changed = Notifier()
         self._routes: dict[int, list[GatewaySession]] | None = None
         self.identify_count = 0
+        #: False while the sandbox stops: new sockets are closed at once (1001 going away).
+        self.accepting = True
         #: How many missed events the last RESUME replayed.
         self.last_replayed = 0
         self._closing: set[asyncio.Future[None]] = set()
@@ -429,14 +431,16 @@ class Gateway:
 
     async def close_all(self) -> None:
         """Close every socket (server shutdown)."""
-        for conn in list(self.connections):
-            await conn.close(1001, "sandbox stopping")
+        await asyncio.gather(*(conn.close(1001, "sandbox stopping") for conn in list(self.connections)))
 
     # ---- the WebSocket handler ----------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """``GET /gateway``: a gateway WebSocket."""
         ws = web.WebSocketResponse(compress=False, max_msg_size=0, autoping=True)
         await ws.prepare(request)
+        if not self.accepting:
+            await ws.close(code=1001, message=b"sandbox stopping")
+            return ws
         if request.query.get("encoding", "json") != "json":
             await ws.close(code=4002, message=b"sandbox speaks encoding=json only")
             return ws

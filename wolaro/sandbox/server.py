@@ -147,7 +147,7 @@ class Sandbox:
     # ---- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start serving on ``host:port`` (port 0 picks a free one); sets ``url`` and ``api_base``."""
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -160,7 +160,8 @@ class Sandbox:
         log.info("sandbox listening on %s", self.url)
 
     async def stop(self) -> None:
-        """Close every gateway socket and stop the server."""
+        """Refuse new gateway sockets, close every open one and stop the server."""
+        self.gateway.accepting = False
         await self.gateway.close_all()
         for task in list(self._background):
             task.cancel()
