@@ -441,3 +441,28 @@ async def test_human_moderators_and_the_audit_log(sandbox: Sandbox, start_bot, e
     updated = expect(bot, "member_update")
     await sandbox.user_timeout(guild_id, moderator, sandbox.member_ids(guild_id)[4], later, "calm down")
     assert (await updated)[1].is_timed_out()
+
+
+async def test_autocomplete(sandbox: Sandbox, start_bot):
+    bot = SandboxBot(command_prefix="!", intents=full_intents())
+    fruits = ["apple", "apricot", "banana"]
+
+    async def complete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=f, value=f) for f in fruits if f.startswith(current)]
+
+    @bot.tree.command(description="Pick a fruit")
+    @app_commands.autocomplete(fruit=complete)
+    async def pick(interaction: discord.Interaction, fruit: str, amount: int) -> None:
+        await interaction.response.send_message(f"{amount} {fruit}")
+
+    await start_bot(bot)
+    await bot.tree.sync()
+    guild_id = sandbox.guild_ids()[0]
+    channel = sandbox.text_channel_ids(guild_id)[0]
+    user = sandbox.member_ids(guild_id)[2]
+    choices = await sandbox.invoke_autocomplete(guild_id, channel, user, "pick", "fruit", "ap")
+    assert [c["value"] for c in choices] == ["apple", "apricot"]
+    with pytest.raises(SandboxError, match="does not autocomplete"):
+        await sandbox.invoke_autocomplete(guild_id, channel, user, "pick", "amount", "1")
+    record = await sandbox.invoke_slash(guild_id, channel, user, "pick", {"fruit": "apple", "amount": 2})
+    assert (await sandbox.wait_for_interaction_response(record))["content"] == "2 apple"

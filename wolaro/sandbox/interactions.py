@@ -19,7 +19,7 @@ from wolaro.sandbox.snowflake import SnowflakeFactory
 from wolaro.sandbox.state import DM, Channel, Guild, SandboxState
 
 # Interaction types
-APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 # Component types
 ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT, USER_SELECT, ROLE_SELECT, MENTIONABLE_SELECT, CHANNEL_SELECT = (
     1,
@@ -53,7 +53,7 @@ class InteractionRecord:
     channel_id: int
     user_id: int
     name: str
-    #: Interaction type: 2 application command, 3 message component, 5 modal submit.
+    #: Interaction type: 2 application command, 3 message component, 4 autocomplete, 5 modal submit.
     kind: int = 2
     #: For component (and modal-from-component) interactions: the message the component is on.
     message: dict[str, Any] | None = None
@@ -93,6 +93,7 @@ class InteractionRecord:
             "ephemeral": self.ephemeral,
             "message": message,
             "followups": list(self.followups),
+            "choices": data.get("choices") if self.callback_type == 8 else None,
             "data": data,
         }
 
@@ -224,19 +225,33 @@ class OptionBuilder:
             raise SandboxError(f"option {name}: {value!r} is not one of the choices {[c['value'] for c in choices]}")
         return value
 
-    def options(self, specs: list[dict[str, Any]], given: dict[str, Any]) -> list[dict[str, Any]]:
-        """The option list in the command's declared order."""
+    def options(
+        self, specs: list[dict[str, Any]], given: dict[str, Any], focused: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The option list in the command's declared order.
+
+        With ``focused`` (autocomplete), that option carries the text typed so far, unvalidated, and
+        required options may still be missing.
+        """
         known = {s["name"] for s in specs}
         extra = set(given) - known
         if extra:
             raise SandboxError(f"unknown option(s) {sorted(extra)}; the command declares {sorted(known)}")
+        if focused is not None:
+            spec = next((s for s in specs if s["name"] == focused), None)
+            if spec is None or not spec.get("autocomplete"):
+                raise SandboxError(f"option {focused!r} does not autocomplete")
         out = []
         for spec in specs:
-            if spec["name"] not in given or given[spec["name"]] is None:
-                if spec.get("required"):
-                    raise SandboxError(f"option {spec['name']} is required")
+            name = spec["name"]
+            if name == focused:
+                out.append({"name": name, "type": spec["type"], "value": str(given.get(name) or ""), "focused": True})
                 continue
-            out.append({"name": spec["name"], "type": spec["type"], "value": self.value(spec, given[spec["name"]])})
+            if name not in given or given[name] is None:
+                if spec.get("required") and focused is None:
+                    raise SandboxError(f"option {name} is required")
+                continue
+            out.append({"name": name, "type": spec["type"], "value": self.value(spec, given[name])})
         return out
 
 
@@ -343,8 +358,12 @@ def build_interaction(
     options: dict[str, Any] | None,
     subcommand: str | None,
     locale: str = "en-US",
+    focused: str | None = None,
 ) -> InteractionRecord:
-    """Build the APPLICATION_COMMAND interaction a Discord client would send for ``/name``."""
+    """Build the APPLICATION_COMMAND interaction a Discord client would send for ``/name``.
+
+    With ``focused``, the APPLICATION_COMMAND_AUTOCOMPLETE interaction sent while typing that option.
+    """
     ctx = _context(state, guild_id, channel_id, user_id)
     cmd = find_command(state, ctx.guild, name)
     contexts = cmd.get("contexts")
@@ -361,7 +380,7 @@ def build_interaction(
             raise SandboxError(f"/{name} is a guild command")
     path, specs = _descend(cmd, subcommand)
     builder = OptionBuilder(state, ctx.guild, ids, base_url)
-    leaf = builder.options(specs, options or {})
+    leaf = builder.options(specs, options or {}, focused)
     opts: list[dict[str, Any]] = leaf
     for part in reversed(path):
         kind = SUB_COMMAND if opts is leaf else SUB_COMMAND_GROUP
@@ -374,7 +393,10 @@ def build_interaction(
     if cmd.get("guild_id"):
         data["guild_id"] = cmd["guild_id"]
     full_name = name if not path else f"{name} {' '.join(path)}"
-    return _record(state, ids, ctx, APPLICATION_COMMAND, data, full_name, locale)
+    kind = APPLICATION_COMMAND if focused is None else AUTOCOMPLETE
+    if focused is not None:
+        data.pop("resolved", None)  # Discord sends no resolved data while typing
+    return _record(state, ids, ctx, kind, data, full_name, locale)
 
 
 def _walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ ALLOWED_CALLBACKS = {
     interactions.APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, MODAL},
     interactions.MESSAGE_COMPONENT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL},
     interactions.MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
+    interactions.AUTOCOMPLETE: {AUTOCOMPLETE},
 }
 
 
@@ -143,6 +144,10 @@ async def interaction_callback(call: Call) -> Any:
         message = await _interaction_message(sb, record, call)
     elif kind == DEFERRED_MESSAGE:
         message = await _interaction_message(sb, record, call, flags_extra=payloads.LOADING, allow_empty=True)
+    elif kind == AUTOCOMPLETE:
+        choices = data.get("choices")
+        if not isinstance(choices, list) or len(choices) > 25:
+            raise DiscordHTTPError(400, 50035, "Invalid Form Body")
     elif kind == MODAL:
         if not data.get("custom_id") or not data.get("title") or not data.get("components"):
             raise DiscordHTTPError(400, 50035, "Invalid Form Body")

@@ -427,6 +427,40 @@ class Sandbox:
         shown = " ".join(f"{k}:{v}" for k, v in (options or {}).items())
         return await self._dispatch_interaction(record, f"/{record.name} {shown}".rstrip())
 
+    async def invoke_autocomplete(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        focused: str,
+        typed: str = "",
+        options: dict[str, Any] | None = None,
+        *,
+        subcommand: str | None = None,
+        locale: str = "en-US",
+    ) -> list[dict[str, Any]]:
+        """The user types ``typed`` into option ``focused`` of ``/name``; returns the choices the bot offers."""
+        self._action()
+        record = build_interaction(
+            self.state,
+            self.ids,
+            self.url,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            name=name,
+            options={**(options or {}), focused: typed},
+            subcommand=subcommand,
+            locale=locale,
+            focused=focused,
+        )
+        self.interactions[record.id] = record
+        self.interactions_by_token[record.token] = record
+        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=guild_id)
+        answer = await self.wait_for_interaction_response(record)
+        return list(answer["choices"] or [])
+
     def find_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         """A message by id: channel history, or an ephemeral answer the bot gave."""
         stored = self.state.history(channel_id).get(message_id)
