@@ -96,6 +96,7 @@ class JobScheduler:
         self._soonest: datetime | None = None
         self._sleeping_until: datetime | None = None
         self._inflight: set[asyncio.Task[str]] = set()
+        self._backlog = False
         self._last_purge = float("-inf")
 
     @classmethod
@@ -307,8 +308,9 @@ class JobScheduler:
                 self._inflight.add(task)
                 task.add_done_callback(self._job_finished)
             if free > 0 and len(claims) == free:
-                await asyncio.sleep(0)  # a full batch: more may be due, look again at once
-                continue
+                # A backlog: more are due. Claim again once half the slots are free (in batches, not one by
+                # one as each job ends), or at the next poll, whichever comes first.
+                self._backlog = True
             await self._sleep(self._next_look())
 
     def _next_look(self) -> datetime:
@@ -336,9 +338,9 @@ class JobScheduler:
             self._sleeping_until = None
 
     def _job_finished(self, task: asyncio.Task[str]) -> None:
-        was_full = len(self._inflight) >= self.concurrency
         self._inflight.discard(task)
-        if was_full:
+        if self._backlog and len(self._inflight) <= self.concurrency // 2:
+            self._backlog = False
             self._wake.set()
 
     async def _maybe_purge(self) -> None:

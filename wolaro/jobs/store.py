@@ -172,18 +172,33 @@ async def cancel(
 async def claim(
     session: AsyncSession, dialect: str, *, worker: str, kinds: list[str], limit: int, lease: float
 ) -> list[Claim]:
-    """Claim up to `limit` due jobs of `kinds` for `worker` (lease `lease` seconds), oldest `run_at` first.
+    """Claim up to `limit` due jobs of `kinds` for `worker` (lease `lease` seconds), oldest first.
 
-    Due means pending with `run_at` reached, or running with its lease expired (its worker died).
+    First running jobs whose lease expired (their worker died), then pending jobs whose `run_at` has come. Two
+    statements rather than one with an OR, so that each is an ordered index range scan that stops after
+    `limit` rows however many jobs wait in the future.
     """
     if not kinds or limit <= 0:
         return []
+    claims = await _claim_some(session, dialect, worker=worker, kinds=kinds, limit=limit, lease=lease, stale=True)
+    if len(claims) < limit:
+        claims += await _claim_some(
+            session, dialect, worker=worker, kinds=kinds, limit=limit - len(claims), lease=lease, stale=False
+        )
+    return claims
+
+
+async def _claim_some(
+    session: AsyncSession, dialect: str, *, worker: str, kinds: list[str], limit: int, lease: float, stale: bool
+) -> list[Claim]:
     now = now_sql(dialect)
-    due = or_(
-        and_(J.status == JobStatus.PENDING.value, J.run_at <= now),
-        and_(J.status == JobStatus.RUNNING.value, J.locked_until < now),
-    )
-    pick = select(J.id).where(due, J.kind.in_(kinds)).order_by(J.run_at, J.id).limit(limit)
+    if stale:
+        due = [J.status == JobStatus.RUNNING.value, J.locked_until < now]
+        order = J.locked_until
+    else:
+        due = [J.status == JobStatus.PENDING.value, J.run_at <= now]
+        order = J.run_at
+    pick = select(J.id).where(*due, J.kind.in_(kinds)).order_by(order).limit(limit)
     if dialect == "postgresql":
         picked = pick.with_for_update(skip_locked=True).cte("picked")
         target: ColumnElement[bool] = J.id == picked.c.id
