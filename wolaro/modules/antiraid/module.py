@@ -87,7 +87,7 @@ class AntiRaid(WolaroModule):
         guild = member.guild
         now = utcnow()
         recent = self._remember(guild.id, member)
-        joins = await state.count_join(self.bot.services, guild.id, settings.join_window_seconds)
+        joins = await state.count_join(self.bot.services.cache, guild.id, settings.join_window_seconds)
         handled: set[int] = set()
         if service.too_young(member.created_at, now, settings.min_account_age_days):
             handled.add(member.id)

@@ -23,6 +23,7 @@ from wolaro.modules.antiraid.models import RaidState
 
 if TYPE_CHECKING:
     from wolaro.core.services import Services
+    from wolaro.data.cache import Cache
 
 log = get_logger(__name__)
 
@@ -85,9 +86,9 @@ async def load(services: Services, guild_id: int) -> RaidView:
         return _view(await session.get(RaidState, guild_id), guild_id)
 
 
-async def count_join(services: Services, guild_id: int, window: float) -> int:
+async def count_join(cache: Cache, guild_id: int, window: float) -> int:
     """Record a join in the shared cache; return the guild's joins in the last `window` s (all processes)."""
-    return await services.cache.window_hit(service.join_key(guild_id), window)
+    return await cache.window_hit(service.join_key(guild_id), window)
 
 
 async def _changed(services: Services, guild_id: int) -> None:

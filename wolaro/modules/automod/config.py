@@ -149,7 +149,7 @@ class Config(ModuleConfig):
     exempt_manage_messages: bool = Field(default=True, description="Members with Manage Messages are exempt")
     regex_timeout_ms: int = Field(default=50, ge=1, le=1000, description="Time budget of regex rules per message")
     regex_suspend_seconds: int = Field(
-        default=60, ge=0, le=86400, description="A pattern that ran out of time is skipped for this long"
+        default=60, ge=1, le=86400, description="After a regex runs out of time, regex rules pause this long"
     )
     spam: SpamRule = Field(default_factory=SpamRule)
     duplicates: DuplicateRule = Field(default_factory=DuplicateRule)

@@ -24,6 +24,8 @@ from wolaro.core.registry import ModuleSpec
 from wolaro.logging import get_logger
 from wolaro.modules.automod import service
 from wolaro.modules.automod.config import Action, Config
+from wolaro.modules.moderation.enforcement import Action as CaseAction
+from wolaro.modules.moderation.enforcement import enforce
 
 log = get_logger(__name__)
 
@@ -196,9 +198,6 @@ class Automod(WolaroModule):
     async def _enforce(
         self, guild: discord.Guild, author: discord.Member | discord.User, hit: service.Hit, reason: str
     ) -> None:
-        from wolaro.modules.moderation.enforcement import Action as CaseAction
-        from wolaro.modules.moderation.enforcement import enforce
-
         action = CaseAction(hit.action.value)
         assert self.bot.user is not None
         try:
@@ -246,7 +245,8 @@ class Automod(WolaroModule):
             else:
                 value = ctx.t("off")
             embed.add_field(name=name, value=value)
-        stats = service.REGEX_STATS
+        matcher = self.rules_for(ctx.config).regex
+        stats = matcher.stats if matcher is not None else service.RegexStats()
         embed.set_footer(
             text=ctx.t(
                 "Regex searches: {searches}, timed out: {timeouts}, skipped: {skipped}",

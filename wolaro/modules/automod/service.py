@@ -6,8 +6,8 @@ network and allocates little for a clean message. The counting rules need state:
 cache (the Cog calls `window_hit`), duplicates in a bounded `DuplicateTracker` of recent message fingerprints.
 
 User-supplied regexes run on the `regex` package with a timeout: the whole regex rule gets `regex_timeout_ms`
-per message, a search that runs out of time counts as "no match" (logged and counted), and the pattern is
-suspended for `regex_suspend_seconds`, so one hostile pattern costs the event loop at most one budget per
+per message, a search that runs out of time counts as "no match" (logged and counted), and the guild's regex rule
+is then suspended for `regex_suspend_seconds`, so hostile patterns cost the event loop at most one budget per
 suspension period, whatever the traffic.
 """
 
@@ -204,9 +204,10 @@ REGEX_STATS = RegexStats()
 class RegexMatcher:
     """A guild's user-supplied patterns, searched within a time budget per message.
 
-    A search that exceeds what is left of the budget is "no match"; its pattern is then suspended for
-    `suspend_seconds` (skipped, counted in `RegexStats.skipped`), so a catastrophic pattern stalls the event
-    loop for at most one budget per suspension period.
+    A search that exceeds what is left of the budget is "no match". The first such timeout suspends the guild's
+    whole regex rule for `suspend_seconds` (its searches are skipped and counted), so however many hostile
+    patterns and messages a guild has, its regexes stall the event loop for at most one budget per suspension
+    period.
     """
 
     def __init__(
@@ -223,39 +224,48 @@ class RegexMatcher:
         self.budget = budget_ms / 1000
         self.suspend_seconds = suspend_seconds
         self.clock = clock
-        self.stats = stats
-        self.suspended_until = [0.0] * len(self.compiled)
-        self.timeouts = 0
+        self.totals = stats
+        self.stats = RegexStats()
+        self.suspended_until = 0.0
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        setattr(self.stats, name, getattr(self.stats, name) + amount)
+        setattr(self.totals, name, getattr(self.totals, name) + amount)
+
+    @property
+    def timeouts(self) -> int:
+        """How many searches of this guild's patterns ran out of time."""
+        return self.stats.timeouts
 
     def search(self, content: str) -> str | None:
         """The first pattern that matches `content` within the budget, or None."""
         if not content:
             return None
-        started = time.perf_counter()
         now = self.clock()
+        if self.suspended_until > now:
+            self._count("skipped", len(self.compiled))
+            return None
+        started = time.perf_counter()
         for index, pattern in enumerate(self.compiled):
-            if self.suspended_until[index] > now:
-                self.stats.skipped += 1
-                continue
             remaining = self.budget - (time.perf_counter() - started)
             if remaining <= 0:
-                self.stats.skipped += len(self.compiled) - index
+                self._count("skipped", len(self.compiled) - index)
                 return None
-            self.stats.searches += 1
+            self._count("searches")
             try:
                 match = pattern.search(content, timeout=remaining)
             except TimeoutError:
-                self.timeouts += 1
-                self.stats.timeouts += 1
-                self.suspended_until[index] = now + self.suspend_seconds
+                self._count("timeouts")
+                self._count("skipped", len(self.compiled) - index - 1)
+                self.suspended_until = now + self.suspend_seconds
                 log.warning(
-                    "automod regex timed out; counted as no match and suspended",
+                    "automod regex timed out; counted as no match, regex rule suspended",
                     pattern=self.sources[index][:80],
                     length=len(content),
                     budget_ms=round(self.budget * 1000),
                     suspended_s=self.suspend_seconds,
                 )
-                continue
+                return None
             if match is not None:
                 return self.sources[index]
         return None
