@@ -75,3 +75,43 @@ async def test_traffic_chats_runs_commands_and_is_transcribed(sandbox: Sandbox, 
     assert any("🤖 Wolaro: Pong!" in line for line in lines)
     assert any("/hello" in line for line in lines)
     assert any(line.startswith("[") and "🤖" not in line for line in lines)
+
+
+def test_transcript_names_mentions_roles_channels_and_times(sandbox: Sandbox):
+    out = io.StringIO()
+    printer = Transcript(sandbox, out)
+    guild_id = sandbox.guild_ids()[0]
+    owner = sandbox.owner_id(guild_id)
+    channel = sandbox.text_channel_ids(guild_id)[0]
+    role = sandbox.role_id(guild_id, "Moderator")
+    printer(
+        {
+            "kind": "interaction",
+            "guild": "G",
+            "channel": "general",
+            "guild_id": guild_id,
+            "user": "Bob",
+            "content": f"/userinfo member:{owner}",
+        }
+    )
+    printer(
+        {
+            "kind": "bot_message",
+            "guild": "G",
+            "channel": "general",
+            "guild_id": guild_id,
+            "user": "Wolaro",
+            "content": f"<@{owner}> see <#{channel}>",
+            "embeds": [
+                {
+                    "title": "Info",
+                    "fields": [{"name": "Roles", "value": f"<@&{role}>"}, {"name": "Joined", "value": "<t:0:R>"}],
+                }
+            ],
+        }
+    )
+    name = sandbox.display_name(guild_id, owner)
+    assert out.getvalue().splitlines() == [
+        f"[G #general] Bob: /userinfo member:@{name}",
+        f"[G #general] 🤖 Wolaro: @{name} see #general [embed: Info — Roles: @Moderator; Joined: 1970-01-01 00:00]",
+    ]

@@ -11,6 +11,7 @@ Lines look like this::
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 300
 MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_OR_CHANNEL = re.compile(r"<(?:@&|#)(\d+)>")
+TIMESTAMP = re.compile(r"<t:(-?\d+)(?::[tTdDfFR])?>")
+OPTION_ID = re.compile(r"(?<=\s)(\w+):(\d{15,21})\b")
 
 
 def summarise_embed(embed: dict[str, Any]) -> str:
@@ -82,8 +86,11 @@ class Transcript:
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Print one event."""
-        if self.sandbox is not None and event.get("content"):
-            event = {**event, "content": self._names(str(event["content"]), event.get("guild_id"))}
+        if self.sandbox is not None:
+            gid = event.get("guild_id")
+            event = {**event, "content": self._names(str(event.get("content") or ""), gid)}
+            if event.get("embeds"):
+                event["embeds"] = [self._embed_names(e, gid) for e in event["embeds"]]
         line = format_event(event)
         if line is None:
             return
@@ -91,10 +98,40 @@ class Transcript:
         print(line, file=self.stream, flush=True)
 
     def _names(self, text: str, guild_id: int | None) -> str:
-        """Show ``<@id>`` mentions as ``@Name``."""
-        assert self.sandbox is not None
+        """Readable mentions, timestamps and ids.
+
+        ``<@id>`` -> ``@Name``, ``<@&id>`` -> ``@Role``, ``<#id>`` -> ``#channel``, ``<t:unix:R>`` -> a UTC
+        time, and ``option:id`` of a user/role/channel -> its name.
+        """
         sandbox = self.sandbox
-        return MENTION.sub(lambda m: "@" + sandbox.display_name(guild_id, int(m.group(1))), text)
+        assert sandbox is not None
+        state = sandbox.state
+        guild = state.guilds.get(guild_id) if guild_id else None
+
+        def name_of(raw: str) -> str | None:
+            target = int(raw)
+            if target in state.users:
+                return "@" + sandbox.display_name(guild_id, target)
+            if guild is not None and target in guild.roles:
+                return "@" + guild.roles[target].name
+            channel = state.channels.get(target)
+            return f"#{channel.name}" if channel is not None and channel.name else None
+
+        text = MENTION.sub(lambda m: name_of(m.group(1)) or m.group(0), text)
+        text = ROLE_OR_CHANNEL.sub(lambda m: name_of(m.group(1)) or m.group(0), text)
+        text = TIMESTAMP.sub(
+            lambda m: dt.datetime.fromtimestamp(int(m.group(1)), dt.UTC).strftime("%Y-%m-%d %H:%M"), text
+        )
+        return OPTION_ID.sub(lambda m: f"{m.group(1)}:{name_of(m.group(2)) or m.group(2)}", text)
+
+    def _embed_names(self, embed: dict[str, Any], guild_id: int | None) -> dict[str, Any]:
+        out = dict(embed)
+        for key in ("title", "description"):
+            if out.get(key):
+                out[key] = self._names(str(out[key]), guild_id)
+        if out.get("fields"):
+            out["fields"] = [{**f, "value": self._names(str(f.get("value", "")), guild_id)} for f in out["fields"]]
+        return out
 
 
 #: Alias kept for readability at call sites that only print.
