@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text, update
 
-from tests.jobs.helpers import Recorder, ago, job_row, later, now
+from tests.jobs.helpers import Recorder, ago, all_rows, job_row, later, now
 from wolaro.data.database import Database
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler, PermanentJobError, ScheduledJob
 from wolaro.jobs import store as job_store
@@ -370,3 +371,37 @@ async def test_a_retry_superseded_by_a_newer_job_with_its_key(
 
 async def _status(db: Database, job_id: int, status: str) -> bool:
     return (await job_row(db, job_id)).status == status
+
+
+async def test_finished_jobs_are_purged_after_their_retention(
+    make_scheduler: Callable[..., JobScheduler], recorder: Recorder, registry: JobRegistry, migrated_db: Database
+) -> None:
+    async def fail(ctx: JobContext, payload: dict[str, Any]) -> None:
+        raise PermanentJobError("no")
+
+    registry.register("test.fail", fail)
+    scheduler = make_scheduler(retention=timedelta(0), failed_retention=timedelta(days=30))
+    done = await scheduler.schedule("test.record", run_at=ago(), guild_id=1, payload={})
+    failed = await scheduler.schedule("test.fail", run_at=ago(), guild_id=1, payload={})
+    cancelled = await scheduler.schedule("test.record", run_at=later(60), guild_id=1, payload={})
+    waiting = await scheduler.schedule("test.record", run_at=later(60), guild_id=1, payload={})
+    await scheduler.cancel(job_id=cancelled)
+    await scheduler.run_due()
+    await scheduler._maybe_purge()
+    assert {row.id for row in await all_rows(migrated_db)} == {failed, waiting}
+    assert done not in {row.id for row in await all_rows(migrated_db)}
+
+
+async def test_an_error_after_ctx_transaction_leaves_the_job_done(
+    scheduler: JobScheduler, registry: JobRegistry, migrated_db: Database
+) -> None:
+    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+        async with ctx.transaction():
+            pass
+        raise RuntimeError("after the fact")
+
+    registry.register("test.after", handler)
+    job_id = await scheduler.schedule("test.after", run_at=ago(), guild_id=1, payload={})
+    await scheduler.run_due()
+    row = await job_row(migrated_db, job_id)
+    assert (row.status, row.attempts) == ("done", 1)

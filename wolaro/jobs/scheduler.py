@@ -295,7 +295,6 @@ class JobScheduler:
             free = self.concurrency - len(self._inflight)
             try:
                 claims = await self._claim(free)
-                await self._maybe_purge()
             except Exception:
                 failures += 1
                 delay = min(LOOP_ERROR_MAX_DELAY, self.poll_interval * 2**failures)
@@ -311,6 +310,7 @@ class JobScheduler:
                 # A backlog: more are due. Claim again once half the slots are free (in batches, not one by
                 # one as each job ends), or at the next poll, whichever comes first.
                 self._backlog = True
+            await self._maybe_purge()
             await self._sleep(self._next_look())
 
     def _next_look(self) -> datetime:
@@ -348,10 +348,14 @@ class JobScheduler:
             return
         self._last_purge = time.monotonic()
         now = utcnow()
-        async with self.db.transaction() as session:
-            deleted = await store.purge(
-                session, finished_before=now - self.retention, failed_before=now - self.failed_retention
-            )
+        try:
+            async with self.db.transaction() as session:
+                deleted = await store.purge(
+                    session, finished_before=now - self.retention, failed_before=now - self.failed_retention
+                )
+        except Exception:
+            log.exception("finished jobs could not be purged", worker=self.worker_id)
+            return
         if deleted:
             log.info("finished jobs purged", count=deleted)
 

@@ -88,6 +88,9 @@ async def execute(scheduler: JobScheduler, claim: store.Claim) -> str:
         await _record_final(scheduler, claim, JobStatus.FAILED, store.error_text(exc), bound)
         return JobStatus.FAILED.value
     except Exception as exc:
+        if ctx.completed:
+            bound.exception("job raised after its transaction recorded it done: left done")
+            return JobStatus.DONE.value
         error = store.error_text(exc)
         if claim.attempt >= claim.max_attempts:
             bound.error("job failed after its last attempt", error=error, exc_info=True)
