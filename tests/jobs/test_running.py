@@ -405,3 +405,18 @@ async def test_an_error_after_ctx_transaction_leaves_the_job_done(
     await scheduler.run_due()
     row = await job_row(migrated_db, job_id)
     assert (row.status, row.attempts) == ("done", 1)
+
+
+async def test_the_loop_survives_database_errors(
+    make_scheduler: Callable[..., JobScheduler], recorder: Recorder, migrated_db: Database, eventually: Eventually
+) -> None:
+    scheduler = make_scheduler(poll_interval=0.02)
+    async with migrated_db.transaction() as session:  # the table is gone: every claim fails
+        await session.execute(text("ALTER TABLE scheduled_jobs RENAME TO scheduled_jobs_away"))
+    await scheduler.start()
+    await asyncio.sleep(0.2)
+    assert scheduler.running
+    async with migrated_db.transaction() as session:
+        await session.execute(text("ALTER TABLE scheduled_jobs_away RENAME TO scheduled_jobs"))
+    job_id = await JobScheduler(migrated_db).schedule("test.record", run_at=ago(), guild_id=1, payload={})
+    await eventually(lambda: recorder.ran(job_id), timeout=5)
