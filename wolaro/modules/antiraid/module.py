@@ -248,7 +248,7 @@ class AntiRaid(WolaroModule):
             lines.append(self.translate(config, "Locked channels: {channels}.", channels=channels))
         if view.manual and view.ends_at is None:
             lines.append(self.translate(config, "Raid mode lasts until `/raidmode off`."))
-        elif view.manual:
+        elif view.manual and view.ends_at is not None:
             lines.append(
                 self.translate(config, "Raid mode ends {when}.", when=discord.utils.format_dt(view.ends_at, "R"))
             )

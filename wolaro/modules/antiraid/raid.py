@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord.http import handle_message_parameters
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 MODULE = "antiraid"
-ROLE_OVERWRITE = 0
+ROLE_OVERWRITE: Literal[0] = 0
+"""Overwrite type of a role (@everyone is the role whose id is the guild's)."""
 
 
 def alert_channel(guild_config: GuildConfig, config: Config) -> int | None:
@@ -88,7 +89,8 @@ async def restore(http: HTTPClient, view: RaidView, reason: str) -> None:
             channel = await http.get_channel(channel_id)
         except discord.NotFound:
             continue  # deleted meanwhile: nothing to unlock
-        current = next((o for o in channel.get("permission_overwrites", []) if int(o["id"]) == guild_id), None)
+        overwrites: list[dict[str, Any]] = list(channel.get("permission_overwrites") or [])  # type: ignore[call-overload]
+        current = next((o for o in overwrites if int(o["id"]) == guild_id), None)
         if current is None:
             continue  # an admin removed the overwrite meanwhile
         allow, deny, delete = service.unlock(int(current.get("allow", 0)), int(current.get("deny", 0)), record)

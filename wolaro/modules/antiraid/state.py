@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.data.guilds import add_audit
@@ -71,12 +72,13 @@ def _view(row: RaidState | None, guild_id: int) -> RaidView:
     )
 
 
-async def _lock_row(session: AsyncSession, guild_id: int) -> RaidState:
-    row = await session.get(RaidState, guild_id, with_for_update=True)
-    if row is None:
-        row = RaidState(guild_id=guild_id, active=False, locked_channels={}, joins=0)
-        session.add(row)
-        await session.flush()
+async def _lock_row(session: AsyncSession, dialect: str, guild_id: int) -> RaidState:
+    """The guild's row, created if missing, locked: two transactions creating it at once cannot both succeed."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"guild_id": guild_id, "active": False, "locked_channels": {}, "joins": 0, "updated_at": utcnow()}
+    await session.execute(insert(RaidState).values(**values).on_conflict_do_nothing(index_elements=["guild_id"]))
+    row = await session.get(RaidState, guild_id, with_for_update=True, populate_existing=True)
+    assert row is not None
     return row
 
 
@@ -111,7 +113,7 @@ async def start(
     """Turn raid mode on; None if it already is (another join or process won). Schedules the end job."""
     now = now or utcnow()
     async with services.db.transaction() as session:
-        row = await _lock_row(session, guild_id)
+        row = await _lock_row(session, services.db.dialect, guild_id)
         if row.active:
             return None
         if row.raised_verification_level is not None and row.previous_verification_level is not None:

@@ -304,7 +304,7 @@ class DuplicateTracker:
         self.max_members = max_members
         self.depth = depth
         self.clock = clock
-        self._recent: OrderedDict[tuple[int, int], deque[tuple[float, int]]] = OrderedDict()
+        self._recent: OrderedDict[tuple[int, int], tuple[deque[float], deque[int]]] = OrderedDict()
 
     def hit(self, guild_id: int, user_id: int, content: str, window: float) -> int:
         """Record this message; return how many of the member's messages in `window` s had the same text."""
@@ -312,17 +312,20 @@ class DuplicateTracker:
         key = (guild_id, user_id)
         recent = self._recent.get(key)
         if recent is None:
-            recent = self._recent[key] = deque(maxlen=self.depth)
+            recent = self._recent[key] = (deque(maxlen=self.depth), deque(maxlen=self.depth))
             if len(self._recent) > self.max_members:
                 self._recent.popitem(last=False)
         else:
             self._recent.move_to_end(key)
+        times, marks = recent
         threshold = now - window
-        while recent and recent[0][0] <= threshold:
-            recent.popleft()
+        while times and times[0] <= threshold:
+            times.popleft()
+            marks.popleft()
         mark = fingerprint(content)
-        recent.append((now, mark))
-        return sum(1 for _, other in recent if other == mark)
+        times.append(now)
+        marks.append(mark)
+        return marks.count(mark)
 
     def forget(self, guild_id: int, user_id: int) -> None:
         """Drop a member's history (after they were acted on)."""
