@@ -212,9 +212,7 @@ async def execute(
         await _revert(bot.http, guild.id, target_id, action, audit)
         raise
     dm = action not in REMOVES_MEMBER and member is not None and config.dm_on_action
-    case = await announce(
-        services, bot.http, case, config=config, t=t, guild_name=guild.name, dm=dm
-    )
+    case = await announce(services, bot.http, case, config=config, t=t, guild_name=guild.name, dm=dm, bot=bot)
     log.info(
         "moderation action",
         guild_id=guild.id,
@@ -340,9 +338,10 @@ async def announce(
     t: Callable[..., str],
     guild_name: str,
     dm: bool,
+    bot: Any | None = None,
 ) -> CaseView:
     """Post the case to the modlog channel (remembering the message) and DM the member if `dm`."""
-    if config.modlog_channel_id:
+    if config.modlog_channel_id and await modlog_channel_ok(http, bot, case.guild_id, config.modlog_channel_id):
         try:
             with discord.http.handle_message_parameters(
                 embed=modlog.case_embed(case, t), allowed_mentions=discord.AllowedMentions.none()
@@ -363,6 +362,25 @@ async def announce(
         text = modlog.dm_text(case.action, case.duration, case.reason, guild_name, t)
         await send_dm(http, case.target_id, text)
     return case
+
+
+async def modlog_channel_ok(http: HTTPClient, bot: Any | None, guild_id: int, channel_id: int) -> bool:
+    """Whether the configured modlog channel belongs to this guild (never post one guild's cases in another)."""
+    channel = bot.get_channel(channel_id) if bot is not None else None
+    if channel is not None:
+        owner = getattr(channel, "guild", None)
+        found = owner.id if owner is not None else None
+    else:
+        try:
+            data = await http.get_channel(channel_id)
+        except discord.HTTPException:
+            found = None
+        else:
+            found = int(data["guild_id"]) if data.get("guild_id") else None
+    if found != guild_id:
+        log.warning("modlog channel is not in this guild: not posting", guild_id=guild_id, channel_id=channel_id)
+        return False
+    return True
 
 
 async def send_dm(http: HTTPClient, user_id: int, text: str | None) -> bool:
@@ -517,7 +535,7 @@ def _hierarchy_error(problem: HierarchyProblem, target_id: int) -> UserFacingErr
 async def post_notice(bot: WolaroBot, guild_id: int, embed: discord.Embed) -> None:
     """Post a non-case entry (purge, lock, pardon...) to the guild's modlog channel, if it has one."""
     config = await bot.config.module_config(guild_id, Config, MODULE)
-    if not config.modlog_channel_id:
+    if not config.modlog_channel_id or not await modlog_channel_ok(bot.http, bot, guild_id, config.modlog_channel_id):
         return
     try:
         with discord.http.handle_message_parameters(

@@ -77,5 +77,6 @@ async def lift_temporary_ban(ctx: JobContext, payload: dict[str, Any]) -> None:
         t=t,
         guild_name=guild.name if guild is not None else str(guild_id),
         dm=False,
+        bot=ctx.bot,
     )
     log.info("temporary ban lifted", guild_id=guild_id, user_id=user_id, case=unban.number, ban_case=ban_case)

@@ -267,3 +267,15 @@ async def test_replies_and_refusals_in_french(sandbox, bot, place):
     reply = await say(sandbox, place.channel, place.mod, f"!warn <@{place.plain[0]}> spam")
     assert "a reçu un avertissement (cas n°1)" in reply["content"]
     assert "Vous avez reçu un avertissement sur **Cozy Cafe**." in dm_texts(sandbox, place.plain[0])[0]
+
+
+async def test_a_modlog_channel_of_another_server_is_never_posted_to(sandbox, bot, place):
+    elsewhere = sandbox.text_channel_ids(sandbox.guild_ids()[1])[0]
+    await set_config(sandbox, place, "modlog_channel_id", str(elsewhere))
+    reply = await say(sandbox, place.channel, place.mod, f"!warn <@{place.plain[0]}> spam")
+    assert "was warned (case #1)" in reply["content"]
+    reply = await say(sandbox, place.channel, place.owner, "!lock")
+    assert reply["content"] == f"<#{place.channel}> is locked."
+    assert sandbox.bot_messages(elsewhere) == []
+    (case,) = await case_list(bot, place.guild, place.plain[0])
+    assert case.modlog_message_id is None
