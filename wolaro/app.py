@@ -1,4 +1,4 @@
-"""Running the parts of Wolaro in one process: the bot, the job worker (and the API when present)."""
+"""Running the parts of Wolaro in one process: the bot, the job worker and the dashboard API."""
 
 from __future__ import annotations
 
@@ -44,6 +44,21 @@ async def worker_component(services: Services, stop: asyncio.Event) -> None:
     from wolaro.jobs.worker import run_worker
 
     await run_worker(services, stop)
+
+
+async def api_component(services: Services, stop: asyncio.Event) -> None:
+    """Serve the dashboard (REST API, WebSocket, pages) on API_HOST:API_PORT until `stop` is set."""
+    from wolaro.web import create_app
+    from wolaro.web.server import serving
+
+    app = create_app(services)
+    async with serving(app, services.settings) as server:
+        log.info("dashboard listening", url=services.settings.dashboard_url, port=server.port)
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait([stopped, server.serve_task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
 
 
 async def run_components(settings: Settings, components: list[Component], *, stop: asyncio.Event | None = None) -> None:

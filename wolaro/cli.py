@@ -59,9 +59,10 @@ def run() -> None:
     settings = load_settings()
     _require_token(settings)
     configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import bot_component, run_components, worker_component
+    from wolaro.app import api_component, bot_component, run_components, worker_component
 
-    asyncio.run(run_components(settings, [bot_component, worker_component]))
+    components = [bot_component, worker_component] + ([api_component] if settings.api_enabled else [])
+    asyncio.run(run_components(settings, components))
 
 
 @app.command()
@@ -86,6 +87,28 @@ def worker() -> None:
     from wolaro.app import run_components, worker_component
 
     asyncio.run(run_components(settings, [worker_component]))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: API_PORT)")] = None,
+) -> None:
+    """Run only the dashboard API (scale-out: several `wolaro api` behind a load balancer, sharing Redis).
+
+    Needs the shared database (DATABASE_URL) and, for several processes, REDIS_URL; DISCORD_CLIENT_ID and
+    DISCORD_CLIENT_SECRET for the Discord login, DISCORD_TOKEN for channel and role names.
+    """
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["api_host"] = host
+    if port is not None:
+        overrides["api_port"] = port
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro.app import api_component, run_components
+
+    asyncio.run(run_components(settings, [api_component]))
 
 
 @app.command()

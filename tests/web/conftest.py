@@ -7,12 +7,14 @@ bot would (`mark_present`), and Discord (OAuth and REST) is the sandbox.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
@@ -164,3 +166,62 @@ async def env(world: World, web_settings: Callable[..., Settings]) -> AsyncItera
     """The dashboard on the embedded defaults and on PostgreSQL + Redis, the bot present in guilds A and B."""
     async with running_env(world, web_settings()) as running:
         yield running
+
+
+class LiveClient:
+    """A dashboard WebSocket client (the real protocol over a real socket)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(orjson.dumps(message).decode())
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        return orjson.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+
+    async def expect(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """The next message of type `kind` (earlier ones of other types are skipped)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            message = await self.recv(max(0.01, deadline - asyncio.get_running_loop().time()))
+            if message["type"] == kind:
+                return message
+
+    async def silent(self, within: float = 0.3) -> bool:
+        """True if nothing arrives within `within` seconds."""
+        try:
+            message = await self.recv(within)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected message {message}")
+
+    async def join(self, guild_id: int) -> dict[str, Any]:
+        await self.send({"type": "join", "guild_id": str(guild_id)})
+        while True:
+            message = await self.recv()
+            if message["type"] in ("joined", "error"):
+                return message
+
+
+@contextlib.asynccontextmanager
+async def live(base_url: str, cookies: dict[str, str] | None, **headers: str) -> AsyncIterator[LiveClient]:
+    """Open `/ws` with these cookies; the hello message is consumed."""
+    from websockets.asyncio.client import connect
+
+    cookie = "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())
+    extra = {"Cookie": cookie, **headers} if cookie else headers
+    async with connect(base_url.replace("http", "ws", 1) + "/ws", additional_headers=extra, proxy=None) as ws:
+        client = LiveClient(ws)
+        hello = await client.recv()
+        assert hello["type"] == "hello", hello
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def served(env: Env) -> AsyncIterator[str]:
+    """The app on a real port (for WebSocket clients); yields its base URL."""
+    from wolaro.web.server import serving
+
+    async with serving(env.app, env.services.settings, host="127.0.0.1", port=0, lifespan="off") as server:
+        yield f"http://127.0.0.1:{server.port}"

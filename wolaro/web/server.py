@@ -16,6 +16,8 @@ from wolaro.settings import Settings
 class EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to its host program (which sets `should_exit`)."""
 
+    serve_task: asyncio.Task[None]
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         """No signal handlers: `run_components` owns SIGINT/SIGTERM."""
@@ -50,16 +52,18 @@ def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> uvicor
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI, settings: Settings, **overrides: Any) -> AsyncIterator[EmbeddedServer]:
     """Serve `app` in this event loop for the duration of the block (port 0 in tests: read `server.port`)."""
-    server = EmbeddedServer(uvicorn_config(app, settings, **overrides))
-    task = asyncio.create_task(server.serve())
+    config = uvicorn_config(app, settings, **overrides)
+    server = EmbeddedServer(config)
+    task = server.serve_task = asyncio.create_task(server.serve(), name="api-server")
     try:
         while not server.started:
             if task.done():
-                task.result()
-                raise RuntimeError("the API server stopped while starting")
+                with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind
+                    task.result()
+                raise RuntimeError(f"the dashboard API could not start on {config.host}:{config.port}")
             await asyncio.sleep(0.01)
         yield server
     finally:
         server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, SystemExit):
             await task

@@ -1,0 +1,55 @@
+"""`wolaro api`: the dashboard alone, as scale-out runs it."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**env: str) -> dict[str, str]:
+    skip = {"DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "API_PORT", "API_HOST"}
+    return {**{k: v for k, v in os.environ.items() if k not in skip}, **env}
+
+
+def test_api_help_and_listing():
+    result = subprocess.run(
+        [sys.executable, "-m", "wolaro.cli", "api", "--help"], capture_output=True, text=True, env=clean_env()
+    )
+    assert result.returncode == 0 and "--port" in result.stdout
+    listing = subprocess.run([sys.executable, "-m", "wolaro.cli", "--help"], capture_output=True, text=True)
+    assert " api " in listing.stdout
+
+
+def test_api_serves_health_without_a_bot_token(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wolaro.cli", "api", "--port", str(port)],
+        env=clean_env(DATA_DIR=str(tmp_path), LOG_FORMAT="console"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                resp = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+                assert time.monotonic() < deadline, "wolaro api did not answer"
+                time.sleep(0.1)
+        assert resp.status_code == 200 and resp.json()["database"] == "connected"
+        assert resp.json()["gateway"] == "not reported"
+        assert httpx.get(f"http://127.0.0.1:{port}/api/me").status_code == 401
+    finally:
+        process.terminate()
+        assert process.wait(timeout=15) == 0
