@@ -45,7 +45,7 @@ def deletions_in(sandbox, channels: list[int]) -> list:
     ]
 
 
-async def test_spam_burst_is_deleted_and_timed_out_once_other_guilds_untouched(sandbox, bot):
+async def test_spam_burst_is_deleted_and_timed_out_once_other_guilds_untouched(sandbox, bot, eventually):
     guild_a, guild_b, guild_c = sandbox.guild_ids()
     channel_a, modlog_a, _ = sandbox.text_channel_ids(guild_a)
     spammer, bystander = sandbox.member_ids(guild_a)[3], sandbox.member_ids(guild_a)[4]
@@ -77,10 +77,11 @@ async def test_spam_burst_is_deleted_and_timed_out_once_other_guilds_untouched(s
     history = sandbox.state.history(channel_a)
     assert not [m for m in history.values() if int(m["author"]["id"]) == spammer], "spam left in the channel"
     assert len([m for m in history.values() if int(m["author"]["id"]) == bystander]) == 3
+    await eventually(lambda: cases_of(bot, guild_a))
     found = await cases_of(bot, guild_a)
     assert [(c.action, c.target_id, c.automated) for c in found] == [("timeout", spammer, True)]
     assert found[0].duration_seconds == 600
-    assert any("Automod" in str(m.get("embeds")) for m in sandbox.bot_messages(modlog_a)), "no modlog post"
+    await eventually(lambda: any("Automod" in str(m.get("embeds")) for m in sandbox.bot_messages(modlog_a)))
 
     for guild in (guild_b, guild_c):
         assert not deletions_in(sandbox, sandbox.text_channel_ids(guild)), f"deletions in guild {guild}"
@@ -119,6 +120,12 @@ async def test_text_rules_delete_and_warn_and_moderators_are_exempt(sandbox, bot
     found = await cases_of(bot, guild)
     assert [(c.action, c.target_id, c.automated) for c in found] == [("warn", plain, True)]
     assert "words" in (found[0].reason or "")
+
+    # A pattern that does not compile is refused with its field when the config is written; nothing changes.
+    await sandbox.send_message(channel, owner, '!config set automod regex {"enabled": true, "patterns": ["(a"]}')
+    reply = await sandbox.wait_for_message(channel, timeout=5)
+    assert "Invalid value for regex.patterns" in reply["content"] and "does not compile" in reply["content"]
+    assert (await bot.config.get(guild)).module_configs["automod"]["regex"]["patterns"] == []
 
 
 async def test_edited_message_is_judged_again(sandbox, bot):
