@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     shard_count: int | None = Field(default=None, ge=1, description="Total shards; unset = Discord's advice")
     shard_ids: Annotated[list[int], NoDecode] | None = Field(default=None, description="Shards this process runs")
+    guild_ready_timeout: float = Field(
+        default=2.0, ge=0, le=60, description="Seconds discord.py waits for more GUILD_CREATEs before on_ready"
+    )
     sync_commands: bool = Field(default=True, description="Publish slash commands to Discord at start")
     max_messages: int = Field(default=200, ge=0, description="discord.py message cache size (0 = off)")
 

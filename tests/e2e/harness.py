@@ -27,6 +27,7 @@ def bot_settings(sandbox: Sandbox, data_dir: Path, **overrides: Any) -> Settings
         "data_dir": data_dir,
         "log_format": "console",
         "log_level": "WARNING",
+        "guild_ready_timeout": 0.2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -102,5 +103,6 @@ def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:
         "DISCORD_API_BASE": sandbox.api_base,
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
+        "GUILD_READY_TIMEOUT": "0.2",
         **env,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -78,6 +79,7 @@ class WolaroBot(commands.AutoShardedBot):
             # invoking member from the event itself and fetch others when needed. Voice members are kept.
             member_cache_flags=discord.MemberCacheFlags(voice=True, joined=False),
             chunk_guilds_at_startup=False,
+            guild_ready_timeout=settings.guild_ready_timeout,
             shard_count=settings.shard_count,
             shard_ids=settings.shard_ids,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False),
@@ -89,6 +91,8 @@ class WolaroBot(commands.AutoShardedBot):
         self.translator = services.translator
         self.loader = ModuleLoader(self)
         self.started_at = time.time()
+        self._prefetch_ids: list[int] = []
+        self._prefetch_task: asyncio.Task[None] | None = None
         self.commands_run = 0
         self.add_check(self._gate, call_once=True)
         self.presence = PresenceRecorder(services.db, services.cache)  # where the bot is, for the dashboard
@@ -121,6 +125,28 @@ class WolaroBot(commands.AutoShardedBot):
         """Record where the bot is one last time, then disconnect."""
         await self.presence.stop()
         await super().close()
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """Warm the guild's config as it arrives, so its first messages never wait on the database."""
+        self._queue_prefetch(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:  # noqa: D102
+        self._queue_prefetch(guild.id)
+
+    def _queue_prefetch(self, guild_id: int) -> None:
+        self._prefetch_ids.append(guild_id)
+        if self._prefetch_task is None or self._prefetch_task.done():
+            self._prefetch_task = asyncio.create_task(self._prefetch_batches(), name="config-prefetch")
+
+    async def _prefetch_batches(self) -> None:
+        """Load configs in bulk: GUILD_CREATEs arrive in bursts at start-up (thousands per shard)."""
+        while self._prefetch_ids:
+            await asyncio.sleep(0.02)
+            guild_ids, self._prefetch_ids = self._prefetch_ids, []
+            try:
+                await self.config.prefetch(guild_ids)
+            except Exception:
+                log.exception("config prefetch failed", guilds=len(guild_ids))
 
     async def on_ready(self) -> None:
         """Log readiness."""

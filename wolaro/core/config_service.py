@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -81,6 +81,15 @@ class GuildConfig:
 Listener = Callable[[int | None], Awaitable[None]]
 
 
+class _Load(asyncio.Event):
+    """One guild's load in progress: readers that miss L1 meanwhile wait for its outcome."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: GuildConfig | None = None
+        self.error: BaseException | None = None
+
+
 class GuildConfigService:
     """Cache-aside guild configuration kept true across processes by pub/sub."""
 
@@ -101,7 +110,8 @@ class GuildConfigService:
         self.ttl = ttl
         self.local_max = local_max
         self._local: dict[int, tuple[float, GuildConfig]] = {}
-        self._loading: dict[int, asyncio.Future[GuildConfig]] = {}
+        self._loading: dict[int, _Load] = {}
+        self._defaults: dict[ModuleSpec, dict[str, Any]] = {}
         self._generation: dict[int, int] = {}
         self._invalidation_listeners: list[Listener] = []
         self.local_hits = 0
@@ -167,23 +177,53 @@ class GuildConfigService:
         self.local_misses += 1
         pending = self._loading.get(guild_id)
         if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[GuildConfig] = asyncio.get_running_loop().create_future()
-        self._loading[guild_id] = future
+            # Many messages of a cold guild may wait here at once: an Event wakes them all in O(n), where
+            # shielding one shared future costs O(n) per waiter.
+            await pending.wait()
+            if pending.error is not None:
+                raise pending.error
+            assert pending.result is not None
+            return pending.result
+        load = _Load()
+        self._loading[guild_id] = load
         try:
-            config = await self._load(guild_id)
+            load.result = await self._load(guild_id)
+            return load.result
         except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
+            load.error = exc
             raise
-        else:
-            future.set_result(config)
-            return config
         finally:
             del self._loading[guild_id]
+            load.set()
+
+    async def prefetch(self, guild_ids: Iterable[int], *, batch: int = 500) -> int:
+        """Fill L1 for the given guilds with one database query per `batch` guilds; returns how many loaded.
+
+        Called as guilds become available, so the first messages after start-up find their config in memory.
+        """
+        missing = [g for g in guild_ids if self.peek(g) is None and g not in self._loading]
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            generations = {g: self._generation_of(g) for g in chunk}
+            async with self.db.session() as session:
+                records = await repo.load_guilds(session, chunk)
+            expires = time.monotonic() + self.ttl
+            for guild_id in chunk:
+                if generations[guild_id] == self._generation_of(guild_id):
+                    config = self._build(records.get(guild_id) or repo.GuildRecord(guild_id=guild_id))
+                    self._store_local(guild_id, config, expires)
+        return len(missing)
+
+    def _generation_of(self, guild_id: int) -> tuple[int, int]:
+        return (self._generation.get(guild_id, 0), self._generation.get(-1, 0))
+
+    def _store_local(self, guild_id: int, config: GuildConfig, expires: float) -> None:
+        if len(self._local) >= self.local_max:
+            self._local.pop(next(iter(self._local)))
+        self._local[guild_id] = (expires, config)
 
     async def _load(self, guild_id: int) -> GuildConfig:
-        generation = (self._generation.get(guild_id, 0), self._generation.get(-1, 0))
+        generation = self._generation_of(guild_id)
         key = f"{L2_PREFIX}{guild_id}"
         raw = await self.cache.get(key)
         if raw is not None:
@@ -193,10 +233,8 @@ class GuildConfigService:
                 record = await repo.load_guild(session, guild_id)
             config = self._build(record or repo.GuildRecord(guild_id=guild_id))
             await self.cache.set(key, config.to_json(), ttl=self.ttl)
-        if generation == (self._generation.get(guild_id, 0), self._generation.get(-1, 0)):
-            if len(self._local) >= self.local_max:
-                self._local.pop(next(iter(self._local)))
-            self._local[guild_id] = (time.monotonic() + self.ttl, config)
+        if generation == self._generation_of(guild_id):
+            self._store_local(guild_id, config, time.monotonic() + self.ttl)
         return config
 
     def _build(self, record: repo.GuildRecord) -> GuildConfig:
@@ -217,9 +255,17 @@ class GuildConfigService:
             module_configs=configs,
         )
 
-    @staticmethod
-    def _effective_config(spec: ModuleSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults overlaid with what is stored; a stored key the model no longer knows is ignored."""
+    def _effective_config(self, spec: ModuleSpec, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with what is stored; a stored key the model no longer knows is ignored.
+
+        Guilds that never configured a module share one defaults dict (memory per guild stays small): the
+        mappings inside a GuildConfig are read-only by contract.
+        """
+        if not stored:
+            defaults = self._defaults.get(spec)
+            if defaults is None:
+                defaults = self._defaults[spec] = spec.default_config()
+            return defaults
         known = {k: v for k, v in stored.items() if k in spec.config.model_fields}
         try:
             return spec.config.model_validate(known).model_dump(mode="json")

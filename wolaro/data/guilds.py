@@ -27,19 +27,27 @@ class GuildRecord:
 
 async def load_guild(session: AsyncSession, guild_id: int) -> GuildRecord | None:
     """The guild's stored configuration, or None when it has never been configured."""
-    guild = await session.get(Guild, guild_id)
-    if guild is None:
-        return None
-    rows = await session.scalars(select(GuildModule).where(GuildModule.guild_id == guild_id))
-    return GuildRecord(
-        guild_id=guild.id,
-        prefix=guild.prefix,
-        language=guild.language,
-        settings=dict(guild.settings or {}),
-        blacklisted=guild.blacklisted,
-        blacklist_reason=guild.blacklist_reason,
-        modules={row.module: (row.enabled, dict(row.config or {})) for row in rows},
-    )
+    return (await load_guilds(session, [guild_id])).get(guild_id)
+
+
+async def load_guilds(session: AsyncSession, guild_ids: list[int]) -> dict[int, GuildRecord]:
+    """The stored configuration of many guilds in two queries (guilds never configured are absent)."""
+    records = {
+        guild.id: GuildRecord(
+            guild_id=guild.id,
+            prefix=guild.prefix,
+            language=guild.language,
+            settings=dict(guild.settings or {}),
+            blacklisted=guild.blacklisted,
+            blacklist_reason=guild.blacklist_reason,
+        )
+        for guild in await session.scalars(select(Guild).where(Guild.id.in_(guild_ids)))
+    }
+    if records:
+        rows = await session.scalars(select(GuildModule).where(GuildModule.guild_id.in_(list(records))))
+        for row in rows:
+            records[row.guild_id].modules[row.module] = (row.enabled, dict(row.config or {}))
+    return records
 
 
 async def lock_guild(session: AsyncSession, guild_id: int) -> Guild:
