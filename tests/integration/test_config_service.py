@@ -167,3 +167,28 @@ async def test_config_survives_a_redis_outage(make_settings, sqlite_url, redis_s
         await service.pubsub.close()
         await service.cache.close()
         await db.dispose()
+
+
+async def test_prefetch_fills_local_cache_in_bulk(service, monkeypatch):
+    await service.set_prefix(GUILD, "?", actor_id=1)
+    await service.set_module_enabled(OTHER, "utility", False, actor_id=1)
+    await service.drop_local(None)
+    singles = 0
+    original = repo.load_guild
+
+    async def counting(session, guild_id):
+        nonlocal singles
+        singles += 1
+        return await original(session, guild_id)
+
+    monkeypatch.setattr(repo, "load_guild", counting)
+    fresh = list(range(10**17, 10**17 + 1200))
+    assert await service.prefetch([GUILD, OTHER, *fresh]) == 1202
+    assert service.peek(GUILD).prefix == "?"
+    assert "utility" not in service.peek(OTHER).enabled_modules
+    assert service.peek(fresh[-1]).prefix == "!"
+    assert (await service.get(fresh[0])).prefix == "!"
+    assert singles == 0
+    # guilds that never configured a module share one defaults mapping
+    assert service.peek(fresh[0]).module_configs["utility"] is service.peek(fresh[1]).module_configs["utility"]
+    assert await service.prefetch([GUILD]) == 0
