@@ -79,8 +79,8 @@ def _in_force(now: datetime) -> ColumnElement[bool]:
 async def next_number(session: AsyncSession, dialect: str, guild_id: int) -> int:
     """Take the guild's next case number (locks its counter row until the transaction ends)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ModCaseCounter).values(guild_id=guild_id, last_case=1)
-    statement = statement.on_conflict_do_update(
+    upsert = insert(ModCaseCounter).values(guild_id=guild_id, last_case=1)
+    statement = upsert.on_conflict_do_update(
         index_elements=[ModCaseCounter.guild_id],
         set_={"last_case": ModCaseCounter.last_case + 1},
     ).returning(ModCaseCounter.last_case)

@@ -199,13 +199,13 @@ class ChannelCommands:
             raise UserFacingError("{channel} is already locked.", channel=target.mention)
         if not locked and overwrite.send_messages is not False:
             raise UserFacingError("{channel} is not locked.", channel=target.mention)
-        overwrite.send_messages = False if locked else None
+        overwrite.update(send_messages=False if locked else None)
         audit = audit_reason(f"{ctx.author} ({ctx.author.id})", reason)
         me = ctx.guild.me
         own = target.overwrites_for(me)
         if locked and own.send_messages is not True:
             # @everyone's deny applies to the bot too: keep its own voice in the channel (as Discord bots do).
-            own.send_messages = True
+            own.update(send_messages=True)
             await target.set_permissions(me, overwrite=own, reason=audit)
         await target.set_permissions(everyone, overwrite=None if overwrite.is_empty() else overwrite, reason=audit)
         if not locked and own.pair() == (discord.Permissions(send_messages=True), discord.Permissions.none()):

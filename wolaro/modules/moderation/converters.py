@@ -40,7 +40,7 @@ def parse_or_refuse(text: str, *, maximum: timedelta | None = None) -> timedelta
         raise duration_error(exc) from None
 
 
-class Duration(commands.Converter[timedelta]):
+class Duration(commands.Converter[timedelta | None]):
     """A duration argument: `10m`, `2h30m`, `1d 12h`, `3 days`.
 
     As a prefix-command argument it may span several words (`2h 30m`, `5 parsecs`): everything that reads as a

@@ -376,7 +376,8 @@ async def modlog_channel_ok(http: HTTPClient, bot: Any | None, guild_id: int, ch
         except discord.HTTPException:
             found = None
         else:
-            found = int(data["guild_id"]) if data.get("guild_id") else None
+            raw: Any = dict(data).get("guild_id")
+            found = int(raw) if raw else None
     if found != guild_id:
         log.warning("modlog channel is not in this guild: not posting", guild_id=guild_id, channel_id=channel_id)
         return False
