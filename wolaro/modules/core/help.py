@@ -25,3 +25,19 @@ def help_sections(
         if entry.module in enabled_modules and entry.module not in hidden:
             sections.setdefault(entry.module, []).append(entry)
     return {module: sorted(items, key=lambda e: e.name) for module, items in sorted(sections.items())}
+
+
+def field_values(lines: Iterable[str], limit: int = 1024) -> list[str]:
+    """Lines joined into as few embed field values as fit `limit` characters each (a longer line is cut)."""
+    values: list[str] = []
+    current = ""
+    for line in lines:
+        line = line[:limit]
+        if current and len(current) + 1 + len(line) > limit:
+            values.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        values.append(current)
+    return values

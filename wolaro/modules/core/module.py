@@ -150,6 +150,7 @@ class Core(WolaroModule):
         embed = discord.Embed(title=ctx.t("Commands"), colour=discord.Colour.blurple())
         for module, items in help_service.help_sections(entries, enabled, hidden=hidden).items():
             lines = [f"`{prefix}{e.name}` {ctx.t(e.summary)}" for e in items]
-            embed.add_field(name=module, value="\n".join(lines)[:1024], inline=False)
+            for index, value in enumerate(help_service.field_values(lines)):
+                embed.add_field(name=module if index == 0 else f"{module} ({index + 1})", value=value, inline=False)
         embed.set_footer(text=ctx.t("Use {prefix}help <command> for details.", prefix=prefix))
         await ctx.embed(embed, ephemeral=True)

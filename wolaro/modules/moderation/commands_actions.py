@@ -86,8 +86,9 @@ class ActionCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(member="Who to warn", reason="Why (shown to them and in the modlog)")
     async def warn(self, ctx: WolaroContext, member: discord.Member, *, reason: str | None = None) -> None:
-        """Warn a member; enough active warnings trigger the server's automatic steps (Timeout Members).
+        """Warn a member; warnings can trigger automatic sanctions.
 
+        Needs Timeout Members.
         Example: `!warn @alice posting invite links`. Warnings count towards the `escalation` steps of
         `!config show moderation` until they expire (`warn_expiry`) or are pardoned (`!pardon <case>`).
         """
@@ -100,8 +101,9 @@ class ActionCommands:
     @bot_permissions(kick_members=True)
     @app_commands.describe(member="Who to kick", reason="Why (shown to them and in the modlog)")
     async def kick(self, ctx: WolaroContext, member: discord.Member, *, reason: str | None = None) -> None:
-        """Kick a member out of the server; they can come back with an invite (Kick Members).
+        """Kick a member from the server.
 
+        Needs Kick Members; they can come back with an invite.
         Example: `!kick @alice trolling`.
         """
         await self._act(ctx, Action.KICK, member, reason=reason)
@@ -126,8 +128,9 @@ class ActionCommands:
         *,
         reason: str | None = None,
     ) -> None:
-        """Ban a user, for good or for a while; the ban is lifted on time even across restarts (Ban Members).
+        """Ban a user, permanently or for a set time.
 
+        Needs Ban Members. A temporary ban is lifted on time, even across restarts.
         Examples: `!ban @alice spam bot`, `!ban @alice 7d 1 raiding` (7 days, deleting 1 day of messages),
         `!ban 123456789012345678 alt account`. Durations: s, m, h, d, w (`2h30m`, `1w`). A reason cannot start
         with a digit in the prefix form (it would be read as a duration).
@@ -150,8 +153,9 @@ class ActionCommands:
         *,
         reason: str | None = None,
     ) -> None:
-        """Ban then unban at once: kicks and deletes the user's recent messages (Ban Members).
+        """Kick a user and delete their recent messages (ban + unban).
 
+        Needs Ban Members.
         Example: `!softban @alice 2 spam` deletes two days of their messages.
         """
         await self._act(ctx, Action.SOFTBAN, user, reason=reason, delete_days=delete_days or 1)
@@ -163,8 +167,9 @@ class ActionCommands:
     @bot_permissions(ban_members=True)
     @app_commands.describe(user="Who to unban (their id works)", reason="Why")
     async def unban(self, ctx: WolaroContext, user: discord.User, *, reason: str | None = None) -> None:
-        """Lift a user's ban; a pending temporary-ban expiry is cancelled (Ban Members).
+        """Lift a user's ban.
 
+        Needs Ban Members; a pending temporary-ban expiry is cancelled.
         Example: `!unban 123456789012345678 appeal accepted`.
         """
         await self._act(ctx, Action.UNBAN, user, reason=reason)
@@ -185,8 +190,9 @@ class ActionCommands:
         *,
         reason: str | None = None,
     ) -> None:
-        """Time a member out with Discord's native timeout: no messages, reactions or voice (Timeout Members).
+        """Time a member out (Discord's native timeout, up to 28 days).
 
+        Needs Timeout Members; they can't write, react or speak meanwhile.
         Example: `!timeout @alice 2h30m flooding`. At most 28 days; Discord lifts it by itself.
         """
         await self._act(ctx, Action.TIMEOUT, member, reason=reason, duration=duration)
@@ -198,8 +204,9 @@ class ActionCommands:
     @bot_permissions(moderate_members=True)
     @app_commands.describe(member="Whose timeout to lift", reason="Why")
     async def untimeout(self, ctx: WolaroContext, member: discord.Member, *, reason: str | None = None) -> None:
-        """Lift a member's timeout before it ends (Timeout Members).
+        """Lift a member's timeout.
 
+        Needs Timeout Members.
         Example: `!untimeout @alice apologised`.
         """
         await self._act(ctx, Action.UNTIMEOUT, member, reason=reason)
@@ -210,8 +217,9 @@ class ActionCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(user="Who the note is about", text="The note (moderators only see it)")
     async def note(self, ctx: WolaroContext, user: discord.User, *, text: str) -> None:
-        """Add a note to a user's history: a case with no Discord action, never sent to them (Timeout Members).
+        """Add a private moderator note to a user's history.
 
+        Needs Timeout Members; a case with no Discord action, never sent to them.
         Example: `!note @alice was warned verbally in voice`.
         """
         await self._act(ctx, Action.NOTE, user, reason=text)

@@ -39,8 +39,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The case number")
     async def case(self, ctx: WolaroContext, number: int) -> None:
-        """Show one case: action, member, moderator, reason, duration and whether it is still in force.
+        """Show one moderation case.
 
+        Needs Timeout Members.
         Example: `!case 12`.
         """
         assert ctx.guild is not None
@@ -56,8 +57,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The case number", text="The new reason")
     async def reason(self, ctx: WolaroContext, number: int, *, text: str) -> None:
-        """Change the reason of a case; the modlog post is updated and the change audited (Timeout Members).
+        """Change the reason of a case.
 
+        Needs Timeout Members; the modlog post is updated and the change audited.
         Example: `!reason 12 spamming scam links in #general`.
         """
         assert ctx.guild is not None
@@ -98,8 +100,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(user="Whose history to show")
     async def modlogs(self, ctx: WolaroContext, user: discord.User) -> None:
-        """Show a user's moderation history, newest first, with buttons to turn the pages (Timeout Members).
+        """Show a user's moderation history, page by page.
 
+        Needs Timeout Members; newest first, only you can turn the pages.
         Example: `!modlogs @alice`. Struck-through cases are no longer in force.
         """
         assert ctx.guild is not None
@@ -140,8 +143,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(user="Whose warnings to show")
     async def warnings(self, ctx: WolaroContext, user: discord.User) -> None:
-        """List a user's warnings still in force (not pardoned, not expired) (Timeout Members).
+        """List a user's active warnings.
 
+        Needs Timeout Members; pardoned and expired warnings are left out.
         Example: `!warnings @alice`.
         """
         assert ctx.guild is not None
@@ -163,8 +167,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The warning's case number", reason="Why")
     async def pardon(self, ctx: WolaroContext, number: int, *, reason: str | None = None) -> None:
-        """Pardon one warning: it stays in the history but no longer counts (Timeout Members).
+        """Pardon a warning so it no longer counts.
 
+        Needs Timeout Members; it stays in the history.
         Example: `!pardon 12 was a misunderstanding`.
         """
         assert ctx.guild is not None
@@ -208,8 +213,9 @@ class CaseCommands:
     @user_permissions(moderate_members=True)
     @app_commands.describe(user="Whose warnings to clear", reason="Why")
     async def clearwarns(self, ctx: WolaroContext, user: discord.User, *, reason: str | None = None) -> None:
-        """Pardon every active warning of a user at once (Timeout Members).
+        """Pardon all of a user's active warnings.
 
+        Needs Timeout Members.
         Example: `!clearwarns @alice fresh start`.
         """
         assert ctx.guild is not None

@@ -77,8 +77,9 @@ class ChannelCommands:
     async def purge(
         self, ctx: WolaroContext, amount: commands.Range[int, 1, 1000], *, filters: PurgeFilters
     ) -> None:
-        """Delete the last messages of this channel, optionally only some (Manage Messages).
+        """Delete recent messages, optionally filtered.
 
+        Needs Manage Messages.
         Examples: `!purge 50`, `!purge 100 user: @alice`, `!purge 200 bots: yes`, `!purge 30 contains: discord.gg`,
         `!purge 20 attachments: yes`. With filters, up to `amount` matching messages among the last 1000 are
         deleted. Messages under 14 days old go in bulk; older ones one by one.
@@ -134,8 +135,9 @@ class ChannelCommands:
     async def slowmode(
         self, ctx: WolaroContext, delay: str, channel: discord.TextChannel | None = None
     ) -> None:
-        """Set how long members wait between messages in a channel, or `off` (Manage Channels).
+        """Set or remove a channel's slowmode.
 
+        Needs Manage Channels; at most 6h.
         Examples: `!slowmode 10s`, `!slowmode 2m #general`, `!slowmode off`.
         """
         target = _text_channel(ctx, channel)
@@ -167,8 +169,9 @@ class ChannelCommands:
     async def lock(
         self, ctx: WolaroContext, channel: discord.TextChannel | None = None, *, reason: str | None = None
     ) -> None:
-        """Lock a channel: @everyone can no longer send messages there (Manage Channels).
+        """Stop @everyone from sending messages in a channel.
 
+        Needs Manage Channels.
         Example: `!lock #general raid in progress`. `!unlock` undoes it.
         """
         await self._set_lock(ctx, channel, reason, locked=True)
@@ -182,8 +185,9 @@ class ChannelCommands:
     async def unlock(
         self, ctx: WolaroContext, channel: discord.TextChannel | None = None, *, reason: str | None = None
     ) -> None:
-        """Unlock a channel locked with `lock`: @everyone may send messages again (Manage Channels).
+        """Let @everyone send messages in a locked channel again.
 
+        Needs Manage Channels.
         Example: `!unlock #general`.
         """
         await self._set_lock(ctx, channel, reason, locked=False)
@@ -230,8 +234,9 @@ class ChannelCommands:
     @bot_permissions(manage_nicknames=True)
     @app_commands.describe(member="Whose nickname", nickname="The new nickname (empty: reset to their name)")
     async def nick(self, ctx: WolaroContext, member: discord.Member, *, nickname: str | None = None) -> None:
-        """Reset a member's nickname to their username, or set a new one (Manage Nicknames).
+        """Reset or change a member's nickname.
 
+        Needs Manage Nicknames.
         Examples: `!nick @alice` resets it; `!nick @alice Alice from accounting` sets one (32 characters at most).
         """
         assert ctx.guild is not None

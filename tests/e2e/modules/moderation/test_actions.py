@@ -279,3 +279,11 @@ async def test_a_modlog_channel_of_another_server_is_never_posted_to(sandbox, bo
     assert sandbox.bot_messages(elsewhere) == []
     (case,) = await case_list(bot, place.guild, place.plain[0])
     assert case.modlog_message_id is None
+
+
+async def test_help_lists_the_moderation_commands_with_examples(sandbox, bot, place):
+    response = await slash(sandbox, place, place.mod, "help")
+    fields = {field["name"]: field["value"] for field in response["embeds"][0]["fields"]}
+    assert all(f"`!{name}`" in fields["moderation"] for name in ("ban", "warn", "modlogs", "purge", "lock"))
+    response = await slash(sandbox, place, place.mod, "help", {"command": "ban"})
+    assert "Examples: `!ban @alice spam bot`" in response["content"] and "[duration]" in response["content"]

@@ -65,13 +65,19 @@ async def test_purge_filters_and_bulk_deletes_recent_messages_only(sandbox, bot,
     assert reply["content"].startswith("Invalid input")
 
 
-async def test_purge_of_bot_messages_only(sandbox, bot, place):
+async def test_purge_of_bot_messages_only_and_prefix_filters(sandbox, bot, place):
     await say(sandbox, place.channel, place.owner, "!ping")
     await sandbox.send_message(place.channel, place.plain[0], "human words")
     response = await slash(sandbox, place, place.mod, "purge", {"amount": 50, "bots": True})
     assert response["content"] == "Deleted 1 messages."
     authors = {int(m["author"]["id"]) for m in history(sandbox, place.channel)}
     assert sandbox.state.bot_user_id not in authors and place.plain[0] in authors
+
+    await sandbox.send_message(place.channel, place.plain[1], "more human words")
+    await sandbox.send_message(place.channel, place.mod, f"!purge 5 user: <@{place.plain[1]}> contains: MORE")
+    reply = await sandbox.wait_for_message(place.channel)
+    assert reply["content"] == "Deleted 1 messages."
+    assert [m["content"] for m in history(sandbox, place.channel)] == ["!ping", "human words", "Deleted 1 messages."]
 
 
 async def test_slowmode_sets_and_removes_the_delay(sandbox, bot, place):
