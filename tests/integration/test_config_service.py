@@ -192,3 +192,25 @@ async def test_prefetch_fills_local_cache_in_bulk(service, monkeypatch):
     # guilds that never configured a module share one defaults mapping
     assert service.peek(fresh[0]).module_configs["utility"] is service.peek(fresh[1]).module_configs["utility"]
     assert await service.prefetch([GUILD]) == 0
+
+
+async def test_concurrent_first_writes_to_a_new_guild_do_not_collide(backend_settings, migrated_db):
+    """Two processes configuring a brand-new guild at once: both writes land, no IntegrityError."""
+    first = await start_service(backend_settings, migrated_db)
+    second = await start_service(backend_settings, migrated_db)
+    try:
+        guild = 333_000_000_000_000_003
+        await asyncio.gather(
+            first.set_module_enabled(guild, "utility", False, actor_id=1),
+            second.update_module_config(guild, "utility", {"embed_colour": 7}, actor_id=2),
+            first.set_prefix(guild, "?", actor_id=1),
+        )
+        async with migrated_db.session() as session:
+            record = await repo.load_guild(session, guild)
+        assert record.prefix == "?"
+        assert record.modules["utility"][0] is False
+        assert record.modules["utility"][1]["embed_colour"] == 7
+    finally:
+        for svc in (first, second):
+            await svc.pubsub.close()
+            await svc.cache.close()

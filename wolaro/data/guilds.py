@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.data.models import AuditLog, Guild, GuildModule, utcnow
@@ -50,24 +51,29 @@ async def load_guilds(session: AsyncSession, guild_ids: list[int]) -> dict[int, 
     return records
 
 
+async def _insert_if_absent(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING, so concurrent creators of one row never collide."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 async def lock_guild(session: AsyncSession, guild_id: int) -> Guild:
-    """The guild row, created with defaults if missing, locked for this transaction on PostgreSQL."""
-    guild = await session.get(Guild, guild_id, with_for_update=True)
-    if guild is None:
-        guild = Guild(id=guild_id)
-        session.add(guild)
-        await session.flush()
+    """The guild row, created with defaults if missing, locked for this transaction."""
+    await _insert_if_absent(session, Guild, {"id": guild_id})
+    guild = await session.get(Guild, guild_id, with_for_update=True, populate_existing=True)
+    assert guild is not None
     return guild
 
 
 async def lock_module(session: AsyncSession, guild_id: int, module: str, *, enabled: bool) -> GuildModule:
     """The module row of a guild (created with `enabled` if missing), locked for this transaction."""
     await lock_guild(session, guild_id)
-    row = await session.get(GuildModule, (guild_id, module), with_for_update=True)
-    if row is None:
-        row = GuildModule(guild_id=guild_id, module=module, enabled=enabled, config={})
-        session.add(row)
-        await session.flush()
+    await _insert_if_absent(
+        session, GuildModule, {"guild_id": guild_id, "module": module, "enabled": enabled, "config": {}}
+    )
+    row = await session.get(GuildModule, (guild_id, module), with_for_update=True, populate_existing=True)
+    assert row is not None
     return row
 
 
