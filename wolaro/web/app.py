@@ -101,7 +101,7 @@ def create_app(
     )
     app.state.web = web
     app.add_exception_handler(ConfigError, _config_error)  # type: ignore[arg-type]
-    for router in (auth.router, guilds.router, modules.router, audit.router, admin.router, health.router):
+    for router in (guilds.router, modules.router, auth.router, audit.router, admin.router, health.router):  # hot first
         app.include_router(router)
     app.include_router(ws.router)
     _include_module_routers(app)

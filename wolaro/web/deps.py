@@ -40,8 +40,8 @@ from wolaro.web.security import (
 NOT_AUTHENTICATED = "Not logged in, or the session has ended: log in again"
 
 
-def get_web(connection: HTTPConnection) -> Web:
-    """The app's shared parts."""
+async def get_web(connection: HTTPConnection) -> Web:
+    """The app's shared parts (async: FastAPI would run a plain function in a thread)."""
     return connection.app.state.web  # type: ignore[no-any-return]
 
 
@@ -79,8 +79,9 @@ def unauthorized() -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, NOT_AUTHENTICATED, headers={"WWW-Authenticate": "Cookie"})
 
 
-async def current_user(request: Request, web: WebDep) -> CurrentUser:
+async def current_user(request: Request) -> CurrentUser:
     """The logged-in user (401 otherwise); on state-changing methods also the CSRF and Origin checks (403)."""
+    web: Web = request.app.state.web  # not a sub-dependency: each one costs on every request
     user = await authenticate(request, web)
     if user is None:
         raise unauthorized()
@@ -96,9 +97,9 @@ async def current_user(request: Request, web: WebDep) -> CurrentUser:
 SessionUser = Annotated[CurrentUser, Depends(current_user)]
 
 
-async def optional_user(request: Request, web: WebDep) -> CurrentUser | None:
+async def optional_user(request: Request) -> CurrentUser | None:
     """The logged-in user or None (for pages that show a login link instead)."""
-    return await authenticate(request, web)
+    return await authenticate(request, request.app.state.web)
 
 
 OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
@@ -107,12 +108,16 @@ OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 async def managed_guild(
     guild_id: Annotated[int, Path(ge=1, lt=2**63, description="Discord guild (server) id")],
     request: Request,
-    user: SessionUser,
-    web: WebDep,
 ) -> GuildAccess:
-    """The guild in the path, if the caller may manage it now (owner/Administrator/Manage Server + bot present)."""
+    """The guild in the path, if the caller may manage it now (owner/Administrator/Manage Server + bot present).
+
+    Authenticates like `SessionUser` (401, CSRF and Origin on writes: 403) without being a separate dependency:
+    this is the hottest path of the API and each dependency level costs on every request.
+    """
+    user = await current_user(request)
+    web: Web = request.app.state.web
     try:
-        return await web.access.authorize(user, guild_id, action=f"{request.method} {request.url.path}")
+        return await web.access.authorize(user, guild_id, action=f"{request.method} {request.scope['path']}")
     except AccessDenied:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "You cannot manage this server") from None
     except NotAuthenticated:

@@ -87,6 +87,7 @@ class Tokens:
             log.warning("SECRET_KEY is shorter than 32 characters: use a long random value in production")
         self._secret = secret
         self.max_age = max_age
+        self._verified: dict[str, SessionClaims] = {}  # token -> its claims, once its signature checked out
 
     def issue(self, user: dict[str, Any], sid: str) -> tuple[str, SessionClaims]:
         """A new session token for a Discord user object; returns the JWT and its claims."""
@@ -116,9 +117,24 @@ class Tokens:
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
 
     def read(self, token: str | None) -> SessionClaims | None:
-        """The claims of a valid, unexpired session token; None for anything else (tampered, expired, foreign)."""
+        """The claims of a valid, unexpired session token; None for anything else (tampered, expired, foreign).
+
+        A token whose signature was verified once is remembered (the same bytes verify the same way), so the hot
+        path pays for HMAC and JSON only once per session and process; expiry is checked on every use.
+        """
         if not token:
             return None
+        known = self._verified.get(token)
+        if known is not None:
+            return known if known.expires_at > time.time() else None
+        claims = self._decode(token)
+        if claims is not None:
+            if len(self._verified) >= 10_000:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> SessionClaims | None:
         try:
             data = jwt.decode(
                 token,

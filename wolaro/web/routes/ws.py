@@ -34,7 +34,7 @@ MAX_MESSAGE = 4096
 @router.websocket("/ws")
 async def websocket(websocket: WebSocket) -> None:
     """Live updates of the guilds the user opens (see the module docstring for the protocol)."""
-    web = get_web(websocket)
+    web = await get_web(websocket)
     own = origin_of(str(websocket.base_url).replace("ws", "http", 1))
     if not origin_allowed(websocket.headers.get("origin"), own=own, settings=web.settings):
         await websocket.close(CLOSE_FORBIDDEN)
