@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from typing import Any
@@ -149,7 +150,10 @@ class WolaroBot(commands.AutoShardedBot):
                 log.exception("config prefetch failed", guilds=len(guild_ids))
 
     async def on_ready(self) -> None:
-        """Log readiness."""
+        """Log readiness; move start-up objects out of the garbage collector's way."""
+        # Modules, ORM metadata and discord.py's caches live for the whole run: freezing them keeps every later
+        # collection from rescanning ~100 MB of long-lived objects while events stream in.
+        gc.freeze()
         log.info("bot ready", user=str(self.user), guilds=len(self.guilds), shards=self.shard_count)
 
     # ------------------------------------------------------- prefix + context
