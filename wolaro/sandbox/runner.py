@@ -26,8 +26,9 @@ async def run_sandbox(
     log_file: Path,
 ) -> int:
     """Start everything, print the traffic and the bot's replies, stop on Ctrl-C or after `duration` seconds."""
-    from wolaro.app import bot_component, run_components
+    from wolaro.app import api_component, bot_component, run_components
     from wolaro.sandbox import Sandbox
+    from wolaro.sandbox.oauth import emulator
     from wolaro.sandbox.traffic import run_synthetic_traffic
     from wolaro.sandbox.transcript import Transcript
 
@@ -45,13 +46,20 @@ async def run_sandbox(
                 "discord_token": SecretStr(sandbox.token),
                 "discord_api_base": sandbox.api_base,
                 "master_admin_ids": base.master_admin_ids or [sandbox.owner_id(sandbox.guild_ids()[0])],
+                # the dashboard logs in through the sandbox's emulated Discord OAuth2
+                "discord_client_id": sandbox.application_id,
+                "discord_client_secret": SecretStr(emulator(sandbox).client_secret),
             }
         )
         transcript = Transcript(sandbox)
         sandbox.add_observer(transcript)
         print(f"Discord sandbox on {sandbox.url} with {guilds} servers; bot logs in {log_file}", flush=True)
+        components = [bot_component]
+        if settings.api_enabled:
+            components.append(api_component)
+            print(f"Dashboard on {settings.dashboard_url} (log in as any sandbox user)", flush=True)
         print("Ctrl-C to stop.\n", flush=True)
-        bot_task = asyncio.create_task(run_components(settings, [bot_component], stop=stop))
+        bot_task = asyncio.create_task(run_components(settings, components, stop=stop))
         traffic: asyncio.Task[int] | None = None
         try:
             await sandbox.wait_until_ready(timeout=60)
