@@ -151,8 +151,9 @@ class PresenceRecorder:
                 result = await session.execute(
                     delete(BotGuild).where(BotGuild.shard_id == shard_id, BotGuild.seen_at < connected)
                 )
-            if getattr(result, "rowcount", 0):
-                log.info("presence: pruned guilds the bot left while away", shard_id=shard_id, count=result.rowcount)
+            pruned = getattr(result, "rowcount", 0)
+            if pruned:
+                log.info("presence: pruned guilds the bot left while away", shard_id=shard_id, count=pruned)
         await self._heartbeat()
 
     async def on_shard_change(self, shard_id: int) -> None:  # noqa: D102

@@ -15,7 +15,9 @@ from wolaro.web.schemas import EnabledIn, ModuleOut, ModuleSummary
 router = APIRouter(prefix="/api/guilds/{guild_id}/modules", tags=["modules"])
 
 ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Module name, e.g. utility")]
-CONFIG_ERROR = {422: {"description": "A value is invalid: `field` names it; nothing was written"}}
+CONFIG_ERROR: dict[int | str, dict[str, Any]] = {
+    422: {"description": "A value is invalid: `field` names it; nothing was written"}
+}
 
 
 def _spec(web: WebDep, module: str) -> ModuleSpec:
