@@ -75,6 +75,14 @@ async def test_socket_needs_a_session_and_the_dashboards_origin(env: Env) -> Non
         async with live(base, cookies, Origin=base) as ok:
             await ok.send({"type": "nonsense"})
             assert (await ok.recv())["code"] == "bad_request"
+            await ok.connection.send(b"\xff binary")
+            assert (await ok.recv())["code"] == "bad_request"
+            await ok.connection.send("x" * 5000)
+            assert (await ok.recv())["message"] == "message too large"
+            await ok.send({"type": "join", "guild_id": "not-an-id"})
+            assert (await ok.recv())["code"] == "bad_request"
+            await ok.send({"type": "ping"})
+            assert (await ok.recv()) == {"type": "pong"}
         # logging out closes the session's sockets
         async with live(base, cookies) as open_socket:
             assert (await env.client(cookies).post("/auth/logout")).status_code == 204

@@ -76,11 +76,16 @@ async def _read(hub: Hub, connection: Connection, websocket: WebSocket, *, deadl
             return
         try:
             async with asyncio.timeout(min(remaining, 60.0)):
-                text = await websocket.receive_text()
+                message = await websocket.receive()
         except TimeoutError:
             continue
         except (WebSocketDisconnect, RuntimeError):
             return
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
         await _handle(hub, connection, text)
 
 
