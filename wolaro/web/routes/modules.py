@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from wolaro.core.config_service import GuildConfig
-from wolaro.core.registry import ModuleSpec
+from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.web.deps import ManagedGuild, WebDep
 from wolaro.web.jsonsafe import js_safe
 from wolaro.web.schemas import EnabledIn, ModuleOut, ModuleSummary
@@ -27,8 +28,10 @@ def _spec(web: WebDep, module: str) -> ModuleSpec:
     return spec
 
 
-def _schema(spec: ModuleSpec) -> dict[str, Any]:
-    return spec.config.model_json_schema()
+@functools.cache
+def _schema(model: type[ModuleConfig]) -> dict[str, Any]:
+    """The JSON schema of a module's config model (computed once per model: it is costly)."""
+    return model.model_json_schema()
 
 
 def module_out(spec: ModuleSpec, config: GuildConfig) -> ModuleOut:
@@ -40,7 +43,7 @@ def module_out(spec: ModuleSpec, config: GuildConfig) -> ModuleOut:
         enabled=config.is_enabled(spec.name),
         can_disable=spec.can_disable,
         config=js_safe(dict(config.module_configs.get(spec.name, spec.default_config()))),
-        config_schema=_schema(spec),
+        config_schema=_schema(spec.config),
     )
 
 
