@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.harness import BotProcess, process_env
 from tests.e2e.modules.moderation.helpers import Place, case_list, rest_calls, say, set_config
+from wolaro.core.services import Services
 from wolaro.data.database import Database
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.service import Action
@@ -83,6 +84,29 @@ async def test_temp_ban_is_lifted_on_time_and_recorded_as_an_automatic_unban(san
     assert titles == ["Case #1 | Temporary ban", "Case #2 | Unban"]
     assert await jobs.pending(guild_id=place.guild) == []
     assert ban_deletes(sandbox, place.guild, target) == 1
+
+
+async def test_a_worker_process_without_the_bot_lifts_the_ban_and_posts_it(sandbox, bot):
+    """`wolaro worker` has no gateway connection: it logs in to REST itself and checks the modlog channel by REST."""
+    place = Place.of(sandbox)
+    target = place.plain[0]
+    await set_config(sandbox, place, "modlog_channel_id", str(place.modlog))
+    reply = await say(sandbox, place.channel, place.mod, f"!ban <@{target}> 1s")
+    assert "was banned for 1s (case #1)" in reply["content"]
+    worker = await Services.start(bot.settings)
+    try:
+        assert worker.jobs.bot is None
+        await asyncio.sleep(1.1)
+        assert await worker.jobs.run_due() == 1
+    finally:
+        await worker.close()
+    assert ban_deletes(sandbox, place.guild, target) == 1
+    ban, unban = await case_list(bot, place.guild, target)
+    assert not ban.active
+    assert (unban.action, unban.moderator_id, unban.ref_case) == (Action.UNBAN, sandbox.state.bot_user_id, 1)
+    titles = [m["embeds"][0]["title"] for m in sandbox.bot_messages(place.modlog) if m["embeds"]]
+    assert titles == ["Case #1 | Temporary ban", "Case #2 | Unban"]
+    assert unban.modlog_message_id is not None
 
 
 async def test_temp_ban_survives_a_killed_bot_process(sandbox, tmp_path):
