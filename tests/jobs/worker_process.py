@@ -21,7 +21,7 @@ from wolaro.logging import configure_logging
 
 @job_handler("test.multiprocess")
 async def record_run(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await asyncio.sleep(0.005)
+    await asyncio.sleep(0.02)  # one process alone would need >= 0.3 s: the other one gets a share
     async with ctx.db.transaction() as session:
         await session.execute(
             text("INSERT INTO job_runs (job_id, worker) VALUES (:job_id, :worker)"),
