@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import asyncpg
+import discord
 import pytest
 import pytest_asyncio
 import redis
@@ -121,6 +122,15 @@ _redis_error = functools.cache(_redis_ping_error)
 
 def _redis_server_url() -> str:
     return os.environ.get(REDIS_ENV) or REDIS_DEFAULT
+
+
+# --------------------------------------------------------------------------- discord.py endpoints
+@pytest.fixture(autouse=True)
+def restore_discord_endpoints() -> Iterator[None]:
+    """`point_discord_at` (sandbox, worker) patches discord.py's module globals: restore them after each test."""
+    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
+    yield
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
 
 
 # --------------------------------------------------------------------------- settings

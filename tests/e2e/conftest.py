@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import discord
 import pytest
 import pytest_asyncio
 
 from tests.e2e.harness import bot_settings, running_bot
 from wolaro.core.bot import WolaroBot
 from wolaro.sandbox import Sandbox
-
-
-@pytest.fixture(autouse=True)
-def restore_discord_endpoints() -> Iterator[None]:
-    """point_discord_at patches discord.py's module globals: put them back after each test."""
-    route_base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    asset_base = discord.asset.Asset.BASE
-    yield
-    discord.http.Route.BASE = route_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-    discord.asset.Asset.BASE = asset_base
 
 
 @pytest_asyncio.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,18 +16,6 @@ from wolaro.data.database import Database
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler
 from wolaro.sandbox import Sandbox
 from wolaro.settings import Settings
-
-
-@pytest.fixture(autouse=True)
-def restore_discord_endpoints() -> Iterator[None]:
-    """The worker points discord.py's module globals at the sandbox: put them back after each test."""
-    route_base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    asset_base = discord.asset.Asset.BASE
-    yield
-    discord.http.Route.BASE = route_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-    discord.asset.Asset.BASE = asset_base
 
 
 @pytest_asyncio.fixture

@@ -56,14 +56,6 @@ def full_intents() -> discord.Intents:
     return intents
 
 
-@pytest.fixture(autouse=True)
-def restore_discord_globals():
-    """point_discord_at mutates discord.py module globals: put them back after each test."""
-    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
-    yield
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
-
-
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     async with Sandbox(guilds=2, members_per_guild=6, heartbeat_interval_ms=60_000) as sb:

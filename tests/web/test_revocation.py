@@ -16,15 +16,6 @@ from wolaro.data.models import BotGuild
 from wolaro.sandbox import point_discord_at
 
 
-@pytest.fixture(autouse=True)
-def restore_discord_endpoints():
-    import discord
-
-    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
-    yield
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
-
-
 @pytest.mark.parametrize("web_backend", ["postgres-redis"], indirect=True)
 async def test_admin_role_removed_closes_the_dashboard_for_that_guild(
     world: World, web_settings, web_backend, tmp_path: Path, eventually

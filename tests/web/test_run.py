@@ -7,19 +7,9 @@ import contextlib
 import socket
 
 import httpx
-import pytest
 
 from tests.web.conftest import World
 from wolaro.app import api_component, bot_component, run_components, worker_component
-
-
-@pytest.fixture(autouse=True)
-def restore_discord_endpoints():
-    import discord
-
-    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
-    yield
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
 
 
 def free_port() -> int:
