@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.data.models import utcnow
 from wolaro.modules.moderation.models import ModCase, ModCaseCounter
-from wolaro.modules.moderation.service import LASTING_ACTIONS, Action
+from wolaro.modules.moderation.service import LASTING_ACTIONS, Action, TargetKind, target_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,13 @@ class CaseView:
     ref_case: int | None = None
     modlog_channel_id: int | None = None
     modlog_message_id: int | None = None
+    target_kind: TargetKind = TargetKind.MEMBER
+    details: dict[str, Any] | None = None
+
+    @property
+    def on_channel(self) -> bool:
+        """Whether the target is a channel (purge, slowmode, lock, unlock) rather than a member."""
+        return self.target_kind is TargetKind.CHANNEL
 
     @property
     def duration(self) -> timedelta | None:
@@ -68,6 +76,8 @@ def view(row: ModCase) -> CaseView:
         ref_case=row.ref_case,
         modlog_channel_id=row.modlog_channel_id,
         modlog_message_id=row.modlog_message_id,
+        target_kind=TargetKind(row.target_kind),
+        details=dict(row.details) if row.details is not None else None,
     )
 
 
@@ -100,15 +110,18 @@ async def create(
     expires_at: datetime | None = None,
     automated: bool = False,
     ref_case: int | None = None,
+    details: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> ModCase:
-    """Number and insert a case in the caller's transaction."""
+    """Number and insert a case in the caller's transaction (the target kind follows from the action)."""
     number = await next_number(session, dialect, guild_id)
     row = ModCase(
         guild_id=guild_id,
         number=number,
         action=action.value,
         target_id=target_id,
+        target_kind=target_kind(action).value,
+        details=details,
         moderator_id=moderator_id,
         reason=reason,
         duration_seconds=int(duration.total_seconds()) if duration is not None else None,
@@ -180,19 +193,27 @@ async def get(session: AsyncSession, guild_id: int, number: int) -> CaseView | N
     return view(row) if row is not None else None
 
 
+def _of_member(guild_id: int, user_id: int) -> list[ColumnElement[bool]]:
+    return [
+        ModCase.guild_id == guild_id,
+        ModCase.target_id == user_id,
+        ModCase.target_kind == TargetKind.MEMBER.value,
+    ]
+
+
 async def count_for(session: AsyncSession, guild_id: int, target_id: int) -> int:
-    """How many cases a user has in the guild."""
-    query = select(func.count()).where(ModCase.guild_id == guild_id, ModCase.target_id == target_id)
+    """How many cases a user has in the guild (cases on channels are not theirs)."""
+    query = select(func.count()).where(*_of_member(guild_id, target_id))
     return int((await session.execute(query)).scalar_one())
 
 
 async def for_target(
     session: AsyncSession, guild_id: int, target_id: int, *, offset: int = 0, limit: int = 10
 ) -> list[CaseView]:
-    """A user's cases in the guild, newest first."""
+    """A user's cases in the guild, newest first (cases on channels are not theirs)."""
     query = (
         select(ModCase)
-        .where(ModCase.guild_id == guild_id, ModCase.target_id == target_id)
+        .where(*_of_member(guild_id, target_id))
         .order_by(ModCase.number.desc())
         .offset(offset)
         .limit(limit)

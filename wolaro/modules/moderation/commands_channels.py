@@ -1,9 +1,14 @@
-"""Commands on channels and nicknames: purge, slowmode, lock, unlock, nick (audited and posted to the modlog)."""
+"""Commands on channels and nicknames: purge, slowmode, lock, unlock, nick.
+
+Each does its Discord part, then records a numbered case (target: the channel, or the member for nick) with its
+audit row in one transaction through `enforcement.record`, and posts the case to the modlog channel.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -13,10 +18,11 @@ from discord.ext import commands
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.permissions import bot_permissions, is_master_admin, user_permissions
+from wolaro.modules.moderation.cases import CaseView
+from wolaro.modules.moderation.config import Config
 from wolaro.modules.moderation.converters import parse_or_refuse
-from wolaro.modules.moderation.enforcement import ensure_can_act, post_notice, record_audit
-from wolaro.modules.moderation.modlog import notice_embed
-from wolaro.modules.moderation.service import MAX_SLOWMODE, audit_reason, format_duration, purge_scan_limit
+from wolaro.modules.moderation.enforcement import MODULE, announce, ensure_can_act, record
+from wolaro.modules.moderation.service import MAX_SLOWMODE, Action, audit_reason, format_duration, purge_scan_limit
 
 if TYPE_CHECKING:
     from wolaro.core.bot import WolaroBot
@@ -60,13 +66,42 @@ class ChannelCommands:
 
     bot: WolaroBot
 
-    async def _log(
-        self, ctx: WolaroContext, action: str, target: str, title: str, fields: list[tuple[str, str]], **audit: Any
-    ) -> None:
+    async def _case(
+        self,
+        ctx: WolaroContext,
+        action: Action,
+        target_id: int,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+    ) -> CaseView:
+        """Record the action as a numbered case (with its audit row, in one transaction) and post it to the modlog."""
         assert ctx.guild is not None
-        await record_audit(self.bot, ctx.guild.id, ctx.author.id, action, target, **audit)
-        fields = [*fields, (ctx.t("Moderator"), ctx.author.mention)]
-        await post_notice(self.bot, ctx.guild.id, notice_embed(title, fields))
+        services = self.bot.services
+        guild_config = await self.bot.config.get(ctx.guild.id)
+        config = Config.model_validate(guild_config.module_configs.get(MODULE, {}))
+        bot_id = self.bot.user.id if self.bot.user else ctx.author.id
+        async with services.db.transaction() as session:
+            case, _, _ = await record(
+                session,
+                services,
+                guild_id=ctx.guild.id,
+                action=action,
+                target_id=target_id,
+                moderator_id=ctx.author.id,
+                reason=reason.strip()[:1000] if reason and reason.strip() else None,
+                duration=None,
+                automated=False,
+                config=config,
+                bot_id=bot_id,
+                details=details,
+                audit_before=before,
+            )
+        t = partial(self.bot.translator.translate, guild_config.language)
+        return await announce(
+            services, self.bot.http, case, config=config, t=t, guild_name=ctx.guild.name, dm=False, bot=self.bot
+        )
 
     @commands.hybrid_command(name="purge", aliases=["clear"])
     @commands.guild_only()
@@ -111,16 +146,10 @@ class ChannelCommands:
             "contains": filters.contains,
             "attachments": filters.attachments,
         }
-        await self._log(
-            ctx,
-            "purge",
-            f"channel:{channel.id}",
-            ctx.t("Messages purged"),
-            [(ctx.t("Channel"), channel.mention), (ctx.t("Deleted"), str(len(deleted)))],
-            deleted=len(deleted),
-            filters=filters_used,
+        case = await self._case(
+            ctx, Action.PURGE, channel.id, details={"deleted": len(deleted), "filters": filters_used}
         )
-        text = ctx.t("Deleted {count} messages.", count=len(deleted))
+        text = ctx.t("Deleted {count} messages (case #{number}).", count=len(deleted), number=case.number)
         if ctx.interaction is not None:
             await ctx.send(text, ephemeral=True)
         else:
@@ -146,19 +175,24 @@ class ChannelCommands:
             seconds = int(parse_or_refuse(delay, maximum=MAX_SLOWMODE).total_seconds())
         before = target.slowmode_delay
         await target.edit(slowmode_delay=seconds, reason=audit_reason(f"{ctx.author} ({ctx.author.id})", None))
-        await self._log(
+        case = await self._case(
             ctx,
-            "slowmode",
-            f"channel:{target.id}",
-            ctx.t("Slowmode changed"),
-            [(ctx.t("Channel"), target.mention), (ctx.t("Delay"), _seconds(seconds))],
+            Action.SLOWMODE,
+            target.id,
+            details={"delay_seconds": seconds, "before_seconds": before},
             before={"slowmode": before},
-            slowmode=seconds,
         )
         if seconds:
-            await ctx.answer("Slowmode in {channel} is now {delay}.", channel=target.mention, delay=_seconds(seconds))
+            await ctx.answer(
+                "Slowmode in {channel} is now {delay} (case #{number}).",
+                channel=target.mention,
+                delay=_seconds(seconds),
+                number=case.number,
+            )
         else:
-            await ctx.answer("Slowmode in {channel} is off.", channel=target.mention)
+            await ctx.answer(
+                "Slowmode in {channel} is off (case #{number}).", channel=target.mention, number=case.number
+            )
 
     @commands.hybrid_command(name="lock")
     @commands.guild_only()
@@ -214,18 +248,11 @@ class ChannelCommands:
         await target.set_permissions(everyone, overwrite=None if overwrite.is_empty() else overwrite, reason=audit)
         if not locked and own.pair() == (discord.Permissions(send_messages=True), discord.Permissions.none()):
             await target.set_permissions(me, overwrite=None, reason=audit)
-        await self._log(
-            ctx,
-            "lock" if locked else "unlock",
-            f"channel:{target.id}",
-            ctx.t("Channel locked") if locked else ctx.t("Channel unlocked"),
-            [(ctx.t("Channel"), target.mention), (ctx.t("Reason"), reason or ctx.t("No reason given"))],
-            reason=reason,
-        )
+        case = await self._case(ctx, Action.LOCK if locked else Action.UNLOCK, target.id, reason=reason)
         if locked:
-            await ctx.answer("{channel} is locked.", channel=target.mention)
+            await ctx.answer("{channel} is locked (case #{number}).", channel=target.mention, number=case.number)
         else:
-            await ctx.answer("{channel} is unlocked.", channel=target.mention)
+            await ctx.answer("{channel} is unlocked (case #{number}).", channel=target.mention, number=case.number)
 
     @commands.hybrid_command(name="nick")
     @commands.guild_only()
@@ -250,19 +277,18 @@ class ChannelCommands:
         before = member.nick
         new = nickname.strip() if nickname else None
         await member.edit(nick=new, reason=audit_reason(f"{ctx.author} ({ctx.author.id})", None))
-        await self._log(
-            ctx,
-            "nick",
-            str(member.id),
-            ctx.t("Nickname changed") if new else ctx.t("Nickname reset"),
-            [(ctx.t("User"), member.mention), (ctx.t("Nickname"), new or "-")],
-            before={"nick": before},
-            nick=new,
+        case = await self._case(
+            ctx, Action.NICK, member.id, details={"before": before, "after": new}, before={"nick": before}
         )
         if new:
-            await ctx.answer("**{user}** is now called {nickname}.", user=str(member), nickname=new)
+            await ctx.answer(
+                "**{user}** is now called {nickname} (case #{number}).",
+                user=str(member),
+                nickname=new,
+                number=case.number,
+            )
         else:
-            await ctx.answer("**{user}**'s nickname was reset.", user=str(member))
+            await ctx.answer("**{user}**'s nickname was reset (case #{number}).", user=str(member), number=case.number)
 
 
 def _seconds(seconds: int) -> str:

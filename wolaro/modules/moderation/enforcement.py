@@ -1,6 +1,7 @@
 """The one way to punish a member: `enforce()` checks, acts in Discord, records the case, announces it.
 
-Commands, automod and anti-raid all call `enforce()`. In order it:
+Commands, automod and anti-raid all call `enforce()`. (Channel actions and nicknames, which are cases too, act in
+Discord in their own commands and then share steps 4 and 5: `record()` and `announce()`.) In order it:
 
 1. checks the request: durations (a timeout needs one, at most 28 days; a temporary ban at most 365 days),
    delete-message days (0-7), the role hierarchy (nobody acts on the bot, themselves, the owner, or a member
@@ -47,15 +48,18 @@ from wolaro.modules.moderation.service import (
     MAX_TIMEOUT,
     MEMBER_ACTIONS,
     NEEDS_MEMBER,
+    RECORD_ONLY_ACTIONS,
     REMOVES_MEMBER,
     Action,
     Escalation,
     HierarchyProblem,
     Standing,
+    TargetKind,
     audit_reason,
     escalation_for,
     format_duration,
     hierarchy_problem,
+    target_kind,
 )
 
 if TYPE_CHECKING:
@@ -149,6 +153,8 @@ async def execute(
 ) -> Outcome:
     """`enforce`, returning the escalation too (`skip_actor_check`: the moderator is a platform admin)."""
     action = Action(action)
+    if action in RECORD_ONLY_ACTIONS:
+        raise ValueError(f"{action} is carried out by its own command, which records its case with record()")
     target_id = target if isinstance(target, int) else target.id
     services = bot.services
     guild_config = await bot.config.get(guild.id)
@@ -259,10 +265,14 @@ async def record(
     bot_id: int,
     ref_case: int | None = None,
     extra: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    audit_before: dict[str, Any] | None = None,
 ) -> tuple[CaseView, Escalation | None, int | None]:
     """In the caller's transaction: the case, its audit row and the unban job; plus the escalation due, if any.
 
-    Returns `(case, escalation step or None, active warnings after a warning or None)`.
+    `details` is stored with the case (and in the audit row): what else the action did, such as a purge's count.
+    `extra` goes to the audit row only, `audit_before` is the audit row's "before". Returns
+    `(case, escalation step or None, active warnings after a warning or None)`.
     """
     dialect = services.db.dialect
     now = utcnow()
@@ -289,6 +299,7 @@ async def record(
         expires_at=expires_at,
         automated=automated,
         ref_case=ref_case,
+        details=details,
         now=now,
     )
     after: dict[str, Any] = {
@@ -299,6 +310,8 @@ async def record(
     }
     if superseded:
         after["lifted_cases"] = superseded
+    if details:
+        after.update(details)
     if extra:
         after.update(extra)
     add_audit(
@@ -306,7 +319,8 @@ async def record(
         guild_id=guild_id,
         actor_id=moderator_id,
         action=f"moderation.{action.value}",
-        target=str(target_id),
+        target=f"channel:{target_id}" if target_kind(action) is TargetKind.CHANNEL else str(target_id),
+        before=audit_before,
         after=after,
     )
     key = unban_key(guild_id, target_id)
@@ -545,19 +559,3 @@ async def post_notice(bot: WolaroBot, guild_id: int, embed: discord.Embed) -> No
             await bot.http.send_message(config.modlog_channel_id, params=params)
     except discord.HTTPException as exc:
         log.warning("modlog notice failed", guild_id=guild_id, error=str(exc))
-
-
-async def record_audit(
-    bot: WolaroBot, guild_id: int, actor_id: int, action: str, target: str, **values: Any
-) -> None:
-    """Write one audit row for a moderation change that is not a case (its own transaction)."""
-    async with bot.services.db.transaction() as session:
-        add_audit(
-            session,
-            guild_id=guild_id,
-            actor_id=actor_id,
-            action=f"moderation.{action}",
-            target=target,
-            before=values.pop("before", None),
-            after=values or None,
-        )

@@ -8,11 +8,12 @@ row stays locked until that transaction ends (and a rolled-back case gives its n
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wolaro.data.models import Base, Snowflake, UTCDateTime, utcnow
+from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 
 
 class ModCaseCounter(Base):
@@ -42,6 +43,8 @@ class ModCase(Base):
     number: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column(Snowflake)
+    #: What `target_id` names: "member" (warn, ban, nick...) or "channel" (purge, slowmode, lock, unlock).
+    target_kind: Mapped[str] = mapped_column(String(8), default="member", server_default="member")
     moderator_id: Mapped[int] = mapped_column(Snowflake)
     reason: Mapped[str | None] = mapped_column(Text)
     duration_seconds: Mapped[int | None] = mapped_column(BigInteger)
@@ -50,6 +53,8 @@ class ModCase(Base):
     automated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: The case this one follows from (an automatic unban -> its temporary ban; an escalation -> the warning).
     ref_case: Mapped[int | None] = mapped_column(Integer)
+    #: What else the action did: a purge's count and filters, a slowmode's delay, a nickname before and after.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     modlog_channel_id: Mapped[int | None] = mapped_column(Snowflake)
     modlog_message_id: Mapped[int | None] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())

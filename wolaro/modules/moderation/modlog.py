@@ -34,7 +34,13 @@ ACTION_LABELS: dict[Action, str] = {
     Action.TIMEOUT: t("Timeout"),
     Action.UNTIMEOUT: t("Timeout removed"),
     Action.NOTE: t("Note"),
+    Action.PURGE: t("Purge"),
+    Action.SLOWMODE: t("Slowmode"),
+    Action.LOCK: t("Channel locked"),
+    Action.UNLOCK: t("Channel unlocked"),
+    Action.NICK: t("Nickname changed"),
 }
+NICK_RESET_LABEL = t("Nickname reset")
 TEMP_BAN_LABEL = t("Temporary ban")
 ACTION_COLOURS: dict[Action, int] = {
     Action.WARN: 0xF1C40F,
@@ -45,6 +51,11 @@ ACTION_COLOURS: dict[Action, int] = {
     Action.TIMEOUT: 0x9B59B6,
     Action.UNTIMEOUT: 0x1ABC9C,
     Action.NOTE: 0x95A5A6,
+    Action.PURGE: 0x607D8B,
+    Action.SLOWMODE: 0x607D8B,
+    Action.LOCK: 0x34495E,
+    Action.UNLOCK: 0x3498DB,
+    Action.NICK: 0x7F8C8D,
 }
 
 # What a member is told by DM, per action (temp ban and timeout say for how long).
@@ -63,7 +74,46 @@ def action_label(case: CaseView, t: Translate) -> str:
     """The case's action as people read it (a ban with a duration is a temporary ban)."""
     if case.action is Action.BAN and case.duration_seconds is not None:
         return t(TEMP_BAN_LABEL)
+    if case.action is Action.NICK and not (case.details or {}).get("after"):
+        return t(NICK_RESET_LABEL)
     return t(ACTION_LABELS[case.action])
+
+
+def target_text(case: CaseView) -> str:
+    """The case's target as Discord shows it: `#channel` or `@member`, with the id."""
+    mention = f"<#{case.target_id}>" if case.on_channel else f"<@{case.target_id}>"
+    return f"{mention} (`{case.target_id}`)"
+
+
+def detail_fields(case: CaseView, t: Translate) -> list[tuple[str, str]]:
+    """What else the action did, as embed fields: a purge's count and filters, a slowmode's delay, a nickname."""
+    details = case.details or {}
+    if case.action is Action.PURGE:
+        fields = [(t("Deleted"), str(details.get("deleted", 0)))]
+        shown = filters_text(details.get("filters") or {})
+        if shown:
+            fields.append((t("Filters"), shown))
+        return fields
+    if case.action is Action.SLOWMODE:
+        seconds = int(details.get("delay_seconds") or 0)
+        return [(t("Delay"), format_duration(timedelta(seconds=seconds)) if seconds else t("No slowmode"))]
+    if case.action is Action.NICK:
+        return [(t("Before"), details.get("before") or "-"), (t("Nickname"), details.get("after") or "-")]
+    return []
+
+
+def filters_text(filters: dict[str, Any]) -> str:
+    """A purge's filters as typed in the command (`user: @x, bots, contains: "spam"`), empty when none was set."""
+    parts = []
+    if filters.get("user"):
+        parts.append(f"user: <@{filters['user']}>")
+    if filters.get("bots"):
+        parts.append("bots")
+    if filters.get("contains"):
+        parts.append(f"contains: \"{filters['contains']}\"")
+    if filters.get("attachments"):
+        parts.append("attachments")
+    return ", ".join(parts)
 
 
 def case_embed(case: CaseView, t: Translate) -> discord.Embed:
@@ -73,7 +123,7 @@ def case_embed(case: CaseView, t: Translate) -> discord.Embed:
         colour=ACTION_COLOURS[case.action],
         timestamp=case.created_at,
     )
-    embed.add_field(name=t("User"), value=f"<@{case.target_id}> (`{case.target_id}`)")
+    embed.add_field(name=t("Channel") if case.on_channel else t("User"), value=target_text(case))
     moderator = f"<@{case.moderator_id}>"
     if case.automated:
         moderator += " " + t("(automatic)")
@@ -82,6 +132,8 @@ def case_embed(case: CaseView, t: Translate) -> discord.Embed:
         embed.add_field(name=t("Duration"), value=format_duration(case.duration))
     if case.expires_at is not None:
         embed.add_field(name=t("Expires"), value=discord.utils.format_dt(case.expires_at, "R"))
+    for name, value in detail_fields(case, t):
+        embed.add_field(name=name, value=value[:1024])
     if case.ref_case is not None:
         embed.add_field(name=t("Related case"), value=f"#{case.ref_case}")
     if case.action in (Action.WARN, Action.BAN, Action.TIMEOUT) and not case.in_force():

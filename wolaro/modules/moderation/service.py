@@ -24,6 +24,18 @@ class Action(StrEnum):
     TIMEOUT = "timeout"
     UNTIMEOUT = "untimeout"
     NOTE = "note"
+    PURGE = "purge"
+    SLOWMODE = "slowmode"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    NICK = "nick"
+
+
+class TargetKind(StrEnum):
+    """What a case's `target_id` names: a member (most actions) or a channel (purge, slowmode, lock, unlock)."""
+
+    MEMBER = "member"
+    CHANNEL = "channel"
 
 
 #: Actions whose case stays "in force" until lifted, pardoned or expired; the others are instantaneous.
@@ -34,8 +46,18 @@ MEMBER_ACTIONS = frozenset({Action.KICK, Action.BAN, Action.SOFTBAN, Action.TIME
 NEEDS_MEMBER = frozenset({Action.KICK, Action.TIMEOUT, Action.UNTIMEOUT})
 #: Actions after which the target shares no server with the bot: DM them before acting.
 REMOVES_MEMBER = frozenset({Action.KICK, Action.BAN, Action.SOFTBAN})
+#: Actions on a channel: their case's target is the channel.
+CHANNEL_ACTIONS = frozenset({Action.PURGE, Action.SLOWMODE, Action.LOCK, Action.UNLOCK})
+#: Actions recorded by their own commands (which act in Discord themselves), never carried out by `enforce`.
+RECORD_ONLY_ACTIONS = CHANNEL_ACTIONS | {Action.NICK}
 #: Escalation may apply these when a member reaches a number of warnings.
 ESCALATION_ACTIONS = (Action.TIMEOUT, Action.KICK, Action.SOFTBAN, Action.BAN)
+
+
+def target_kind(action: Action) -> TargetKind:
+    """What the case of `action` targets."""
+    return TargetKind.CHANNEL if action in CHANNEL_ACTIONS else TargetKind.MEMBER
+
 
 # ----------------------------------------------------------------------------------------------- durations
 #: Discord's longest member timeout.

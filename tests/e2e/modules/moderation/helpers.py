@@ -10,6 +10,8 @@ from sqlalchemy import select
 from wolaro.data.models import AuditLog
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.cases import CaseView
+from wolaro.modules.moderation.models import ModCase
+from wolaro.modules.moderation.service import TargetKind
 from wolaro.sandbox import Sandbox
 
 
@@ -55,6 +57,17 @@ async def case_list(bot: Any, guild: int, user: int) -> list[CaseView]:
     async with bot.services.db.session() as session:
         found = await cases.for_target(session, guild, user, limit=1000)
     return list(reversed(found))
+
+
+async def channel_cases(bot: Any, guild: int) -> list[CaseView]:
+    """Every case of `guild` whose target is a channel (purge, slowmode, lock, unlock), oldest first."""
+    async with bot.services.db.session() as session:
+        rows = await session.scalars(
+            select(ModCase)
+            .where(ModCase.guild_id == guild, ModCase.target_kind == TargetKind.CHANNEL.value)
+            .order_by(ModCase.number)
+        )
+        return [cases.view(row) for row in rows]
 
 
 async def audit_actions(bot: Any, guild: int) -> list[str]:

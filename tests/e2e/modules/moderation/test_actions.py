@@ -275,7 +275,7 @@ async def test_a_modlog_channel_of_another_server_is_never_posted_to(sandbox, bo
     reply = await say(sandbox, place.channel, place.mod, f"!warn <@{place.plain[0]}> spam")
     assert "was warned (case #1)" in reply["content"]
     reply = await say(sandbox, place.channel, place.owner, "!lock")
-    assert reply["content"] == f"<#{place.channel}> is locked."
+    assert reply["content"] == f"<#{place.channel}> is locked (case #2)."
     assert sandbox.bot_messages(elsewhere) == []
     (case,) = await case_list(bot, place.guild, place.plain[0])
     assert case.modlog_message_id is None
