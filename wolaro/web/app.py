@@ -105,7 +105,7 @@ def create_app(
         app.include_router(router)
     app.include_router(ws.router)
     _include_module_routers(app)
-    app.include_router(pages.router)
+    pages.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_middleware(
         SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security

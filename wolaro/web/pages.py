@@ -1,28 +1,63 @@
-"""Server-rendered pages (Jinja2 templates in `templates/`, assets in `static/`, no Node.js build).
+"""Server-rendered pages (Jinja2 templates in `templates/`, plain JS in `static/`, no Node.js build).
 
-Only the guild picker and the login redirect live here for now; the guild pages build on the same seams:
+    /                                  the guilds the user can manage (the picker)
+    /guilds/{guild_id}                 overview: prefix, language, modules on/off, the bot's presence and shard
+    /guilds/{guild_id}/modules/{name}  a module's settings, a form generated from its config's JSON schema
+    /guilds/{guild_id}/audit           the audit log (filters, keyset pages)
+    /guilds/{guild_id}/commands        the live command log
 
-    @router.get("/guilds/{guild_id}", response_class=HTMLResponse)
-    async def guild_page(request: Request, guild: ManagedGuild, web: WebDep) -> HTMLResponse:
-        return web.templates.TemplateResponse(request, "guild.html", {"user": guild.user, "guild": guild})
+Every guild page takes `ManagedGuild` like the REST API (the isolation test enforces it), renders the state it
+has, then `static/guild.js` joins the guild's WebSocket room and keeps the page true without a reload
+(`config:updated`, `module:toggled`, `guild:reload`; `permission:revoked` shows why and goes back to the picker).
+Writes go through the REST API (`wolaro.api` adds the CSRF header). The CSP allows no inline script: data a page
+script needs travels in `data-*` attributes or a `<script type="application/json">` block.
 
-`OptionalUser` is None when logged out; `page_context()` gives every template the user and the CSRF token (which
-`static/wolaro.js` sends back as `X-CSRF-Token` on state-changing `fetch`es).
+A browser that asks for HTML (`Accept: text/html`) gets pages for errors too: a login redirect for 401, an error
+page for 403/404/503; API clients keep FastAPI's JSON errors.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, status
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wolaro.web.access import CurrentUser, DiscordUnavailable, NotAuthenticated
-from wolaro.web.deps import OptionalUser, WebDep
+from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
+from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
+from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
+from wolaro.web.routes.modules import module_out
 from wolaro.web.security import safe_next
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+
+PAGE_PREFIXES = ("/guilds/",)
+MODULE_TITLES = {"antiraid": "Anti-raid", "automod": "Automod", "admin": "Platform admin"}
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+#: Suggestions for the audit log's action filter (value, label); any action can be typed.
+KNOWN_ACTIONS = [
+    ("guild.prefix", "Prefix changed"),
+    ("guild.language", "Language changed"),
+    ("module.enable", "Module switched on"),
+    ("module.disable", "Module switched off"),
+    ("module.config", "Module settings changed"),
+    ("guild.blacklist", "Server blacklisted"),
+    ("guild.unblacklist", "Blacklist lifted"),
+    ("admin.guild_access", "Master admin access"),
+    ("antiraid.start", "Raid mode started"),
+    ("antiraid.end", "Raid mode ended"),
+    ("moderation.warn", "Member warned"),
+    ("moderation.timeout", "Member timed out"),
+    ("moderation.kick", "Member kicked"),
+    ("moderation.ban", "Member banned"),
+    ("moderation.unban", "Member unbanned"),
+]
+ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 
 
 def page_context(user: CurrentUser | None, **extra: Any) -> dict[str, Any]:
@@ -30,6 +65,48 @@ def page_context(user: CurrentUser | None, **extra: Any) -> dict[str, Any]:
     return {"user": user, "csrf_token": user.csrf if user else "", **extra}
 
 
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """A module as the sidebar and the overview show it."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    enabled: bool
+    can_disable: bool
+    has_settings: bool
+
+
+def module_title(name: str) -> str:
+    """A module's display name."""
+    return MODULE_TITLES.get(name, name.replace("_", " ").capitalize())
+
+
+def initials(name: str) -> str:
+    """Up to two initials of a guild's name, for its placeholder icon."""
+    words = [word for word in name.replace("-", " ").split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+async def _guild_context(guild: GuildAccess, web: WebDep, page: str, **extra: Any) -> dict[str, Any]:
+    config: GuildConfig = await web.services.config.get(guild.guild_id)
+    modules = [
+        ModuleView(
+            name=spec.name,
+            title=module_title(spec.name),
+            description=spec.description,
+            version=spec.version,
+            enabled=config.is_enabled(spec.name),
+            can_disable=spec.can_disable,
+            has_settings=bool(spec.config.model_fields),
+        )
+        for spec in web.services.config.specs.values()
+    ]
+    return page_context(guild.user, guild=guild, config=config, modules=modules, page=page, **extra)
+
+
+# ------------------------------------------------------------------------------------------------- routes
 @router.get("/login")
 async def login_page(next: str = "/") -> Response:
     """Log in with Discord."""
@@ -47,4 +124,104 @@ async def guild_picker(request: Request, user: OptionalUser, web: WebDep) -> Res
         return RedirectResponse("/auth/login?next=/", status_code=302)
     except DiscordUnavailable:
         guilds = None
-    return web.templates.TemplateResponse(request, "guilds.html", page_context(user, guilds=guilds))
+    context = page_context(user, guilds=guilds, login_cancelled=request.query_params.get("login") == "cancelled")
+    return web.templates.TemplateResponse(request, "guilds.html", context)
+
+
+@router.get("/guilds/{guild_id}", response_class=HTMLResponse)
+async def guild_overview(request: Request, guild: ManagedGuild, web: WebDep) -> Response:
+    """A guild's home: settings, modules, the bot's presence."""
+    info = (await web.presence.info([guild.guild_id])).get(guild.guild_id)
+    shards = await web.presence.shards() or []
+    shard = next((s for s in shards if info is not None and s.get("shard_id") == info.shard_id), None)
+    if shard is None:
+        state, label = "unknown", "Status not reported"
+    elif shard.get("connected"):
+        state, label = "connected", "Online"
+    else:
+        state, label = "disconnected", "Shard disconnected"
+    context = await _guild_context(
+        guild,
+        web,
+        "overview",
+        presence=info,
+        shard=shard,
+        shard_count=len(shards) or None,
+        shard_state=state,
+        shard_state_label=label,
+        languages=list(SUPPORTED_LANGUAGES),
+        language_names=LANGUAGE_NAMES,
+    )
+    return web.templates.TemplateResponse(request, "overview.html", context)
+
+
+@router.get("/guilds/{guild_id}/modules/{module}", response_class=HTMLResponse)
+async def module_page(request: Request, module: ModuleName, guild: ManagedGuild, web: WebDep) -> Response:
+    """A module's settings form (generated in the browser from its JSON schema) and its on/off switch."""
+    spec = web.services.config.specs.get(module)
+    if spec is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No module named {module!r}")
+    context = await _guild_context(guild, web, "module")
+    data = module_out(spec, context["config"]).model_dump(mode="json")
+    view = next(m for m in context["modules"] if m.name == module)
+    return web.templates.TemplateResponse(request, "module.html", {**context, "module": view, "module_data": data})
+
+
+@router.get("/guilds/{guild_id}/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request, guild: ManagedGuild, web: WebDep, limit: Annotated[int, Query(ge=1, le=200)] = 25
+) -> Response:
+    """The audit log with filters and pages (read through the REST API)."""
+    context = await _guild_context(guild, web, "audit", limit=limit, actions=KNOWN_ACTIONS)
+    return web.templates.TemplateResponse(request, "audit.html", context)
+
+
+@router.get("/guilds/{guild_id}/commands", response_class=HTMLResponse)
+async def commands_page(request: Request, guild: ManagedGuild, web: WebDep) -> Response:
+    """The live command log (fed by the WebSocket's `command:executed`)."""
+    context = await _guild_context(guild, web, "commands")
+    return web.templates.TemplateResponse(request, "commands.html", context)
+
+
+# ------------------------------------------------------------------------------------------------- errors
+def _wants_page(request: Request) -> bool:
+    return request.url.path.startswith(PAGE_PREFIXES) and "text/html" in request.headers.get("accept", "")
+
+
+ERROR_PAGES = {
+    status.HTTP_403_FORBIDDEN: (
+        "You cannot manage this server",
+        "Only its owner and members with Administrator or Manage Server can, and Wolaro must be in it.",
+    ),
+    status.HTTP_404_NOT_FOUND: ("Not found", "There is nothing at this address."),
+    status.HTTP_503_SERVICE_UNAVAILABLE: ("Discord is unavailable", "Discord did not answer: try again in a moment."),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if not _wants_page(request):
+        return await http_exception_handler(request, exc)
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=302)
+    title, message = ERROR_PAGES.get(exc.status_code, ("Something went wrong", str(exc.detail)))
+    web = request.app.state.web
+    context = page_context(None, title=title, message=message)
+    return web.templates.TemplateResponse(request, "error.html", context, status_code=exc.status_code)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if not _wants_page(request):
+        return await request_validation_exception_handler(request, exc)
+    return await _http_error(request, StarletteHTTPException(status.HTTP_404_NOT_FOUND))
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages and the HTML error pages on `app` (after the API routers), and the template filters."""
+    app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    env = app.state.web.templates.env
+    env.filters["initials"] = initials
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False}  # `tojson` keeps a schema's field order

@@ -38,8 +38,16 @@ class Rule(BaseModel):
     enabled: bool = False
     action: Action = Action.DELETE
     timeout_minutes: int = Field(default=10, ge=1, le=MAX_TIMEOUT_MINUTES, description="Length of a `timeout`")
-    exempt_roles: list[int] = Field(default_factory=list, description="Members with one of these roles are exempt")
-    exempt_channels: list[int] = Field(default_factory=list, description="Channels where this rule does not apply")
+    exempt_roles: list[int] = Field(
+        default_factory=list,
+        description="Members with one of these roles are exempt",
+        json_schema_extra={"x-picker": "role"},
+    )
+    exempt_channels: list[int] = Field(
+        default_factory=list,
+        description="Channels where this rule does not apply",
+        json_schema_extra={"x-picker": "channel"},
+    )
 
 
 class SpamRule(Rule):
@@ -144,8 +152,14 @@ class ZalgoRule(Rule):
 class Config(ModuleConfig):
     """Automod settings: exemptions for every rule, the regex time budget, then one entry per rule."""
 
-    exempt_roles: list[int] = Field(default_factory=list, description="Roles exempt from every rule")
-    exempt_channels: list[int] = Field(default_factory=list, description="Channels where automod does nothing")
+    exempt_roles: list[int] = Field(
+        default_factory=list, description="Roles exempt from every rule", json_schema_extra={"x-picker": "role"}
+    )
+    exempt_channels: list[int] = Field(
+        default_factory=list,
+        description="Channels where automod does nothing",
+        json_schema_extra={"x-picker": "channel"},
+    )
     exempt_manage_messages: bool = Field(default=True, description="Members with Manage Messages are exempt")
     regex_timeout_ms: int = Field(default=50, ge=1, le=1000, description="Time budget of regex rules per message")
     regex_suspend_seconds: int = Field(
