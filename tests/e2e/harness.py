@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import SecretStr
 
@@ -62,17 +62,19 @@ async def _ready(bot: WolaroBot, task: asyncio.Task[None]) -> None:
 class BotProcess:
     """`wolaro bot` as a separate OS process (what production runs), with its log kept for failures."""
 
+    command = "bot"
+
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> BotProcess:
+    def start(self) -> Self:
         """Launch it."""
         log = self.log_path.open("ab")
         full_env = {**os.environ, **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "wolaro.cli", "bot"], env=full_env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "wolaro.cli", self.command], env=full_env, stdout=log, stderr=subprocess.STDOUT
         )
         return self
 
@@ -94,6 +96,22 @@ class BotProcess:
     def log(self) -> str:
         """What it printed."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class PlatformProcess(BotProcess):
+    """`wolaro run` (the bot and the job worker in one process) as a separate OS process."""
+
+    command = "run"
+
+
+async def answered(sandbox: Sandbox, channel: int, author: int, *, attempts: int = 60) -> None:
+    """Wait until a bot process answers `!ping` in `channel` (it is up and serves that guild)."""
+    for _ in range(attempts):
+        await sandbox.send_message(channel, author, "!ping")
+        with contextlib.suppress(TimeoutError):
+            await sandbox.wait_for_message(channel, timeout=1)
+            return
+    raise AssertionError("the bot process never answered")
 
 
 def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:

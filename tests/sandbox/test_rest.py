@@ -41,6 +41,18 @@ async def test_message_validation(sandbox: Sandbox, rest):
     assert (status, body["code"]) == (400, 50035)
 
 
+async def test_enforce_nonce_returns_the_first_message_instead_of_a_second(sandbox: Sandbox, rest):
+    channel = sandbox.text_channel_ids(sandbox.guild_ids()[0])[0]
+    body = {"content": "once", "nonce": "reminder-7", "enforce_nonce": True}
+    status, first = await rest("POST", f"/channels/{channel}/messages", json=body)
+    status, again = await rest("POST", f"/channels/{channel}/messages", json=body)
+    assert status == 200 and again["id"] == first["id"]
+    status, other = await rest("POST", f"/channels/{channel}/messages", json={**body, "nonce": "reminder-8"})
+    status, unenforced = await rest("POST", f"/channels/{channel}/messages", json={**body, "enforce_nonce": False})
+    assert len({first["id"], other["id"], unenforced["id"]}) == 3
+    assert [m["content"] for m in sandbox.bot_messages(channel)] == ["once"] * 3
+
+
 async def test_multipart_upload_is_served_back(sandbox: Sandbox, rest):
     channel = sandbox.text_channel_ids(sandbox.guild_ids()[0])[1]
     form = aiohttp.FormData(quote_fields=False)

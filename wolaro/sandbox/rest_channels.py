@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 #: Message flags a bot may set on a channel message: SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_COMPONENTS_V2.
 SETTABLE_FLAGS = (1 << 2) | (1 << 12) | (1 << 15)
 EMBED_LIMITS = {"title": 256, "description": 4096}
+#: How far back ``enforce_nonce`` looks for a message with the same nonce (Discord: "the past few minutes").
+NONCE_WINDOW = dt.timedelta(minutes=5)
 
 
 def validate_embeds(embeds: Any) -> list[dict[str, Any]]:
@@ -360,9 +362,13 @@ async def create_message(call: Call) -> Any:
         if not recipient.dms_open or recipient.bot:
             raise DiscordHTTPError(403, 50007, "Cannot send messages to this user")
     fields = message_fields(call, channel)
+    body = call.json()
+    if body.get("enforce_nonce") and fields["nonce"] is not None:
+        earlier = _sent_with_nonce(sb, channel, fields["nonce"])
+        if earlier is not None:
+            return payloads.rest_view(earlier)  # the same send again: Discord returns the first message
     if guild is not None and not _bot_perms(sb, channel) & perm.EMBED_LINKS:
         fields["embeds"] = []  # Discord silently drops embeds without Embed Links
-    body = call.json()
     reference = None
     ref = body.get("message_reference")
     if ref and ref.get("message_id"):
@@ -380,6 +386,18 @@ async def create_message(call: Call) -> Any:
     )
     sb.record_output("message", channel.id, message)
     return payloads.rest_view(message)
+
+
+def _sent_with_nonce(sb: Sandbox, channel: Channel, nonce: Any) -> dict[str, Any] | None:
+    """The bot's message in ``channel`` with this nonce from the last few minutes (``enforce_nonce``), if any."""
+    since = dt.datetime.now(dt.UTC) - NONCE_WINDOW
+    bot_id = str(sb.state.bot_user_id)
+    for message in reversed(sb.state.history(channel.id).values()):
+        if snowflake_time(int(message["id"])) < since:
+            break
+        if message["author"]["id"] == bot_id and str(message.get("nonce")) == str(nonce):
+            return message
+    return None
 
 
 async def edit_message(call: Call) -> Any:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import BotProcess, process_env
+from tests.e2e.harness import PlatformProcess, answered, process_env
 from tests.e2e.modules.moderation.helpers import Place, case_list, rest_calls, say, set_config
 from wolaro.core.services import Services
 from wolaro.data.database import Database
@@ -21,30 +17,6 @@ from wolaro.sandbox import Sandbox
 from wolaro.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
-
-
-class PlatformProcess(BotProcess):
-    """`wolaro run` (the bot and the job worker in one process) as a separate OS process."""
-
-    def start(self) -> PlatformProcess:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "wolaro.cli", "run"],
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        return self
-
-
-async def answered(sandbox: Sandbox, channel: int, author: int, *, attempts: int = 60) -> None:
-    """Wait until a bot process answers `!ping` in `channel` (it is up and serves that guild)."""
-    for _ in range(attempts):
-        await sandbox.send_message(channel, author, "!ping")
-        with contextlib.suppress(TimeoutError):
-            await sandbox.wait_for_message(channel, timeout=1)
-            return
-    pytest.fail("the bot process never answered")
 
 
 def ban_deletes(sandbox: Sandbox, guild: int, user: int) -> int:
