@@ -70,6 +70,7 @@ async def eventually(predicate: Any, timeout: float = 5.0) -> None:  # noqa: ASY
 
 
 async def shot(page: Any, directory: Path, name: str) -> None:
+    await page.evaluate("window.scrollTo(0, 0)")  # sticky bars land where a person sees them
     await page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
 
 

@@ -55,9 +55,43 @@
     return params;
   }
 
-  function show(value) {
+  // Channel and role ids in changes are shown by name (seed 002 "Data Enrichment"), fetched once per page.
+  const ID_KEY = /(^|_)(channel|role)(_id|_ids|s)$/;
+  let names = null;
+  let namesLoading = null;
+
+  function loadNames() {
+    namesLoading ||= Promise.allSettled([
+      guild.api(`/api/guilds/${guild.id}/channels`), guild.api(`/api/guilds/${guild.id}/roles`),
+    ]).then(([channels, roles]) => {
+      names = new Map();
+      for (const c of channels.status === "fulfilled" ? channels.value : []) names.set(`channel:${c.id}`, `#${c.name}`);
+      for (const r of roles.status === "fulfilled" ? roles.value : []) names.set(`role:${r.id}`, `@${r.name}`);
+    });
+    return namesLoading;
+  }
+
+  function mentionsIds(value, key = "") {
+    if (ID_KEY.test(key) && value !== null && value !== undefined) return true;
+    return value !== null && typeof value === "object" && Object.entries(value).some(([k, v]) => mentionsIds(v, k));
+  }
+
+  function enrich(value, key = "") {
+    if (value === null || value === undefined) return value;
+    const match = ID_KEY.exec(key);
+    if (match && names) {
+      const name = (id) => names.get(`${match[2]}:${id}`) || id;
+      return Array.isArray(value) ? value.map(name) : name(value);
+    }
+    if (Array.isArray(value)) return value.map((item) => enrich(item));
+    if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, enrich(v, k)]));
+    return value;
+  }
+
+  function show(value, key) {
     if (value === null || value === undefined) return "—";
-    const text = typeof value === "string" ? value : JSON.stringify(value);
+    const shown = enrich(value, key);
+    const text = typeof shown === "string" ? shown : JSON.stringify(shown);
     return text.length > 140 ? `${text.slice(0, 139)}…` : text;
   }
 
@@ -68,14 +102,14 @@
     if (!keys.length) return h("span", { class: "muted" }, "—");
     return h("div", { class: "change" }, keys.map((key) => h("div", {},
       h("span", {}, `${key}: `),
-      key in before ? h("span", { class: "from" }, show(before[key])) : null,
+      key in before ? h("span", { class: "from" }, show(before[key], key)) : null,
       key in before ? " → " : null,
-      h("span", { class: "to" }, show(after[key])))));
+      h("span", { class: "to" }, show(after[key], key)))));
   }
 
   function who(entry) {
     if (!entry.actor_id) return h("span", { class: "muted" }, "Wolaro");
-    if (entry.actor_id === userId) return h("span", {}, "You ", h("small", { class: "mono" }, entry.actor_id));
+    if (entry.actor_id === userId) return h("span", { title: entry.actor_id }, "You");
     return h("a", {
       href: `?actor_id=${entry.actor_id}`, class: "mono", title: "Only this user's changes",
       onclick: (event) => { event.preventDefault(); filters.elements.actor_id.value = entry.actor_id; restart(); },
@@ -104,6 +138,10 @@
       return;
     }
     if (request !== loading) return; // a newer request superseded this one
+    if (!names && result.entries.some((entry) => mentionsIds(entry.before) || mentionsIds(entry.after))) {
+      await loadNames();
+      if (request !== loading) return;
+    }
     errorBox.hidden = true;
     rows.replaceChildren(...result.entries.map((entry) => row(entry, highlight && !seen.has(entry.id))));
     if (!result.entries.length) {

@@ -141,6 +141,19 @@
     }
   });
 
+  const resync = document.getElementById("resync");
+  resync.addEventListener("click", async () => {
+    resync.disabled = true;
+    try {
+      await guild.api(`/api/guilds/${guild.id}/sync`, { method: "POST" });
+      wolaro.toast("Resynced: every process reads this server's settings again", "ok");
+    } catch (error) {
+      if (error.status !== 403 && error.status !== 401) wolaro.toast(`Resync failed: ${error.message}`, "error");
+    } finally {
+      resync.disabled = false;
+    }
+  });
+
   guild.on("config:updated", (message) => {
     if (message.data?.settings) apply(message.data.settings);
   });

@@ -101,13 +101,20 @@
     return "";
   }
 
+  // "1 to 2000", "more than 0, at most 1", "at least 0"...
   function rangeText(schema) {
-    const low = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? `more than ${schema.exclusiveMinimum}` : null);
-    const high = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? `less than ${schema.exclusiveMaximum}` : null);
-    if (low !== null && high !== null) return typeof low === "number" ? `${low} to ${high}` : `${low}, at most ${high}`;
-    if (low !== null) return typeof low === "number" ? `at least ${low}` : low;
-    if (high !== null) return `at most ${high}`;
-    return "";
+    const parts = [];
+    if (schema.minimum !== undefined) parts.push(`at least ${schema.minimum}`);
+    else if (schema.exclusiveMinimum !== undefined) parts.push(`more than ${schema.exclusiveMinimum}`);
+    if (schema.maximum !== undefined) parts.push(`at most ${schema.maximum}`);
+    else if (schema.exclusiveMaximum !== undefined) parts.push(`less than ${schema.exclusiveMaximum}`);
+    if (schema.minimum !== undefined && schema.maximum !== undefined) return `${schema.minimum} to ${schema.maximum}`;
+    return parts.join(", ");
+  }
+
+  // Help text with `code` spans (descriptions come from docstrings).
+  function helpNodes(text) {
+    return String(text).split(/`([^`]+)`/).map((part, index) => (index % 2 ? h("code", {}, part) : part));
   }
 
   function idFor(path) {
@@ -122,7 +129,7 @@
     const errorId = `${id}-error`;
     const noteId = `${id}-note`;
     const labelNode = group ? h("span", { class: "label", id: `${id}-label` }, text) : h("label", { for: id }, text);
-    const helpNode = help ? h("p", { class: "help", id: helpId }, help) : null;
+    const helpNode = help ? h("p", { class: "help", id: helpId }, helpNodes(help)) : null;
     const described = [help ? helpId : null, errorId].filter(Boolean).join(" ");
     for (const node of control.describe || []) node.setAttribute("aria-describedby", described);
     if (group) control.el.setAttribute("aria-labelledby", `${id}-label`);
@@ -162,7 +169,7 @@
       let help = schema.description || "";
       if (made.kind === "number") {
         const range = rangeText(schema);
-        if (range) help = help ? `${help} (${range})` : `From ${range}`;
+        if (range) help = help ? `${help} (${range})` : range.charAt(0).toUpperCase() + range.slice(1);
       }
       if (made.kind === "object") return { made, el: made.el };
       const group = ["multi-picker", "scalar-list", "object-list"].includes(made.kind);
@@ -436,7 +443,7 @@
       const state = inner.parts.enabled && inner.parts.enabled.kind === "boolean" ? h("span", { class: "badge summary-state" }) : null;
       const fieldset = h("fieldset", { class: "group", id: inputId },
         h("legend", { class: "visually-hidden" }, title),
-        schema.description ? h("p", { class: "help" }, schema.description) : null,
+        schema.description ? h("p", { class: "help" }, helpNodes(schema.description)) : null,
         inner.el);
       const collapsible = objectCount > 3;
       const el = collapsible
