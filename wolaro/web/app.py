@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -92,6 +94,7 @@ def create_app(
         await web.close()
 
     app = FastAPI(
+        **_NO_OTEL,
         title="Wolaro dashboard API",
         version="0.1.0",
         description=DESCRIPTION,
@@ -111,6 +114,15 @@ def create_app(
         SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security
     )
     return app
+
+
+#: Wolaro exports Prometheus metrics, not OpenTelemetry: FastAPI versions with native OTel support would otherwise
+#: look up the global OTel providers (environment reads) on every request.
+_NO_OTEL: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def _include_module_routers(app: FastAPI) -> None:

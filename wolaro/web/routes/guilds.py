@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import orjson
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
+from wolaro.web.context import Web
 from wolaro.web.deps import ManagedGuild, MasterAdmin, SessionUser, WebDep
 from wolaro.web.discord_api import DiscordError
 from wolaro.web.schemas import (
@@ -21,6 +23,14 @@ from wolaro.web.schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["guilds"])
+
+
+@router.get("/guilds/{guild_id}/settings", response_model=GuildSettings, summary="A guild's settings")
+async def get_settings(guild: ManagedGuild, request: Request) -> Response:
+    """Prefix, language and blacklist state (from the cached config)."""
+    web: Web = request.app.state.web  # not `WebDep`: a dependency level costs on this hot path
+    config = await web.services.config.get(guild.guild_id)
+    return Response(settings_json(config), media_type="application/json")
 
 
 @router.get("/me", response_model=UserOut, summary="The logged-in user")
@@ -48,6 +58,24 @@ async def guilds(user: SessionUser, web: WebDep) -> list[GuildSummary]:
         )
         for g in await web.access.manageable(user)
     ]
+
+
+_settings_json: dict[int, tuple[GuildConfig, bytes]] = {}
+
+
+def settings_json(config: GuildConfig) -> bytes:
+    """`settings_of(config)` as JSON, serialized once per config object.
+
+    Configs are immutable (a change makes a new object), so an identity check tells whether the bytes still hold.
+    """
+    cached = _settings_json.get(config.guild_id)
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    body = orjson.dumps(settings_of(config).model_dump())
+    if len(_settings_json) >= 10_000:
+        _settings_json.clear()
+    _settings_json[config.guild_id] = (config, body)
+    return body
 
 
 def settings_of(config: GuildConfig) -> GuildSettings:
@@ -82,12 +110,6 @@ async def guild(guild: ManagedGuild, web: WebDep) -> GuildOverview:
         settings=settings_of(config),
         modules=modules,
     )
-
-
-@router.get("/guilds/{guild_id}/settings", response_model=GuildSettings, summary="A guild's settings")
-async def get_settings(guild: ManagedGuild, web: WebDep) -> GuildSettings:
-    """Prefix, language and blacklist state (from the cached config)."""
-    return settings_of(await web.services.config.get(guild.guild_id))
 
 
 @router.patch(
