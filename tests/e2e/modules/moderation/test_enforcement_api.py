@@ -56,3 +56,17 @@ async def test_automated_ban_and_warn_record_cases_audit_and_job(sandbox, bot):
             reason=None, automated=True,
         )
     assert refused.value.msgid == "Nobody can moderate the server owner."
+
+
+async def test_channel_and_nickname_actions_are_not_enforced(sandbox, bot):
+    """Purge, slowmode, lock, unlock and nick act through their own commands; `enforce` refuses them."""
+    guild_id = sandbox.guild_ids()[0]
+    guild = bot.get_guild(guild_id)
+    for action in (Action.PURGE, Action.SLOWMODE, Action.LOCK, Action.UNLOCK, Action.NICK):
+        with pytest.raises(ValueError, match="its own command"):
+            await enforce(
+                bot, guild=guild, target=sandbox.member_ids(guild_id)[3], action=action, moderator_id=bot.user.id,
+                reason=None, automated=True,
+            )
+    async with bot.services.db.session() as session:
+        assert (await session.scalars(select(ModCase.number).where(ModCase.guild_id == guild_id))).all() == []
