@@ -37,7 +37,7 @@
     rows.prepend(row);
     while (rows.children.length > KEEP) rows.lastElementChild.remove();
     total += 1;
-    count.textContent = String(total);
+    count.textContent = `${total} command${total === 1 ? "" : "s"}`;
     refilter();
   });
 
