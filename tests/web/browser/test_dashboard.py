@@ -195,6 +195,14 @@ async def test_an_invalid_value_is_shown_next_to_its_field_and_nothing_is_writte
 
         after = await stack.services.config.get(guild)
         assert after.prefix == before.prefix
+
+        # a forced resync (guild:reload to every process) from the overview; another guild's page is refused
+        await open_live(page, stack.url(f"/guilds/{guild}"))
+        await page.click("#resync")
+        await page.wait_for_selector(".toast:text('Resynced')")
+        response = await page.goto(stack.url(f"/guilds/{stack.other_guild}"))
+        assert response is not None and response.status == 403
+        assert "You cannot manage this server" in await page.inner_text("main")
         caps = after.module_configs["automod"]["caps"]
         assert caps["max_ratio"] == before.module_configs["automod"]["caps"]["max_ratio"]
         assert not page.errors, page.errors  # type: ignore[attr-defined]
@@ -223,6 +231,7 @@ async def test_pickers_show_real_channel_and_role_names(stack: Stack, browser: A
 
         await open_live(page, stack.url(f"/guilds/{guild}/modules/antiraid"))
         await page.wait_for_selector("#module-form[data-ready='true']")
+        assert "null" not in await page.inner_text("#module-fields")  # no stray text for a field without help
         locks = page.locator(".field[data-path='lock_channel_ids']")
         await locks.locator("select").select_option(label=f"#{channel_name}")
         assert f"#{channel_name}" in await locks.locator(".chip").inner_text()
@@ -271,7 +280,11 @@ async def test_audit_log_filters_pages_and_updates_live_and_the_command_log_stre
         await page.wait_for_selector("#commands-rows tr[data-command='ping']")
         assert "Succeeded" in await page.inner_text("#commands-rows tr:first-child")
         await shot(page, screenshots, "command-log")
-        await stack.services.config.set_prefix(guild, "!", actor_id=stack.owner)
+
+        # the bot changes the guild from chat: the open page follows
+        await sb.send_message(stack.channel, stack.owner, "w!prefix !")
+        await expect(page.locator("[data-bind='prefix']").first).to_have_text("!")
+        await page.wait_for_selector("#commands-rows tr[data-command='prefix']")
         assert not page.errors, page.errors  # type: ignore[attr-defined]
     finally:
         await context.close()

@@ -135,7 +135,7 @@
     if (group) control.el.setAttribute("aria-labelledby", `${id}-label`);
     const wrapper = h("div", { class: inline ? "field switch-field" : "field", dataset: { path } });
     if (inline) wrapper.append(h("div", { class: "text" }, labelNode, helpNode), control.el);
-    else wrapper.append(labelNode, helpNode, control.el);
+    else wrapper.append(...[labelNode, helpNode, control.el].filter(Boolean));
     wrapper.append(h("p", { class: "field-error", id: errorId, hidden: true }), h("p", { class: "field-note", id: noteId, hidden: true }));
     return wrapper;
   }
