@@ -54,27 +54,39 @@ def _require_token(settings: Settings) -> None:
         raise typer.Exit(code=1)
 
 
+def _launch(
+    component_names: list[str],
+    *,
+    needs_token: bool,
+    fast: bool = False,
+    settings: Settings | None = None,
+) -> None:
+    """Check the settings, configure logging and run the named components of `wolaro.app` until stopped."""
+    settings = settings or load_settings()
+    if needs_token:
+        _require_token(settings)
+    configure_logging(settings.log_level, settings.log_format)
+    from wolaro import app as components
+
+    main = components.run_components(settings, [getattr(components, name) for name in component_names])
+    if fast:
+        run_fast(main)
+    else:
+        asyncio.run(main)
+
+
 @app.command()
 def run() -> None:
     """Run the whole platform in one process: bot, dashboard API and job worker."""
     settings = load_settings()
-    _require_token(settings)
-    configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import api_component, bot_component, run_components, worker_component
-
-    components = [bot_component, worker_component] + ([api_component] if settings.api_enabled else [])
-    asyncio.run(run_components(settings, components))
+    names = ["bot_component", "worker_component"] + (["api_component"] if settings.api_enabled else [])
+    _launch(names, needs_token=True, settings=settings)
 
 
 @app.command()
 def bot() -> None:
     """Run only the Discord bot (scale-out: several `wolaro bot` processes with SHARD_IDS)."""
-    settings = load_settings()
-    _require_token(settings)
-    configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import bot_component, run_components
-
-    asyncio.run(run_components(settings, [bot_component]))
+    _launch(["bot_component"], needs_token=True)
 
 
 @app.command()
@@ -83,11 +95,7 @@ def worker() -> None:
 
     Needs the shared database (DATABASE_URL); DISCORD_TOKEN only for jobs that call Discord.
     """
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import run_components, worker_component
-
-    asyncio.run(run_components(settings, [worker_component]))
+    _launch(["worker_component"], needs_token=False)
 
 
 @app.command()
@@ -105,11 +113,7 @@ def api(
         overrides["api_host"] = host
     if port is not None:
         overrides["api_port"] = port
-    settings = load_settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
-    from wolaro.app import api_component, run_components
-
-    run_fast(run_components(settings, [api_component]))
+    _launch(["api_component"], needs_token=False, fast=True, settings=load_settings(**overrides))
 
 
 def run_fast(main: Coroutine[Any, Any, None]) -> None:
