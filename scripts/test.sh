@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Exactly the versions the suite was last run with (requirements/test.lock; ./scripts/lock.sh refreshes it).
+python3 -m pip install --quiet --disable-pip-version-check -c requirements/test.lock -e '.[test]'
 
 if [ "${CI:-}" = "true" ]; then
   bash scripts/services.sh
