@@ -108,4 +108,7 @@ class ModuleLoader:
                 try:
                     await handler(config, *args)
                 except Exception:
-                    log.exception("module event handler failed", module=name, event=event, guild_id=config.guild_id)
+                    # structlog's first argument is itself called `event`: the guild event goes under another key.
+                    log.exception(
+                        "module event handler failed", module=name, guild_event=event, guild_id=config.guild_id
+                    )
