@@ -1,9 +1,10 @@
+import pathlib
 import re
 import string
 
 import pytest
 
-from wolaro.core.catalog import all_messages
+from wolaro.core.catalog import all_messages, code_messages, find_user_messages
 from wolaro.core.i18n import Translator, load_catalogs
 
 
@@ -50,3 +51,60 @@ def test_no_user_facing_send_bypasses_translation():
             if re.search(r"\.send\(\s*['\"]", line):
                 offenders.append(f"{path}:{number}")
     assert not offenders
+
+
+SANDBOX_LIKE_SOURCE = """
+async def respond(ctx, sb, record, kind):
+    answer: dict = {"interaction": {"id": str(record.id), "type": 2}}
+    answer["interaction"].update(response_message_id=1)
+    answer["resource"] = {"type": kind}
+    reply = await sb.wait_for_interaction_response(record)
+    choices = list(reply["choices"] or [])
+    t = len(choices)
+    translate = dict(t=t)
+    await ctx.answer("Saved {count} choices.", count=t)
+    await ctx.refuse(f"not {kind}")
+    raise UserFacingError("You cannot do that here.")
+    return bot._reply(ctx, "Done.") or translator.translate(language, "Hello")
+"""
+
+
+def test_a_variable_named_like_a_helper_is_never_a_message():
+    """Issue 8: a local dict called `answer` made 'interaction', 'resourcetype' and 'choices' catalog messages."""
+    found = [message for _, message in find_user_messages(SANDBOX_LIKE_SOURCE)]
+    assert found == ["Saved {count} choices.", "You cannot do that here.", "Done.", "Hello"]
+
+
+def test_the_catalog_holds_only_the_products_messages():
+    messages = code_messages()
+    assert not {"interaction", "resourcetype", "choices"} & messages
+    assert "You cannot do that here." not in messages  # from the sample above, not the code
+    assert "Slow down: try again in {seconds:.1f} s." in messages
+    # exactly the helper calls of the product's code: nothing from the sandbox (Discord's side)
+    product = {
+        message
+        for path in pathlib.Path("wolaro").rglob("*.py")
+        if "sandbox" not in path.parts
+        for _, message in find_user_messages(path.read_bytes())
+    }
+    assert messages == product | {"Slow down: try again in {seconds:.1f} s."}
+
+
+def test_pybabel_with_babel_cfg_extracts_the_same_messages(tmp_path):
+    """`pybabel extract -F babel.cfg` (what a translator runs) agrees with the catalog test's list."""
+    import subprocess
+    import sys
+
+    from babel.messages.pofile import read_po
+
+    pot = tmp_path / "messages.pot"
+    result = subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg", "-o", str(pot), "."],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    with pot.open("rb") as handle:
+        extracted = {str(message.id) for message in read_po(handle) if message.id}
+    assert extracted == code_messages() - {"Slow down: try again in {seconds:.1f} s."}
