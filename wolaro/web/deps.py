@@ -14,11 +14,12 @@ Page routes (server-rendered) use `OptionalUser` (None when logged out) or `Sess
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from starlette.requests import HTTPConnection
 
+from wolaro.core.snowflake import SNOWFLAKE_MAX, SNOWFLAKE_MIN
 from wolaro.web.access import (
     AccessDenied,
     CurrentUser,
@@ -38,6 +39,16 @@ from wolaro.web.security import (
 )
 
 NOT_AUTHENTICATED = "Not logged in, or the session has ended: log in again"
+
+
+def snowflake_path(description: str) -> Any:
+    """A Discord id in the URL path: 1 to 2**63 - 1, else 422 naming it (never a database overflow: a 500)."""
+    return Path(ge=SNOWFLAKE_MIN, le=SNOWFLAKE_MAX, description=description)
+
+
+def snowflake_query(description: str) -> Any:
+    """A Discord id in the query string (`?actor_id=`): 1 to 2**63 - 1, else 422 naming it."""
+    return Query(ge=SNOWFLAKE_MIN, le=SNOWFLAKE_MAX, description=description)
 
 
 async def get_web(connection: HTTPConnection) -> Web:
@@ -106,7 +117,7 @@ OptionalUser = Annotated[CurrentUser | None, Depends(optional_user)]
 
 
 async def managed_guild(
-    guild_id: Annotated[int, Path(ge=1, lt=2**63, description="Discord guild (server) id")],
+    guild_id: Annotated[int, snowflake_path("Discord guild (server) id")],
     request: Request,
 ) -> GuildAccess:
     """The guild in the path, if the caller may manage it now (owner/Administrator/Manage Server + bot present).

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wolaro.core.config_service import PREFIX_MAX_LENGTH
+
 
 class Strict(BaseModel):
     """A request body: unknown fields are refused with 422 naming them."""
@@ -47,8 +49,15 @@ class GuildSettings(BaseModel):
 class SettingsPatch(Strict):
     """Change guild-level settings: every given field is validated before anything is written."""
 
-    prefix: str | None = Field(default=None, description="Command prefix, 1 to 16 characters, no spaces")
-    language: str | None = Field(default=None, description="Language the bot answers in")
+    prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=PREFIX_MAX_LENGTH,
+        description=f"Command prefix, 1 to {PREFIX_MAX_LENGTH} characters, no spaces",
+    )
+    language: str | None = Field(
+        default=None, min_length=2, max_length=8, description="Language the bot answers in, e.g. en or fr"
+    )
 
 
 class ModuleSummary(BaseModel):
@@ -89,7 +98,7 @@ class BlacklistIn(Strict):
     """Blacklist a guild (the bot ignores it) or lift the blacklist."""
 
     blacklisted: bool
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, description="Why (kept in the audit log)")
 
 
 class AuditEntry(BaseModel):

@@ -8,8 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from wolaro.core.registry import ModuleConfig
+from wolaro.core.snowflake import SnowflakeId
 from wolaro.modules.moderation import service
 from wolaro.modules.moderation.service import Action, DurationError, Escalation
+
+#: Longest duration text accepted ("2w 3d 4h 5m 6s" and the like fit easily).
+MAX_DURATION_LENGTH = 32
+#: Escalation steps: one per warning count, and nobody needs more than a handful.
+MAX_ESCALATION_STEPS = 20
 
 
 def _duration(value: str | None, maximum: timedelta) -> str | None:
@@ -31,7 +37,11 @@ class EscalationStep(BaseModel):
 
     warns: int = Field(ge=1, le=100, description="Active warnings that trigger this step")
     action: Literal["timeout", "kick", "softban", "ban"] = Field(description="What the bot does")
-    duration: str | None = Field(default=None, description="For timeout (required) and ban (temporary), e.g. 1h")
+    duration: str | None = Field(
+        default=None,
+        max_length=MAX_DURATION_LENGTH,
+        description="For timeout (required) and ban (temporary), e.g. 1h",
+    )
 
     @field_validator("duration")
     @classmethod
@@ -52,13 +62,16 @@ class EscalationStep(BaseModel):
 class Config(ModuleConfig):
     """Moderation settings of one guild."""
 
-    modlog_channel_id: int | None = Field(default=None, description="Channel where every case is posted")
+    modlog_channel_id: SnowflakeId | None = Field(default=None, description="Channel where every case is posted")
     dm_on_action: bool = Field(default=True, description="DM members when they are warned, timed out, kicked...")
     warn_expiry: str | None = Field(
-        default=None, description="Warnings stop counting after this long (e.g. 30d); empty = never"
+        default=None,
+        max_length=MAX_DURATION_LENGTH,
+        description="Warnings stop counting after this long (e.g. 30d); empty = never",
     )
     escalation: list[EscalationStep] = Field(
         default_factory=list,
+        max_length=MAX_ESCALATION_STEPS,
         description='Automatic actions at warning counts, e.g. [{"warns": 3, "action": "timeout", "duration": "1h"}]',
     )
 

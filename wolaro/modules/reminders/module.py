@@ -29,7 +29,9 @@ class Config(ModuleConfig):
 
     max_per_user: int = Field(default=25, ge=1, le=100, description="Pending reminders one member may have here")
     max_horizon: str = Field(
-        default="365d", description="How far ahead a reminder may be set, e.g. 30d (at most 3650d)"
+        default="365d",
+        max_length=32,
+        description="How far ahead a reminder may be set, e.g. 30d (at most 3650d)",
     )
 
     @field_validator("max_horizon")

@@ -6,6 +6,7 @@ import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
+from pydantic import Field
 
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.registry import ModuleConfig, ModuleSpec
@@ -16,6 +17,8 @@ from wolaro.web.schemas import EnabledIn, ModuleOut, ModuleSummary
 router = APIRouter(prefix="/api/guilds/{guild_id}/modules", tags=["modules"])
 
 ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Module name, e.g. utility")]
+#: Settings one PATCH may change (more than any module has; each is then bounded by the module's own model).
+MAX_CHANGED_FIELDS = 100
 CONFIG_ERROR: dict[int | str, dict[str, Any]] = {
     422: {"description": "A value is invalid: `field` names it; nothing was written"}
 }
@@ -66,7 +69,10 @@ async def patch_module(
     module: ModuleName,
     guild: ManagedGuild,
     web: WebDep,
-    changes: Annotated[dict[str, Any], Body(description="The settings to change (others keep their value)")],
+    changes: Annotated[
+        dict[Annotated[str, Field(max_length=64)], Any],
+        Body(max_length=MAX_CHANGED_FIELDS, description="The settings to change (others keep their value)"),
+    ],
 ) -> ModuleOut:
     """Merge `changes` into the module's config.
 

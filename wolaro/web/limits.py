@@ -1,0 +1,100 @@
+"""`BodyLimitMiddleware`: refuse a request body over a size with 413, before the app parses any of it.
+
+A pure ASGI middleware (no `BaseHTTPMiddleware`: it would buffer the body first). It refuses a too-large declared
+`Content-Length` at once, and counts the bytes of bodies sent without one (chunked, streamed): past the limit it
+stops reading and answers 413, whatever the app was doing with the body.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: Largest request body the API accepts. Every module config is bounded far below this (its lists and strings have
+#: maximum lengths), so only abuse reaches it.
+MAX_BODY_BYTES: Final = 512 * 1024
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` once the body passes the limit (the app's own handling of it is then replaced)."""
+
+
+def too_large_body(limit: int) -> bytes:
+    """The 413 JSON body, in FastAPI's `{"detail": ...}` shape."""
+    return orjson.dumps({"detail": f"The request body is too large: at most {limit // 1024} KiB"})
+
+
+class BodyLimitMiddleware:
+    """413 for HTTP requests whose body is larger than `max_bytes` (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+        exceeded = False
+        started = False  # a response (ours or the app's) has begun
+        refused = False  # ours has
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, refused
+            if refused:
+                return  # the app's answer to the exception it saw: ours was sent instead
+            if exceeded and not started and message["type"] == "http.response.start":
+                refused = started = True
+                await self._refuse(send)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = too_large_body(self.max_bytes)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
