@@ -36,6 +36,7 @@ from wolaro.web.access import AccessService
 from wolaro.web.context import Web
 from wolaro.web.discord_api import DiscordAPI
 from wolaro.web.hub import Hub
+from wolaro.web.limits import BodyLimitMiddleware
 from wolaro.web.routes import admin, audit, auth, guilds, health, modules, ws
 from wolaro.web.security import SecurityMiddleware, SecurityStats, Tokens
 from wolaro.web.sessions import SessionStore
@@ -113,6 +114,7 @@ def create_app(
     app.add_middleware(
         SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security
     )
+    app.add_middleware(BodyLimitMiddleware)  # outermost: a too-large body is refused (413) before anything reads it
     return app
 
 
