@@ -2,22 +2,73 @@
 
 Patterns are checked when the config is written (a bad regex is refused with its field, nothing is stored), so
 the message handler only ever sees rules that compile.
+
+Every list and text has a maximum (visible in the JSON schema, so the dashboard's form enforces it too), ids are
+Discord snowflakes, and the settings that decide how much of the shared event loop a guild may use have ceilings
+chosen so that no configuration can stall the other guilds: the regex budget per message is at most
+`MAX_REGEX_TIMEOUT_MS`, and a regex that runs out of time pauses the regex rule for at least
+`MIN_REGEX_SUSPEND_SECONDS`.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from wolaro.core.registry import ModuleConfig
+from wolaro.core.snowflake import SnowflakeId
 
 MAX_TIMEOUT_MINUTES = 28 * 24 * 60
 MAX_PATTERNS = 25
 MAX_PATTERN_LENGTH = 300
 MAX_WORDS = 500
+#: A banned word or phrase (a phrase of a few words; longer texts are what the regex rule is for).
+MAX_WORD_LENGTH = 100
+#: Discord's own caps: 250 roles and 500 channels per server.
+MAX_ROLES = 250
+MAX_CHANNELS = 500
+MAX_INVITE_CODES = 100
+#: Invite codes are at most a few dozen characters (vanity URLs included).
+MAX_INVITE_CODE_LENGTH = 64
+MAX_DOMAINS = 500
+#: A DNS name is at most 253 characters.
+MAX_DOMAIN_LENGTH = 253
+#: The regex rule's time per message may be lowered, never raised past this (ms): one message's regexes stall the
+#: event loop for at most this long, well under the 100 ms another guild may wait.
+MAX_REGEX_TIMEOUT_MS = 50
+#: After a regex ran out of time, the regex rule pauses at least this long, counted from the end of that search:
+#: the regexes of one guild then use at most 50 ms of every 10 s (0.5 %) of the shared event loop.
+MIN_REGEX_SUSPEND_SECONDS = 10
+MAX_REGEX_SUSPEND_SECONDS = 86_400
+#: `paused_until` as text: an ISO 8601 date and time with its offset is at most 32 characters.
+MAX_DATETIME_LENGTH = 40
+
+RoleIds = Annotated[list[SnowflakeId], Field(max_length=MAX_ROLES), Field(json_schema_extra={"x-picker": "role"})]
+ChannelIds = Annotated[
+    list[SnowflakeId], Field(max_length=MAX_CHANNELS), Field(json_schema_extra={"x-picker": "channel"})
+]
+BannedWord = Annotated[str, Field(min_length=1, max_length=MAX_WORD_LENGTH)]
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_LENGTH)]
+InviteCode = Annotated[str, Field(min_length=1, max_length=MAX_INVITE_CODE_LENGTH)]
+Domain = Annotated[str, Field(min_length=1, max_length=MAX_DOMAIN_LENGTH)]
+
+
+def _bounded_datetime(value: Any) -> Any:
+    """A date and time as sent by the dashboard or chat: text longer than any date is refused before parsing."""
+    if isinstance(value, str) and len(value) > MAX_DATETIME_LENGTH:
+        raise ValueError(f"must be a date and time (at most {MAX_DATETIME_LENGTH} characters)")
+    return value
+
+
+PauseTime = Annotated[
+    datetime,
+    BeforeValidator(_bounded_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": MAX_DATETIME_LENGTH}),
+]
 
 
 class Action(StrEnum):
@@ -38,16 +89,8 @@ class Rule(BaseModel):
     enabled: bool = False
     action: Action = Action.DELETE
     timeout_minutes: int = Field(default=10, ge=1, le=MAX_TIMEOUT_MINUTES, description="Length of a `timeout`")
-    exempt_roles: list[int] = Field(
-        default_factory=list,
-        description="Members with one of these roles are exempt",
-        json_schema_extra={"x-picker": "role"},
-    )
-    exempt_channels: list[int] = Field(
-        default_factory=list,
-        description="Channels where this rule does not apply",
-        json_schema_extra={"x-picker": "channel"},
-    )
+    exempt_roles: RoleIds = Field(default_factory=list, description="Members with one of these roles are exempt")
+    exempt_channels: ChannelIds = Field(default_factory=list, description="Channels where this rule does not apply")
 
 
 class SpamRule(Rule):
@@ -79,7 +122,9 @@ class InviteRule(Rule):
     """Discord invite links (discord.gg/..., discord.com/invite/...), except the allowed codes."""
 
     enabled: bool = True
-    allowed_codes: list[str] = Field(default_factory=list, description="Invite codes that may be posted")
+    allowed_codes: list[InviteCode] = Field(
+        default_factory=list, max_length=MAX_INVITE_CODES, description="Invite codes that may be posted"
+    )
 
 
 class LinkRule(Rule):
@@ -89,7 +134,7 @@ class LinkRule(Rule):
     """
 
     mode: Literal["deny", "allow"] = "deny"
-    domains: list[str] = Field(default_factory=list)
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_DOMAINS)
 
     @field_validator("domains")
     @classmethod
@@ -106,7 +151,11 @@ class LinkRule(Rule):
 class WordRule(Rule):
     """Banned words and phrases, matched as whole words, case-insensitively."""
 
-    words: list[str] = Field(default_factory=list, max_length=MAX_WORDS)
+    words: list[BannedWord] = Field(
+        default_factory=list,
+        max_length=MAX_WORDS,
+        description=f"Up to {MAX_WORDS} words or phrases of up to {MAX_WORD_LENGTH} characters",
+    )
 
     @field_validator("words")
     @classmethod
@@ -120,14 +169,16 @@ class WordRule(Rule):
 class RegexRule(Rule):
     """Regular expressions (the `regex` package's syntax); each search is bounded by the module's time budget."""
 
-    patterns: list[str] = Field(default_factory=list, max_length=MAX_PATTERNS)
+    patterns: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_PATTERNS,
+        description=f"Up to {MAX_PATTERNS} patterns of up to {MAX_PATTERN_LENGTH} characters",
+    )
 
     @field_validator("patterns")
     @classmethod
     def _compile_patterns(cls, value: list[str]) -> list[str]:
         for index, pattern in enumerate(value):
-            if not pattern or len(pattern) > MAX_PATTERN_LENGTH:
-                raise ValueError(f"pattern {index} must be 1 to {MAX_PATTERN_LENGTH} characters")
             try:
                 regex.compile(pattern)
             except (regex.error, OverflowError, RecursionError) as exc:
@@ -152,18 +203,32 @@ class ZalgoRule(Rule):
 class Config(ModuleConfig):
     """Automod settings: exemptions for every rule, the regex time budget, then one entry per rule."""
 
-    exempt_roles: list[int] = Field(
-        default_factory=list, description="Roles exempt from every rule", json_schema_extra={"x-picker": "role"}
+    exempt_roles: RoleIds = Field(default_factory=list, description="Roles exempt from every rule")
+    exempt_channels: ChannelIds = Field(default_factory=list, description="Channels where automod does nothing")
+    exempt_manage_messages: bool = Field(default=True, description="Members with Manage Messages are exempt")
+    regex_timeout_ms: int = Field(
+        default=MAX_REGEX_TIMEOUT_MS,
+        ge=1,
+        le=MAX_REGEX_TIMEOUT_MS,
+        description=f"Time the regex rule may spend on one message, in ms (at most {MAX_REGEX_TIMEOUT_MS})",
     )
-    exempt_channels: list[int] = Field(
-        default_factory=list,
-        description="Channels where automod does nothing",
+    regex_suspend_seconds: int = Field(
+        default=60,
+        ge=MIN_REGEX_SUSPEND_SECONDS,
+        le=MAX_REGEX_SUSPEND_SECONDS,
+        description="After a regex runs out of time, the regex rule pauses this long (seconds)",
+    )
+    log_channel_id: SnowflakeId | None = Field(
+        default=None,
+        description="Where automod reports about itself (default: the moderation module's modlog channel)",
         json_schema_extra={"x-picker": "channel"},
     )
-    exempt_manage_messages: bool = Field(default=True, description="Members with Manage Messages are exempt")
-    regex_timeout_ms: int = Field(default=50, ge=1, le=1000, description="Time budget of regex rules per message")
-    regex_suspend_seconds: int = Field(
-        default=60, ge=1, le=86400, description="After a regex runs out of time, regex rules pause this long"
+    paused_until: PauseTime | None = Field(
+        default=None,
+        description=(
+            "Set by the bot when this server's rules took more than their share of its time: the message rules "
+            "are paused until then. Clear it to resume now."
+        ),
     )
     spam: SpamRule = Field(default_factory=SpamRule)
     duplicates: DuplicateRule = Field(default_factory=DuplicateRule)
@@ -174,3 +239,11 @@ class Config(ModuleConfig):
     regex: RegexRule = Field(default_factory=RegexRule)
     caps: CapsRule = Field(default_factory=CapsRule)
     zalgo: ZalgoRule = Field(default_factory=ZalgoRule)
+
+    @field_validator("paused_until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time typed without an offset is taken as UTC."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

@@ -4,17 +4,24 @@ The message handler is the hot path: rules are compiled once per config version,
 pure functions in `service.py` without any network call (the spam counter is the one shared-cache hit, and only
 when the spam rule is on), and Discord is called only when a rule catches a message: the message is deleted and,
 for warn/timeout/kick/ban, the moderation module's `enforce` records a case as for a manual action.
+
+The text rules of each guild run within a time budget of this process's event loop (`service.CostMeter`): a guild
+whose rules take more than their share is paused at once here, and the pause is recorded through the guild's
+config (`paused_until`, written by the config service: audited, and published so every process pauses it), then
+the guild is told in its log channel.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.http import handle_message_parameters
 
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
@@ -62,6 +69,8 @@ class Automod(WolaroModule):
         self.duplicates = service.DuplicateTracker()
         self.caught = 0
         self.errors = 0
+        self.pauses = 0
+        self._background: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ compiled rules per config version
     def rules_for(self, config: GuildConfig) -> service.Ruleset:
@@ -75,6 +84,7 @@ class Automod(WolaroModule):
         except Exception:
             log.exception("automod config does not compile; rules off", guild_id=config.guild_id)
             ruleset = service.Ruleset()
+        ruleset.carry_over(entry[1] if entry is not None else None)
         if len(self._rulesets) >= RULESETS_MAX:
             self._rulesets.pop(next(iter(self._rulesets)))
         self._rulesets[config.guild_id] = (raw, ruleset)
@@ -92,7 +102,10 @@ class Automod(WolaroModule):
         if rules.exempt(channel_id, roles):
             return
         content = message.content
-        hit = rules.check_content(content, len(message.mentions) + len(message.role_mentions), channel_id, roles)
+        mentions = len(message.mentions) + len(message.role_mentions)
+        hit, over_budget = rules.check_metered(content, mentions, channel_id, roles)
+        if over_budget:
+            self._pause_later(config, rules)
         spam = rules.spam
         if spam is not None and spam.info.applies(channel_id, roles):
             count = await self.bot.services.cache.window_hit(
@@ -119,7 +132,9 @@ class Automod(WolaroModule):
         if rules.exempt(after.channel.id, roles):
             return
         mentions = len(after.mentions) + len(after.role_mentions)
-        hit = rules.check_content(after.content, mentions, after.channel.id, roles)
+        hit, over_budget = rules.check_metered(after.content, mentions, after.channel.id, roles)
+        if over_budget:
+            self._pause_later(config, rules)
         if hit is not None and not self._exempt_member(rules, after.author):
             await self._act(config, after, hit)
 
@@ -128,6 +143,68 @@ class Automod(WolaroModule):
         if not isinstance(author, discord.Member):
             return False
         return rules.exempt_manage_messages and author.guild_permissions.manage_messages
+
+    # ------------------------------------------------------------------ over its time budget
+    def _pause_later(self, config: GuildConfig, rules: service.Ruleset) -> None:
+        """The guild's rules went over budget (already paused here): record and announce it off the hot path."""
+        task = asyncio.create_task(self.record_pause(config, rules.meter), name=f"automod-pause-{config.guild_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def record_pause(self, config: GuildConfig, meter: service.CostMeter) -> None:
+        """Write `paused_until` to the guild's config (audited, reaches every process), then tell the guild.
+
+        Skipped when the stored config already holds a later pause (another process recorded it first).
+        """
+        guild_id = config.guild_id
+        spent, budget, window = service.guild_share_used_at_trip(meter)
+        until = datetime.now(UTC) + timedelta(seconds=service.GUILD_PAUSE_SECONDS)
+        self.pauses += 1
+        log.warning(
+            "automod rules over their time budget; paused",
+            guild_id=guild_id,
+            spent_ms=spent,
+            budget_ms=budget,
+            window_s=window,
+            pause_s=service.GUILD_PAUSE_SECONDS,
+        )
+        try:
+            current = await self.bot.config.get(guild_id)
+            stored = Config.model_validate(current.module_configs.get(SPEC.name) or {})
+            if stored.paused_until is not None and stored.paused_until >= until - timedelta(seconds=60):
+                return
+            actor = self.bot.user.id if self.bot.user is not None else None
+            await self.bot.config.update_module_config(
+                guild_id, SPEC.name, {"paused_until": until.isoformat()}, actor_id=actor
+            )
+            fresh = await self.bot.config.get(guild_id)
+            text = self.bot.translator.translate(
+                fresh.language,
+                "Automod paused its message rules in this server until {until}: checking messages took {spent} ms "
+                "of the bot's time in {window} seconds, more than the {budget} ms each server may use. Spam and "
+                "repeated-message limits still apply. Make the regular expressions or banned words simpler; to "
+                'resume sooner, clear "paused until" in the automod settings.',
+                until=f"<t:{int(until.timestamp())}:t>",
+                spent=spent,
+                window=window,
+                budget=budget,
+            )
+            await self._notify(fresh, text)
+        except Exception:
+            log.exception("could not record an automod pause", guild_id=guild_id)
+        finally:
+            meter.recording = False
+
+    async def _notify(self, config: GuildConfig, text: str) -> None:
+        """Post `text` in the guild's automod log channel, else its modlog channel (nothing if it has neither)."""
+        channel_id = service.log_channel(config.module_configs)
+        if channel_id is None:
+            return
+        try:
+            with handle_message_parameters(content=text, allowed_mentions=discord.AllowedMentions.none()) as params:
+                await self.bot.http.send_message(channel_id, params=params)
+        except discord.HTTPException as exc:
+            log.warning("automod notice not delivered", guild_id=config.guild_id, channel_id=channel_id, error=str(exc))
 
     # ------------------------------------------------------------------ acting (Discord I/O)
     async def _act(self, config: GuildConfig, message: discord.Message, hit: service.Hit) -> None:
@@ -245,6 +322,16 @@ class Automod(WolaroModule):
             else:
                 value = ctx.t("off")
             embed.add_field(name=name, value=value)
+        if config.paused_until is not None and config.paused_until > datetime.now(UTC):
+            embed.add_field(
+                name=ctx.t("Paused"),
+                value=ctx.t(
+                    "The message rules are paused until {until}: they took more than this server's share of the "
+                    "bot's time.",
+                    until=f"<t:{int(config.paused_until.timestamp())}:f>",
+                ),
+                inline=False,
+            )
         matcher = self.rules_for(ctx.config).regex
         stats = matcher.stats if matcher is not None else service.RegexStats()
         embed.set_footer(
