@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from wolaro.logging import configure_logging
-from wolaro.settings import Settings
+from wolaro.settings import Settings, settings_errors
 
 app = typer.Typer(
     help="Wolaro: one Discord bot for thousands of servers.",
@@ -40,11 +40,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"  {name}: {error['msg']}")
-        typer.echo("Invalid settings:\n" + "\n".join(lines), err=True)
+        lines = [f"  {line}" for line in settings_errors(exc)]
+        typer.echo(
+            "Wolaro did not start: fix these settings (environment variables or .env):\n" + "\n".join(lines), err=True
+        )
         raise typer.Exit(code=2) from None
 
 

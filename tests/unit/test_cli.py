@@ -39,3 +39,16 @@ def test_migrate_creates_the_schema(tmp_path):
     result = run_cli("migrate", DATA_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "wolaro.db").exists()
+
+
+def test_a_bad_rate_stops_the_start_naming_the_variable(tmp_path):
+    """Issue 8: `COMMAND_COOLDOWN_RATE=lots wolaro run` started the bot; the first command then failed."""
+    result = run_cli(
+        "run", DISCORD_TOKEN="x", COMMAND_COOLDOWN_RATE="lots", SHARD_IDS="0,7", SHARD_COUNT="2", DATA_DIR=str(tmp_path)
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    assert any(line.startswith("COMMAND_COOLDOWN_RATE: 'lots' is not a rate") for line in lines), result.stderr
+    assert any(line.startswith("SHARD_IDS: shard 7 does not exist") for line in lines), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "wolaro.db").exists()  # stopped before touching anything
