@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import discord
@@ -21,6 +24,7 @@ from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
 from wolaro.core.presence import PresenceRecorder
 from wolaro.core.services import Services
+from wolaro.data.database import is_unavailable
 from wolaro.data.pubsub import COMMAND_EXECUTED
 from wolaro.logging import get_logger
 
@@ -44,17 +48,38 @@ class WolaroCommandTree(app_commands.CommandTree["WolaroBot"]):
     """
 
     async def _call(self, interaction: discord.Interaction) -> None:
-        try:
-            await super()._call(interaction)
-        except commands.CommandError as error:
-            ctx = getattr(interaction, "_baton", None)
-            if not isinstance(ctx, WolaroContext):
-                ctx = await self.client.get_context(interaction)
-            await self.client.on_command_error(ctx, error)
+        if self.client.draining:
+            await self.client.answer_interaction(interaction, "The bot is restarting. Please try again in a moment.")
+            return
+        with self.client.in_flight():
+            try:
+                await super()._call(interaction)  # type: ignore[arg-type]  # discord.py types it Interaction[Client]
+            except commands.CommandError as error:
+                ctx = getattr(interaction, "_baton", None)
+                if not isinstance(ctx, WolaroContext):
+                    ctx = await self.client.get_context(interaction)
+                await self.client.on_command_error(ctx, error)
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Slash-command failures outside a hybrid invocation (transformers, app-command checks)."""
         if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return
+        if interaction.command is None or isinstance(
+            error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch
+        ):
+            # A command Discord still shows but this bot no longer has (renamed, removed, or not yet synced):
+            # there is no command to build a context from, so answer the interaction directly.
+            log.info(
+                "unknown application command",
+                command=dict(interaction.data or {}).get("name"),
+                guild_id=interaction.guild_id,
+                error=str(error),
+            )
+            await self.client.answer_interaction(
+                interaction,
+                "This command is not available right now: it may have been renamed or removed. "
+                "Type / to see the current commands.",
+            )
             return
         ctx = getattr(interaction, "_baton", None)
         if not isinstance(ctx, WolaroContext):
@@ -82,7 +107,7 @@ class WolaroBot(commands.AutoShardedBot):
             chunk_guilds_at_startup=False,
             guild_ready_timeout=settings.guild_ready_timeout,
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids,
+            shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None (all shards) is accepted at run time
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False),
             tree_cls=WolaroCommandTree,
         )
@@ -99,12 +124,19 @@ class WolaroBot(commands.AutoShardedBot):
         self.presence = PresenceRecorder(services.db, services.cache)  # where the bot is, for the dashboard
         self.presence.attach(self)
         self.permission_watch = PermissionWatch(self, services.pubsub)
+        #: Set once shutdown starts: new commands are refused, those already running may finish.
+        self.draining = False
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._shutdown: asyncio.Future[None] | None = None
 
     # --------------------------------------------------------------- start-up
     async def setup_hook(self) -> None:
         """Load modules and publish the slash commands."""
         self._dispatch_raw_member_updates()
         metrics.count_gateway_events(self._connection)
+        guard_parsers(self._connection.parsers)
         self.presence.start()
         await self.loader.load_all()
         if self.settings.sync_commands:
@@ -122,8 +154,39 @@ class WolaroBot(commands.AutoShardedBot):
 
         state.parsers["GUILD_MEMBER_UPDATE"] = parse
 
+    #: Seconds shutdown waits for commands already running before it disconnects anyway.
+    drain_timeout: float = 10.0
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count a command (or message) being handled, so shutdown can wait for it."""
+        self._running += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
     async def close(self) -> None:
-        """Record where the bot is one last time, then disconnect."""
+        """Stop taking new work, let what is running finish (up to `drain_timeout`), then disconnect.
+
+        Concurrent and repeated calls wait for the same shutdown.
+        """
+        if self._shutdown is None:
+            self._shutdown = asyncio.ensure_future(self._close_gracefully())
+        await asyncio.shield(self._shutdown)
+
+    async def _close_gracefully(self) -> None:
+        self.draining = True
+        if self._running:
+            log.info("shutdown: waiting for commands in flight", running=self._running, timeout=self.drain_timeout)
+            try:
+                async with asyncio.timeout(self.drain_timeout):
+                    await self._idle.wait()
+            except TimeoutError:
+                log.warning("shutdown: commands still running after the grace period", running=self._running)
         await self.presence.stop()
         await super().close()
 
@@ -148,6 +211,33 @@ class WolaroBot(commands.AutoShardedBot):
                 await self.config.prefetch(guild_ids)
             except Exception:
                 log.exception("config prefetch failed", guilds=len(guild_ids))
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event listener raised: one line when the database is down (it is not a bug), a traceback otherwise."""
+        error = sys.exc_info()[1]
+        if error is not None and is_unavailable(error):
+            log.warning("event skipped: the database is unavailable", listener=event_method, error=repr(error))
+            return
+        log.error("event listener failed", listener=event_method, exc_info=True)
+
+    async def answer_interaction(self, interaction: discord.Interaction, message: str, /, **fields: Any) -> None:
+        """An ephemeral, translated answer to an interaction that reaches no command (never raises)."""
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                if not interaction.response.is_done():
+                    await interaction.response.autocomplete([])
+                return
+            language = "en"
+            if interaction.guild_id is not None:
+                config = self.config.peek(interaction.guild_id)
+                language = config.language if config is not None else "en"
+            text = self.translator.translate(language, message, **fields)
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except Exception as exc:
+            log.warning("could not answer interaction", guild_id=interaction.guild_id, error=repr(exc))
 
     async def on_ready(self) -> None:
         """Log readiness; move start-up objects out of the garbage collector's way."""
@@ -176,8 +266,12 @@ class WolaroBot(commands.AutoShardedBot):
     # ------------------------------------------------------------- hot path
     async def on_message(self, message: discord.Message) -> None:
         """The one message listener: modules' handlers for enabled guilds, then commands."""
-        if message.author.bot:
+        if message.author.bot or self.draining:
             return
+        with self.in_flight():
+            await self._on_message(message)
+
+    async def _on_message(self, message: discord.Message) -> None:
         guild = message.guild
         if guild is None:
             await self.process_commands(message)
@@ -293,13 +387,15 @@ class WolaroBot(commands.AutoShardedBot):
                 original = original.original
             error = original if isinstance(original, commands.CommandError) else error
             if isinstance(original, ConfigError):
-                await self._reply(ctx, "Invalid value for {field}: {message}", field=original.field,
-                                  message=original.message)
+                await self._reply(
+                    ctx, "Invalid value for {field}: {message}", field=original.field, message=original.message
+                )
                 await self._record(ctx, "invalid")
                 return
             if isinstance(original, app_commands.TransformerError):
-                await self._reply(ctx, "Invalid value for {field}: {message}", field=original.type.name,
-                                  message=str(original))
+                await self._reply(
+                    ctx, "Invalid value for {field}: {message}", field=original.type.name, message=str(original)
+                )
                 await self._record(ctx, "invalid")
                 return
         if isinstance(error, ModuleDisabled):
@@ -323,6 +419,19 @@ class WolaroBot(commands.AutoShardedBot):
             await self._reply(ctx, "You can't use this command here.")
             await self._record(ctx, "denied", str(error))
             return
+        if is_unavailable(error):
+            log.warning(
+                "command failed: the database is unavailable",
+                command=ctx.command.qualified_name if ctx.command else None,
+                guild_id=ctx.guild.id if ctx.guild else None,
+                error=repr(getattr(error, "original", error)),
+            )
+            await self._reply(
+                ctx,
+                "The data store is unavailable right now, so nothing was done. Please try again in a few minutes.",
+            )
+            await self._record(ctx, "unavailable")
+            return
         error_id = uuid.uuid4().hex[:8]
         log.error(
             "command failed",
@@ -337,5 +446,40 @@ class WolaroBot(commands.AutoShardedBot):
     async def _reply(self, ctx: WolaroContext, message: str, /, **fields: Any) -> None:
         try:
             await ctx.refuse(message, **fields)
-        except discord.HTTPException:
-            log.warning("could not deliver error reply", guild_id=ctx.guild.id if ctx.guild else None)
+        except Exception as exc:  # the error path must never raise again (e.g. Discord unreachable while stopping)
+            log.warning("could not deliver error reply", guild_id=ctx.guild.id if ctx.guild else None, error=repr(exc))
+
+
+def guard_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
+    """Make every gateway event parser log and drop an event it cannot read instead of ending the connection.
+
+    discord.py calls its parsers straight from the WebSocket reader, so one malformed payload (a field it
+    requires is missing, a type is wrong) would raise out of `Client.start()` and stop the whole process.
+    """
+    for event, parser in list(parsers.items()):
+        if getattr(parser, "_wolaro_guarded", False):
+            continue
+
+        def guarded(data: Any, _parser: Callable[[Any], None] = parser, _event: str = event) -> None:
+            try:
+                _parser(data)
+            except Exception as exc:
+                _log_dropped(_event, data, exc)
+
+        guarded._wolaro_guarded = True  # type: ignore[attr-defined]
+        parsers[event] = guarded
+
+
+def _log_dropped(event: str, data: Any, error: Exception) -> None:
+    where = error.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    location = f"{where.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{where.tb_lineno}" if where else None
+    log.error(
+        "gateway event dropped: it could not be read",
+        gateway_event=event,
+        error=repr(error),
+        at=location,
+        id=data.get("id") if isinstance(data, dict) else None,
+        guild_id=data.get("guild_id") if isinstance(data, dict) else None,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from wolaro.core.config_service import GuildConfigService
 from wolaro.core.i18n import Translator
@@ -17,6 +18,17 @@ from wolaro.logging import get_logger
 from wolaro.settings import Settings
 
 log = get_logger(__name__)
+
+
+def redis_down_message(redis_url: str) -> str:
+    """One line for the operator when REDIS_URL does not answer at start-up (Wolaro starts anyway)."""
+    parsed = urlsplit(redis_url)
+    where = parsed.path if parsed.scheme == "unix" else f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"
+    return (
+        f"Redis at {where} (REDIS_URL) is not answering: starting anyway, with the cache in memory and pub/sub "
+        "retrying until it is back (other processes miss this one's changes meanwhile). "
+        "Check that Redis is running there and that REDIS_URL is right."
+    )
 
 
 @dataclass(slots=True)
@@ -41,6 +53,9 @@ class Services:
         cache = make_cache(settings)
         pubsub = make_pubsub(settings)
         await pubsub.start()
+        if settings.redis_url and not await cache.ping():
+            # Not fatal, by design: the cache serves from memory and pub/sub reconnects until Redis is back.
+            log.warning(redis_down_message(settings.redis_url))
         config = GuildConfigService(db, cache, pubsub, discover_specs(), ttl=settings.guild_config_ttl)
         config.attach()
         limiter = RateLimiter(settings.redis_url, prefix=settings.redis_prefix)

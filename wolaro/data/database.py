@@ -10,13 +10,16 @@ what makes "read the balance, then update it" safe on SQLite, where `SELECT ... 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg.exceptions
 import orjson
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -89,6 +92,125 @@ def _setup_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+#: The PostgreSQL advisory lock key every Wolaro process takes while it migrates (any constant bigint works;
+#: this one is the first 8 bytes of sha256("wolaro.migrations") as a signed integer).
+MIGRATION_LOCK_KEY = -7642824329573514892
+
+
+def take_migration_lock(connection: Connection) -> None:
+    """Hold the schema-migration lock until `connection`'s transaction ends: concurrent migrators wait their turn.
+
+    PostgreSQL: a transaction-level advisory lock (released at commit or rollback, or if the process dies).
+    SQLite: the database write lock (`BEGIN IMMEDIATE`), waited for up to the busy timeout.
+    Call it before Alembic starts, so every revision runs inside this one transaction.
+    """
+    if connection.dialect.name == "postgresql":
+        key = {"key": MIGRATION_LOCK_KEY}
+        if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key).scalar():
+            log.info("another process is migrating the database: waiting for it to finish")
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+    elif connection.dialect.name == "sqlite":
+        connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        connection.execute(text("SELECT 1"))  # begins the transaction, taking the write lock now
+
+
+#: Driver errors that mean "the server is not there or not taking work", whatever the statement.
+_POSTGRES_OUTAGES = (
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection failures
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+#: Who may not log in: the server answers, but this DATABASE_URL cannot be used (checked at start-up only).
+_POSTGRES_REFUSALS = (
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # no such role, pg_hba refuses
+    asyncpg.exceptions.InvalidPasswordError,
+    asyncpg.exceptions.InvalidCatalogNameError,  # no such database
+)
+_SQLITE_OUTAGES = (
+    "unable to open database",
+    "disk i/o error",
+    "database is locked",
+    "readonly database",
+    "not a database",
+)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then its causes and contexts (bounded: chains can be cyclic)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(seen) < 20:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _raised_by_database_driver(error: BaseException) -> bool:
+    """Whether `error` was raised from inside SQLAlchemy or a database driver (not, say, an HTTP client)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        module = str(traceback.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("sqlalchemy", "asyncpg", "aiosqlite")):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached or cannot take work now (an outage, not a bug).
+
+    True for refused or dropped connections, a server shutting down or starting up, pool time-outs and an
+    unreadable or locked SQLite file; False for everything a retry would not fix (bad SQL, constraint errors).
+    """
+    for link in _chain(error):
+        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
+            return True
+        if isinstance(link, sa_exc.TimeoutError):  # no pooled connection came free in time
+            return True
+        if isinstance(link, _POSTGRES_OUTAGES):
+            return True
+        if isinstance(link, sqlite3.OperationalError) and any(text in str(link).lower() for text in _SQLITE_OUTAGES):
+            return True
+        if isinstance(link, OSError | TimeoutError) and _raised_by_database_driver(link):
+            return True  # refused, unreachable or timed-out connection attempts surface as plain socket errors
+    return False
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database `DATABASE_URL` names cannot be used at start-up; the message is one line for the operator."""
+
+
+def describe_unreachable(url: str, error: BaseException) -> str | None:
+    """One line naming DATABASE_URL, where it points and what to check, if `error` says it cannot be used."""
+    parsed = make_url(url)
+    reason = next((link for link in _chain(error) if not isinstance(link, sa_exc.StatementError)), error)
+    if isinstance(reason, ConnectionRefusedError):
+        why = "connection refused"
+    elif isinstance(reason, TimeoutError):
+        why = "no answer (timed out)"
+    else:
+        detail = str(getattr(reason, "strerror", None) or reason).strip().splitlines()
+        why = detail[0] if detail else type(reason).__name__
+    if parsed.get_backend_name() == "sqlite":
+        if not is_unavailable(error) and not any(isinstance(link, OSError) for link in _chain(error)):
+            return None
+        return (
+            f"Cannot open the SQLite database file {parsed.database} (DATABASE_URL, or DATA_DIR when it is unset): "
+            f"{why}. Check that the folder exists and that this user may read and write it."
+        )
+    refused = any(isinstance(link, _POSTGRES_REFUSALS) for link in _chain(error))
+    if not refused and not is_unavailable(error):
+        return None
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    database = parsed.database or "(default)"
+    if refused:
+        check = f"check the user, password and database name ({database}) in DATABASE_URL"
+    else:
+        check = "check that PostgreSQL is running there and that DATABASE_URL has the right host and port"
+    return f"Cannot reach the database at {where} (DATABASE_URL): {why}. {check[0].upper()}{check[1:]}."
 
 
 class Database:

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+# Alembic announces each of its plugins at INFO when it is imported: noise at every start. Quiet it first.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-from wolaro.logging import get_logger
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+
+from wolaro.data.database import DatabaseUnreachable, describe_unreachable  # noqa: E402
+from wolaro.logging import get_logger  # noqa: E402
 
 log = get_logger(__name__)
 
@@ -39,9 +44,20 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` up to `revision` (blocking: from async code, prefer `upgrade_async`)."""
+    """Bring the schema at `url` up to `revision` (blocking: from async code, prefer `upgrade_async`).
+
+    Several processes may call it at once: they take turns (see `take_migration_lock`). A database that cannot
+    be reached or logged in to raises `DatabaseUnreachable` with one line for the operator, not a traceback.
+    """
     log.info("migrating database", revision=revision)
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except Exception as exc:
+        message = describe_unreachable(url, exc)
+        if message is None:
+            raise
+        log.debug("database unreachable", error=repr(exc))
+        raise DatabaseUnreachable(message) from None
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

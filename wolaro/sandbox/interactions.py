@@ -399,6 +399,54 @@ def build_interaction(
     return _record(state, ids, ctx, kind, data, full_name, locale)
 
 
+def build_unregistered_interaction(
+    state: SandboxState,
+    ids: SnowflakeFactory,
+    *,
+    guild_id: int | None,
+    channel_id: int,
+    user_id: int,
+    name: str,
+    subcommand: str | None = None,
+    locale: str = "en-US",
+) -> InteractionRecord:
+    """An APPLICATION_COMMAND interaction for ``/name [subcommand]`` that the bot does not (or no longer) have.
+
+    What Discord sends when a user picks a command from a stale command list: the bot renamed or removed it,
+    or has not synced yet. If ``/name`` is registered, its id is kept and ``subcommand`` (a name it lacks) is
+    sent under it; otherwise the command itself is unknown.
+    """
+    ctx = _context(state, guild_id, channel_id, user_id)
+    try:
+        command_id = find_command(state, ctx.guild, name)["id"]
+    except SandboxError:
+        command_id = str(ids.now())
+    data: dict[str, Any] = {"id": command_id, "name": name, "type": 1}
+    if subcommand is not None:
+        data["options"] = [{"name": subcommand, "type": SUB_COMMAND, "options": []}]
+    full_name = name if subcommand is None else f"{name} {subcommand}"
+    return _record(state, ids, ctx, APPLICATION_COMMAND, data, full_name, locale)
+
+
+def without_fields(record: InteractionRecord, *fields: str) -> InteractionRecord:
+    """A copy of ``record`` whose payload lacks ``fields``: a malformed event, as a buggy gateway might send."""
+    payload = {key: value for key, value in record.payload.items() if key not in fields}
+    missing = [name for name in fields if name not in record.payload]
+    if missing:
+        raise SandboxError(f"the interaction has no field {missing[0]!r} to leave out")
+    return InteractionRecord(
+        id=record.id,
+        token=record.token,
+        payload=payload,
+        guild_id=record.guild_id,
+        channel_id=record.channel_id,
+        user_id=record.user_id,
+        name=record.name,
+        kind=record.kind,
+        message=record.message,
+    )
+
+
 def _walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every component in a message or modal, nested rows, sections, containers and labels included."""
     out = []

@@ -15,7 +15,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from wolaro.data.database import make_engine
+from wolaro.data.database import make_engine, take_migration_lock
 from wolaro.data.models import Base, UTCDateTime, import_all_models
 
 config = context.config
@@ -56,6 +56,10 @@ def run_migrations_offline() -> None:
 
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
+    # Two processes starting together on an empty database would both create `alembic_version` and the tables;
+    # the lock makes the second wait, then find the schema at head. Taken before Alembic looks at the database,
+    # so every revision runs in this one transaction (committed by `run_migrations_online`).
+    take_migration_lock(connection)
     _configure(connection=connection, render_as_batch=sqlite)
     with context.begin_transaction():
         context.run_migrations()
@@ -82,6 +86,10 @@ def _run_blocking() -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        loop_running = False
+    else:
+        loop_running = True
+    if not loop_running:  # outside the except block: a failure here is not chained to "no running event loop"
         asyncio.run(run_migrations_online())
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alembic") as pool:
