@@ -1,0 +1,206 @@
+"""Command round trip at a steady rate: the Wolaro bot against a bare discord.py client, plus the limiter alone.
+
+1. round trip: each client runs as a subprocess (its own core) against a Sandbox in this process. ``!ping`` is
+   posted at ``--rate`` commands per second for ``--seconds`` (open loop: on schedule, whatever the answers
+   do), by a different member each time (so the bot's per-user cooldowns are not what is measured) and in a
+   channel with no command in flight, so the reply is matched by its channel. Round trip = the user's
+   message posted -> the client's first message in that channel reaches the sandbox's REST. CPU% is the
+   client process's user+system time over the sending window (100 = one core).
+2. limiter: the bot's memory limiter (``LoopMemoryStorage``) against the ``limits`` library's own async
+   ``MemoryStorage``, both under the library's moving-window strategy, in this process: hits/s flat out and
+   CPU per hit, then the CPU% at ``--limiter-rate`` hits/s, each with ``--limiter-keys`` keys active.
+
+Prints ONE JSON line on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+from gateway_throughput import BARE_CMD, Client, ClientFailed, bring_up, say
+from limits import parse
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from wolaro.core.ratelimit import LoopMemoryStorage
+from wolaro.sandbox import Sandbox
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+async def round_trips(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    async with Sandbox(
+        guilds=args.guilds, members_per_guild=args.members, text_channels_per_guild=args.channels, seed=3
+    ) as sb:
+        client = Client(name, cmd, sb, workdir)
+        try:
+            await bring_up(client, args.startup_timeout)
+            assert client.proc is not None
+            pid = client.proc.pid
+            slots = [(c, g) for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
+            authors = {g: sb.member_ids(g)[1:] for g in sb.guild_ids()}
+            pending: dict[int, tuple[float, asyncio.Future[float]]] = {}
+
+            record_output = sb.record_output
+
+            def timed_output(kind: str, channel_id: int, message: dict[str, Any], **extra: Any) -> None:
+                # a wrapper rather than an observer: observers build an event dict per message in this busy loop
+                if kind == "message":
+                    waiting = pending.pop(channel_id, None)
+                    if waiting is not None and not waiting[1].done():
+                        waiting[1].set_result(time.perf_counter() - waiting[0])
+                record_output(kind, channel_id, message, **extra)
+
+            sb.record_output = timed_output  # type: ignore[method-assign]
+            total = int(args.rate * args.seconds)
+            interval = 1.0 / args.rate
+            futures: list[asyncio.Future[float]] = []
+            busy_skips = 0
+            slot = 0
+            sent_by: dict[int, int] = {}
+            say(f"[{name}] up; {total} !ping at {args.rate}/s over {len(slots)} channels")
+            cpu_before = cpu_seconds(pid)
+            started = time.perf_counter()
+            for n in range(total):
+                due = started + n * interval
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                for _ in range(len(slots)):  # the next channel with nothing in flight
+                    channel, guild = slots[slot % len(slots)]
+                    slot += 1
+                    if channel not in pending:
+                        break
+                else:
+                    busy_skips += 1
+                    continue
+                members = authors[guild]
+                author = members[sent_by.get(guild, 0) % len(members)]
+                sent_by[guild] = sent_by.get(guild, 0) + 1
+                future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+                pending[channel] = (time.perf_counter(), future)
+                futures.append(future)
+                await sb.send_message(channel, author, "!ping")
+            sending = time.perf_counter() - started
+            cpu = cpu_seconds(pid) - cpu_before
+            if futures:
+                await asyncio.wait(futures, timeout=10)
+            latencies = [f.result() * 1000 for f in futures if f.done()]
+            if not latencies:
+                raise ClientFailed(f"{name} answered none of {len(futures)} commands:\n{client.log_tail()}")
+            result = {
+                "sent": len(futures),
+                "answered": len(latencies),
+                "skipped_all_channels_busy": busy_skips,
+                "achieved_rate": round(len(futures) / sending, 1),
+                "p50_ms": round(statistics.median(latencies), 2),
+                "p99_ms": round(percentile(latencies, 99), 2),
+                "max_ms": round(max(latencies), 2),
+                "cpu_percent": round(100 * cpu / sending, 1),
+            }
+            say(f"[{name}] {result}")
+            return result
+        finally:
+            client.stop()
+
+
+async def limiter_figures(make: Callable[[], Storage], args: argparse.Namespace) -> dict[str, Any]:
+    """Flat-out hits/s and CPU per hit, then CPU% at a paced rate, with ``--limiter-keys`` keys active."""
+    limiter = MovingWindowRateLimiter(make())
+    item = parse("5/5second")
+    keys = [f"user{n}" for n in range(args.limiter_keys)]
+    for key in keys:
+        await limiter.hit(item, "command", "ping", key)
+    await asyncio.sleep(0.2)
+    # flat out, yielding to the loop between hits as a bot serving other work would
+    hits = 0
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    while time.perf_counter() - wall0 < args.limiter_seconds:
+        await limiter.hit(item, "command", "ping", keys[hits % len(keys)])
+        hits += 1
+        await asyncio.sleep(0)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    flat = {"hits_per_s": round(hits / wall), "cpu_us_per_hit": round(cpu / hits * 1e6, 1)}
+    await asyncio.sleep(0.2)
+    # paced
+    interval = 1.0 / args.limiter_rate
+    count = int(args.limiter_rate * args.limiter_seconds)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for n in range(count):
+        delay = wall0 + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await limiter.hit(item, "command", "ping", keys[(n * 7919) % len(keys)])
+    await asyncio.sleep(interval)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {**flat, f"cpu_percent_at_{args.limiter_rate}_per_s": round(100 * cpu / wall, 1)}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    result: dict[str, Any] = {"rate": args.rate, "seconds": args.seconds}
+    if not args.skip_limiter:
+        say(f"[limiter] {args.limiter_keys} keys active")
+        old = await limiter_figures(MemoryStorage, args)
+        say(f"[limiter] limits MemoryStorage: {old}")
+        new = await limiter_figures(LoopMemoryStorage, args)
+        say(f"[limiter] LoopMemoryStorage: {new}")
+        result["limiter_keys"] = args.limiter_keys
+        result["limiter_limits_memorystorage"] = old
+        result["limiter_loop_memory_storage"] = new
+    if not args.skip_round_trip:
+        with tempfile.TemporaryDirectory(prefix="wolaro-bench-") as tmp:
+            base = Path(tmp)
+            (base / "bare").mkdir()
+            (base / "wolaro").mkdir()
+            result["bare"] = await round_trips("bare", BARE_CMD, args, base / "bare")
+            try:
+                result["wolaro"] = await round_trips("wolaro", shlex.split(args.wolaro_cmd), args, base / "wolaro")
+            except (ClientFailed, FileNotFoundError, TimeoutError) as exc:
+                say(f"[wolaro] failed: {exc}")
+                result["wolaro"] = None
+                result["wolaro_error"] = str(exc).splitlines()[0]
+        if result.get("wolaro"):
+            result["p99_goal_ms"] = 10
+            result["p99_vs_bare"] = round(result["wolaro"]["p99_ms"] / result["bare"]["p99_ms"], 2)
+    return result
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000.0, help="!ping commands per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (at most 30: user limits)")
+    parser.add_argument("--wolaro-cmd", default="wolaro bot", help="command that runs the Wolaro bot")
+    parser.add_argument("--guilds", type=int, default=20, help="guilds in the world")
+    parser.add_argument("--members", type=int, default=50, help="members per guild (the command authors)")
+    parser.add_argument("--channels", type=int, default=10, help="text channels per guild")
+    parser.add_argument("--startup-timeout", type=float, default=180.0, help="seconds a client has to come up")
+    parser.add_argument("--limiter-keys", type=int, default=2000, help="active keys in the limiter figures")
+    parser.add_argument("--limiter-rate", type=int, default=100, help="paced hits per second")
+    parser.add_argument("--limiter-seconds", type=float, default=3.0, help="seconds per limiter figure")
+    parser.add_argument("--skip-limiter", action="store_true", help="only the round trips")
+    parser.add_argument("--skip-round-trip", action="store_true", help="only the limiter figures")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(parse_args()))), flush=True)
