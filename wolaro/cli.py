@@ -53,10 +53,29 @@ def _require_token(settings: Settings) -> None:
         raise typer.Exit(code=1)
 
 
+NO_SECRET_KEY = """\
+SECRET_KEY is not set, so the dashboard cannot sign logins safely (it has no built-in key).
+
+Make a random one and keep it secret (every API process of a deployment must share it):
+  python -c "import secrets; print(secrets.token_urlsafe(48))"
+then set it:  SECRET_KEY=<that value>   (environment or .env file)
+
+Changing it logs everyone out of the dashboard. Not using the dashboard? Set API_ENABLED=false.
+"""
+
+
+def _require_secret_key(settings: Settings) -> None:
+    """The dashboard has no usable default key: refuse to start it without a long SECRET_KEY."""
+    if settings.secret_key is None:
+        typer.echo(NO_SECRET_KEY, err=True)
+        raise typer.Exit(code=1)
+
+
 def _launch(
     component_names: list[str],
     *,
     needs_token: bool,
+    needs_secret: bool = False,
     fast: bool = False,
     settings: Settings | None = None,
 ) -> None:
@@ -64,6 +83,8 @@ def _launch(
     settings = settings or load_settings()
     if needs_token:
         _require_token(settings)
+    if needs_secret:
+        _require_secret_key(settings)
     configure_logging(settings.log_level, settings.log_format)
     from wolaro import app as components
 
@@ -79,7 +100,7 @@ def run() -> None:
     """Run the whole platform in one process: bot, dashboard API and job worker."""
     settings = load_settings()
     names = ["bot_component", "worker_component"] + (["api_component"] if settings.api_enabled else [])
-    _launch(names, needs_token=True, settings=settings)
+    _launch(names, needs_token=True, needs_secret=settings.api_enabled, settings=settings)
 
 
 @app.command()
@@ -112,7 +133,7 @@ def api(
         overrides["api_host"] = host
     if port is not None:
         overrides["api_port"] = port
-    _launch(["api_component"], needs_token=False, fast=True, settings=load_settings(**overrides))
+    _launch(["api_component"], needs_token=False, needs_secret=True, fast=True, settings=load_settings(**overrides))
 
 
 def run_fast(main: Coroutine[Any, Any, None]) -> None:

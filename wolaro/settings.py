@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DISCORD_API = "https://discord.com/api/v10"
+SECRET_KEY_MIN_BYTES = 32
+SECRET_KEY_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 SNOWFLAKE_MAX = 2**63 - 1  # Discord ids are positive signed 64-bit integers
 HOUR = 3600
@@ -129,8 +131,23 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
-    public_url: str | None = Field(default=None, description="Dashboard URL as users see it")
-    secret_key: SecretStr = Field(default=SecretStr("change-me-in-production-0123456789abcdef"))
+    public_url: str | None = Field(
+        default=None, description="Dashboard URL as users see it (the Discord login's redirect is built from it)"
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Host names the login redirect may be built from when PUBLIC_URL is unset",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs dashboard sessions, encrypts stored Discord tokens (32+ bytes, random)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token that opens /metrics, the detailed health and the API docs"
+    )
+    metrics_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses/networks that reach /metrics, detailed health, docs without token"
+    )
+    api_docs_public: bool = Field(default=False, description="Serve /docs, /redoc and /openapi.json to anyone")
     api_enabled: bool = Field(default=True, description="`wolaro run` also serves the dashboard API")
     api_rate_limits: bool = Field(default=True, description="Apply the API's per-IP and per-user rate limits")
     api_rate_ip: str = Field(default="100/minute", description="API requests allowed per client IP")
@@ -151,6 +168,20 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_ids(cls, value: object) -> object:
         return _split_ids(value)
+
+    @field_validator("allowed_hosts", "metrics_allow_ips", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < SECRET_KEY_MIN_BYTES:
+            raise ValueError(f"must be at least {SECRET_KEY_MIN_BYTES} bytes; make one with: {SECRET_KEY_HOWTO}")
+        return value
 
     @field_validator("discord_api_base")
     @classmethod

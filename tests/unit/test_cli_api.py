@@ -33,7 +33,12 @@ def test_api_serves_health_without_a_bot_token(tmp_path):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "wolaro.cli", "api", "--port", str(port)],
-        env=clean_env(DATA_DIR=str(tmp_path), LOG_FORMAT="console"),
+        env=clean_env(
+            DATA_DIR=str(tmp_path),
+            LOG_FORMAT="console",
+            SECRET_KEY="cli-test-secret-key-0123456789abcdef0123",
+            METRICS_ALLOW_IPS="127.0.0.1",
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

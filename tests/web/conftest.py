@@ -91,6 +91,8 @@ def web_settings(make_settings: Callable[..., Settings], world: World, web_backe
             "master_admin_ids": [world.master],
             "api_rate_limits": False,
             "secret_key": SecretStr("test-secret-key-0123456789abcdef0123456789"),
+            "metrics_allow_ips": ["127.0.0.1", "10.0.0.1"],  # the test clients read detailed health and metrics
+            "allowed_hosts": ["testserver", "127.0.0.1"],  # the login redirect may be built from these Host headers
             "log_level": "WARNING",
             "log_format": "console",
             **web_backend,

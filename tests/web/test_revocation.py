@@ -38,7 +38,7 @@ async def test_admin_role_removed_closes_the_dashboard_for_that_guild(
         user = world.plain_a
         member_role, admin_role = sb.role_id(world.guild_a, "Member"), sb.role_id(world.guild_a, "Admin")
         await sb.member_update(world.guild_a, user, roles=[member_role, admin_role])  # promoted on Discord
-        await eventually(lambda: bot.permission_watch._known.get((world.guild_a, user)) is True)
+        await eventually(lambda: bot.permission_watch.known(world.guild_a, user) is True)
 
         cookies = await env.cookies_for(user)
         api = env.client(cookies)

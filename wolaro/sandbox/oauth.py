@@ -5,8 +5,12 @@
   ``user_id=<id>`` or ``login_hint=<id or username>`` (sandbox extras, for tests and scripts) it redirects at
   once to ``redirect_uri?code=...&state=...``; with ``deny=1`` to ``redirect_uri?error=access_denied&state=...``.
 - ``POST /api/v{n}/oauth2/token`` (form): ``grant_type=authorization_code`` (``code``, ``redirect_uri``) or
-  ``refresh_token``; client credentials in the form or HTTP Basic. Codes are single-use and expire in 10 min.
-- ``POST /api/v{n}/oauth2/token/revoke`` (form ``token``).
+  ``refresh_token`` (``refresh_token``: single use, answered with a new access *and* refresh token, as Discord
+  rotates them); client credentials in the form or HTTP Basic. Codes are single-use and expire in 10 min.
+- ``POST /api/v{n}/oauth2/token/revoke`` (form ``token``, optional ``token_type_hint``; client credentials as for
+  ``/oauth2/token``, else 401 ``invalid_client``): 200 ``{}`` whether or not the token was known (RFC 7009).
+  Revoking a refresh token also revokes the access tokens issued with it; revoking an access token leaves its
+  refresh token usable.
 - ``GET /api/v{n}/users/@me`` with ``Authorization: Bearer <token>``: the user (scope ``identify``).
   With the bot token it is still the bot's own user (the REST route of ``rest.py``).
 - ``GET /api/v{n}/users/@me/guilds`` with a Bearer token (scope ``guilds``): the user's guilds with ``owner``
@@ -51,6 +55,7 @@ class Grant:
     scopes: frozenset[str]
     expires_at: float
     redirect_uri: str = ""
+    pair: str = ""  # the access token issued with a refresh token (and the reverse)
 
     @property
     def expired(self) -> bool:
@@ -68,7 +73,9 @@ class OAuthEmulator:
         self.tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, Grant] = {}
         #: How many times each endpoint was called (``token``, ``me``, ``guilds``), for cache tests.
-        self.calls: dict[str, int] = {"authorize": 0, "token": 0, "me": 0, "guilds": 0}
+        self.calls: dict[str, int] = {"authorize": 0, "token": 0, "refresh": 0, "revoke": 0, "me": 0, "guilds": 0}
+        #: Every token revoked through ``/oauth2/token/revoke``, in order, for tests.
+        self.revoked: list[str] = []
 
     @property
     def client_id(self) -> int:
@@ -87,8 +94,8 @@ class OAuthEmulator:
         """A token response as ``/oauth2/token`` answers it (tests use it to skip the redirects)."""
         self.sandbox.state.user(user_id)
         access, refresh = secrets.token_urlsafe(30), secrets.token_urlsafe(30)
-        self.tokens[access] = Grant(user_id, scopes, time.monotonic() + ttl)
-        self.refresh_tokens[refresh] = Grant(user_id, scopes, time.monotonic() + TOKEN_TTL * 4)
+        self.tokens[access] = Grant(user_id, scopes, time.monotonic() + ttl, pair=refresh)
+        self.refresh_tokens[refresh] = Grant(user_id, scopes, time.monotonic() + TOKEN_TTL * 4, pair=access)
         return {
             "access_token": access,
             "token_type": "Bearer",
@@ -96,6 +103,22 @@ class OAuthEmulator:
             "refresh_token": refresh,
             "scope": " ".join(sorted(scopes)),
         }
+
+    def expire(self, access_token: str) -> None:
+        """Make an access token expired now (its refresh token still works), as a week passing would."""
+        grant = self.tokens.get(access_token)
+        if grant is not None:
+            grant.expires_at = time.monotonic() - 1
+
+    def revoke_token(self, token: str) -> bool:
+        """Revoke an access or refresh token; a refresh token takes its access token with it. True if it was known."""
+        if self.tokens.pop(token, None) is not None:
+            return True
+        grant = self.refresh_tokens.pop(token, None)
+        if grant is None:
+            return False
+        self.tokens.pop(grant.pair, None)
+        return True
 
     def revoke_user(self, user_id: int) -> None:
         """Forget every token of ``user_id`` (as if they deauthorised the application)."""
@@ -266,6 +289,7 @@ async def token(request: web.Request) -> web.StreamResponse:
             return _oauth_error(400, "invalid_grant", 'Invalid "redirect_uri" in request.')
         return _json(200, oauth.issue_token(grant.user_id, grant.scopes))
     if grant_type == "refresh_token":
+        oauth.calls["refresh"] += 1
         grant = oauth.refresh_tokens.pop(form.get("refresh_token", ""), None)
         if grant is None or grant.expired:
             return _oauth_error(400, "invalid_grant", "Invalid refresh token")
@@ -274,12 +298,20 @@ async def token(request: web.Request) -> web.StreamResponse:
 
 
 async def revoke(request: web.Request) -> web.StreamResponse:
-    """``POST /oauth2/token/revoke``: forget an access or refresh token."""
+    """``POST /oauth2/token/revoke``: revoke an access or refresh token (the application must authenticate)."""
     oauth = request.app[OAUTH_KEY]
-    form = await request.post()
-    value = str(form.get("token", ""))
-    oauth.tokens.pop(value, None)
-    oauth.refresh_tokens.pop(value, None)
+    oauth.calls["revoke"] += 1
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    client_id, secret = _client_credentials(request, form)
+    if client_id != str(oauth.client_id) or not secrets.compare_digest(secret, oauth.client_secret):
+        return _oauth_error(401, "invalid_client", "Invalid client credentials")
+    value = form.get("token", "")
+    if not value:
+        return _oauth_error(400, "invalid_request", 'Missing "token" in request.')
+    if form.get("token_type_hint", "access_token") not in ("access_token", "refresh_token"):
+        return _oauth_error(400, "unsupported_token_type", "Unsupported token type")
+    if oauth.revoke_token(value):
+        oauth.revoked.append(value)
     return _json(200, {})
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -13,6 +15,27 @@ from wolaro.logging import configure_logging
 from wolaro.settings import Settings
 
 SANDBOX_COMMANDS = ["!ping", "!serverinfo", "!help", "!userinfo", "!avatar", "!modules", "!prefix"]
+SECRET_KEY_FILE = "secret_key"
+
+
+def sandbox_secret_key(data_dir: Path) -> SecretStr:
+    """The dashboard's SECRET_KEY for a sandbox data folder: random, made once, kept in `<data>/secret_key` (0600).
+
+    The sandbox never uses a built-in key: each data folder gets its own, so its logins survive a restart.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 43:
+        key = secrets.token_urlsafe(48)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    return SecretStr(key)
 
 
 async def run_sandbox(
@@ -49,6 +72,9 @@ async def run_sandbox(
                 # the dashboard logs in through the sandbox's emulated Discord OAuth2
                 "discord_client_id": sandbox.application_id,
                 "discord_client_secret": SecretStr(emulator(sandbox).client_secret),
+                "secret_key": base.secret_key or sandbox_secret_key(base.data_dir),
+                # everything runs on this machine: its operator may read metrics, detailed health and the docs
+                "metrics_allow_ips": base.metrics_allow_ips or ["127.0.0.1", "::1"],
             }
         )
         transcript = Transcript(sandbox)

@@ -38,7 +38,7 @@ from wolaro.web.discord_api import DiscordAPI
 from wolaro.web.hub import Hub
 from wolaro.web.limits import BodyLimitMiddleware
 from wolaro.web.routes import admin, audit, auth, guilds, health, modules, ws
-from wolaro.web.security import SecurityMiddleware, SecurityStats, Tokens
+from wolaro.web.security import SecurityMiddleware, SecurityStats, TokenCipher, Tokens, secret_key
 from wolaro.web.sessions import SessionStore
 
 log = get_logger(__name__)
@@ -68,11 +68,13 @@ def create_app(
     settings = services.settings
     presence = bot_presence or PresenceReader(services.db, services.cache)
     discord = DiscordAPI(settings, services.cache, transport=discord_transport)
-    sessions = SessionStore(services.db, local_ttl=min(30.0, settings.dashboard_guilds_ttl or 30.0))
-    access = AccessService(settings, services.db, services.cache, discord, sessions, presence)
+    secret = secret_key(settings)  # MissingSecretKey (naming SECRET_KEY) when unset: no usable default
+    local_ttl = min(30.0, settings.dashboard_guilds_ttl or 30.0)
+    sessions = SessionStore(services.db, TokenCipher(secret), discord, local_ttl=local_ttl)
+    access = AccessService(settings, services.db, services.cache, discord, sessions, presence, services.config)
     hub = Hub(access, services.pubsub, on_session_ended=sessions.forget)
     hub.attach()
-    tokens = Tokens(settings.secret_key.get_secret_value(), max_age=settings.session_max_age)
+    tokens = Tokens(secret, max_age=settings.session_max_age)
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     web = Web(
         services=services,

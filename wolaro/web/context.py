@@ -13,7 +13,7 @@ from wolaro.settings import Settings
 from wolaro.web.access import AccessService
 from wolaro.web.discord_api import DiscordAPI
 from wolaro.web.hub import Hub
-from wolaro.web.security import SecurityStats, Tokens
+from wolaro.web.security import OpsGate, SecurityStats, Tokens
 from wolaro.web.sessions import SessionStore
 
 
@@ -32,6 +32,14 @@ class Web:
     templates: Jinja2Templates
     metrics_registry: CollectorRegistry
     security: SecurityStats
+    ops_gate: OpsGate | None = None
+
+    @property
+    def ops(self) -> OpsGate:
+        """Who may read the operator endpoints (METRICS_TOKEN, METRICS_ALLOW_IPS)."""
+        if self.ops_gate is None:
+            self.ops_gate = OpsGate(self.settings)
+        return self.ops_gate
 
     async def close(self) -> None:
         """Close sockets and the Discord client (the services belong to the caller)."""

@@ -71,15 +71,30 @@ class DiscordAPI:
 
     async def exchange_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
         """Trade an authorization code for the user's tokens."""
-        secret = self.settings.discord_client_secret
         data = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": redirect_uri,
+            **self._client_credentials(),
+        }
+        return await self._request("POST", "/oauth2/token", data=data)  # type: ignore[no-any-return]
+
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Trade a refresh token for new tokens (Discord rotates the refresh token too)."""
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **self._client_credentials()}
+        return await self._request("POST", "/oauth2/token", data=data)  # type: ignore[no-any-return]
+
+    async def revoke(self, token: str, *, hint: str) -> None:
+        """Revoke an access or refresh token (`hint`: "access_token" or "refresh_token") at Discord."""
+        data = {"token": token, "token_type_hint": hint, **self._client_credentials()}
+        await self._request("POST", "/oauth2/token/revoke", data=data)
+
+    def _client_credentials(self) -> dict[str, str]:
+        secret = self.settings.discord_client_secret
+        return {
             "client_id": str(self.settings.discord_client_id),
             "client_secret": secret.get_secret_value() if secret else "",
         }
-        return await self._request("POST", "/oauth2/token", data=data)  # type: ignore[no-any-return]
 
     async def current_user(self, access_token: str) -> dict[str, Any]:
         """The user the token belongs to."""
@@ -153,4 +168,4 @@ class DiscordAPI:
             if response.status_code == 429 and retry_after is None:
                 retry_after = float(response.headers.get("Retry-After", "1"))
             raise DiscordError(response.status_code, str(message), retry_after=retry_after)
-        return response.json()
+        return response.json() if response.content else None

@@ -1,4 +1,4 @@
-"""The dashboard's own table: login sessions, holding the Discord OAuth token the API acts with."""
+"""The dashboard's own table: login sessions, holding (encrypted) the Discord OAuth tokens the API acts with."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from wolaro.data.models import Base, Snowflake, UTCDateTime, utcnow
 
 
 class DashboardSession(Base):
-    """One dashboard login: the session id carried (signed) in the JWT cookie, and the user's Discord token.
+    """One dashboard login: the session id carried (signed) in the JWT cookie, and the user's Discord tokens.
 
-    The Discord token never leaves the server; it is used to read the user's guilds and their permissions.
-    Logging out deletes the row, which invalidates the JWT before its expiry.
+    The id names its user (`<user id>.<random>`). `discord_tokens` is a Fernet token (key derived from SECRET_KEY)
+    of the access and refresh tokens: they never leave the server and are never stored in plaintext; the access
+    token reads the user's guilds and their permissions, the refresh token renews it when it expires. Logging out
+    revokes both at Discord and deletes the row, which invalidates the JWT before its expiry.
     """
 
     __tablename__ = "dashboard_sessions"
@@ -25,8 +27,7 @@ class DashboardSession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(Snowflake)
-    access_token: Mapped[str] = mapped_column(Text)
-    refresh_token: Mapped[str | None] = mapped_column(Text)
+    discord_tokens: Mapped[str] = mapped_column(Text)
     token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

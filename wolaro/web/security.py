@@ -11,6 +11,18 @@ readable `wolaro_csrf` cookie. Every state-changing request (POST, PUT, PATCH, D
 the session by the signature. When the browser sends an `Origin` header it must also be the dashboard's own.
 SameSite=Lax is a third layer, not the one we rely on.
 
+**Binding.** A session id names its user (`<user id>.<random>`): a token whose `sub` is not the user its `sid`
+names is refused here, and `SessionStore` refuses a `sid` whose row belongs to someone else. So even a token
+signed with a leaked key opens only sessions of the user it names, never another user's rights.
+
+**Secret key.** `SECRET_KEY` (at least 32 bytes) has no default: `wolaro run`/`wolaro api` refuse to start without
+it and `wolaro sandbox` makes a random one per data folder. It signs the JWT; a separate key derived from it
+(HKDF) encrypts the Discord tokens stored with each session (`TokenCipher`, Fernet).
+
+**Operator endpoints.** `/metrics`, the detailed health and the API docs (`/docs`, `/redoc`, `/openapi.json`) answer
+only requests carrying `Authorization: Bearer <METRICS_TOKEN>` or coming from `METRICS_ALLOW_IPS`
+(`ops_allowed`); `API_DOCS_PUBLIC=true` opens the docs to anyone. `/api/health` itself stays public, minimal.
+
 **Headers and limits.** `SecurityMiddleware` (plain ASGI, cheap) adds CSP, nosniff, frame denial, referrer
 policy (and HSTS over https) to every response and applies the per-IP and per-user rate limits (seed 000: 100 and
 200 requests a minute) through the shared `RateLimiter`, answering 429 with `Retry-After`.
@@ -18,7 +30,9 @@ policy (and HSTS over https) to every response and applies the per-IP and per-us
 
 from __future__ import annotations
 
+import base64
 import hmac
+import ipaddress
 import math
 import secrets
 import time
@@ -29,10 +43,13 @@ from urllib.parse import urlsplit
 
 import jwt
 import orjson
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from wolaro.core.ratelimit import RateLimiter
 from wolaro.logging import get_logger
-from wolaro.settings import Settings
+from wolaro.settings import SECRET_KEY_HOWTO, SECRET_KEY_MIN_BYTES, Settings
 
 log = get_logger(__name__)
 
@@ -61,7 +78,64 @@ DOCS_CSP = (
     "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+OPENAPI_PATH = "/openapi.json"
+METRICS_PATH = "/metrics"
 RATE_EXEMPT = ("/api/health", "/metrics", "/static/")
+
+
+class MissingSecretKey(RuntimeError):
+    """The dashboard cannot run without a long random SECRET_KEY."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"SECRET_KEY is not set: the dashboard needs a random secret of at least {SECRET_KEY_MIN_BYTES} bytes "
+            f"to sign logins. Make one with:  {SECRET_KEY_HOWTO}  and set SECRET_KEY to it (environment or .env)."
+        )
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured SECRET_KEY (MissingSecretKey when unset: there is no usable default)."""
+    if settings.secret_key is None:
+        raise MissingSecretKey()
+    return settings.secret_key.get_secret_value()
+
+
+def session_id(user_id: int) -> str:
+    """A new session id naming its user: `<user id>.<43 random url-safe characters>` (64 characters at most)."""
+    return f"{user_id}.{secrets.token_urlsafe(32)}"
+
+
+def session_user(sid: str) -> int | None:
+    """The user a session id names (None for a malformed id)."""
+    head, dot, rest = sid.partition(".")
+    if not dot or not rest or not head.isdigit() or len(head) > 20:
+        return None
+    return int(head)
+
+
+class TokenCipher:
+    """Encrypts what a session stores of Discord's tokens (Fernet, key derived from SECRET_KEY with HKDF-SHA256).
+
+    The derived key differs from the JWT's signing key, so neither can be turned into the other.
+    """
+
+    def __init__(self, secret: str) -> None:
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"wolaro", info=b"dashboard discord tokens v1"
+        ).derive(secret.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def encrypt(self, value: dict[str, Any]) -> str:
+        """A Fernet token (ASCII) of the JSON of `value`."""
+        return self._fernet.encrypt(orjson.dumps(value)).decode("ascii")
+
+    def decrypt(self, token: str) -> dict[str, Any] | None:
+        """The value back, or None if it was not made with this key (SECRET_KEY changed) or was altered."""
+        try:
+            data = orjson.loads(self._fernet.decrypt(token.encode("ascii")))
+        except (InvalidToken, ValueError, UnicodeEncodeError):
+            return None
+        return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +156,10 @@ class Tokens:
     """Signs and checks the session JWT and the OAuth `state` token with the one secret from settings."""
 
     def __init__(self, secret: str, *, max_age: int) -> None:
-        if len(secret) < 32:
-            log.warning("SECRET_KEY is shorter than 32 characters: use a long random value in production")
+        if len(secret.encode()) < SECRET_KEY_MIN_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_BYTES} bytes; make one with: {SECRET_KEY_HOWTO}"
+            )
         self._secret = secret
         self.max_age = max_age
         self._verified: dict[str, SessionClaims] = {}  # token -> its claims, once its signature checked out
@@ -127,6 +203,8 @@ class Tokens:
         if known is not None:
             return known if known.expires_at > time.time() else None
         claims = self._decode(token)
+        if claims is not None and session_user(claims.sid) != claims.user_id:
+            return None  # a sub that is not the user its session names: never trusted, even if well signed
         if claims is not None:
             if len(self._verified) >= 10_000:
                 self._verified.clear()
@@ -194,6 +272,60 @@ def origin_allowed(origin: str | None, *, own: str, settings: Settings) -> bool:
     return origin in (own.lower(), origin_of(settings.dashboard_url))
 
 
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    """Whether a `Host` header (name, optional port) names one of the allowed host names."""
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8080
+        name = host[1 : host.find("]")] if "]" in host else host
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return bool(name) and name in {a.strip("[]").lower() for a in allowed}
+
+
+def _networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            log.warning("METRICS_ALLOW_IPS: not an address or network, ignored", value=value)
+    return out
+
+
+class OpsGate:
+    """Who may read the operator endpoints: the METRICS_TOKEN bearer, or a client in METRICS_ALLOW_IPS."""
+
+    def __init__(self, settings: Settings) -> None:
+        token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+        self._token = token.encode()
+        self._networks = _networks(settings.metrics_allow_ips)
+        self.docs_public = settings.api_docs_public
+
+    def allowed(self, scope: Scope) -> bool:
+        """Whether this request (ASGI scope) may see metrics, detailed health and docs."""
+        client = scope.get("client")
+        if client and self._networks:
+            try:
+                address = ipaddress.ip_address(client[0])
+            except ValueError:
+                address = None
+            if address is not None and any(address in network for network in self._networks):
+                return True
+        if not self._token:
+            return False
+        for key, value in scope.get("headers", []):
+            if key == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self._token)
+        return False
+
+    def guards(self, path: str) -> bool:
+        """Whether `path` is an operator endpoint closed to others."""
+        if path == METRICS_PATH:
+            return True
+        return not self.docs_public and (path == OPENAPI_PATH or path.startswith(DOCS_PATHS))
+
+
 def safe_next(path: str | None) -> str:
     """A post-login redirect target: a local path only (never another site)."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
@@ -246,6 +378,7 @@ class SecurityMiddleware:
         self.limiter = limiter
         self.tokens = tokens
         self.stats = stats
+        self.ops = OpsGate(settings)
         headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
@@ -276,6 +409,9 @@ class SecurityMiddleware:
         if kind == "websocket":
             await self.app(scope, receive, send)
             return
+        if self.ops.guards(path) and not self.ops.allowed(scope):
+            await self._refuse(send, "Operators only: send Authorization: Bearer <METRICS_TOKEN> (see METRICS_TOKEN)")
+            return
         csp = (DOCS_CSP if path.startswith(DOCS_PATHS) else CSP).encode()
         no_store = path.startswith(("/api/", "/auth/"))
 
@@ -304,6 +440,19 @@ class SecurityMiddleware:
             return 0.0
         scope.setdefault("state", {})["wolaro_claims"] = claims  # the session dependency reuses it
         return await self.limiter.hit(self.settings.api_rate_user, "api-user", str(claims.user_id))
+
+    async def _refuse(self, send: Send, detail: str) -> None:
+        body = orjson.dumps({"detail": detail})
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+            (b"cache-control", b"no-store"),
+            (b"content-security-policy", CSP.encode()),
+            *self._headers,
+        ]
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _too_many(self, send: Send, wait: float) -> None:
         retry_after = str(max(1, math.ceil(wait))).encode()

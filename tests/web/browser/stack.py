@@ -92,7 +92,7 @@ async def running_stack(workdir: Path, storage: dict[str, Any]) -> AsyncIterator
                 await sb.member_update(guild, admin, roles=[member, admin_role])
 
                 async def promoted() -> bool:
-                    return bot.permission_watch._known.get((guild, admin)) is True
+                    return bot.permission_watch.known(guild, admin) is True
 
                 await _wait_for(promoted, 10, "the bot seeing the promotion")
                 yield Stack(

@@ -2,7 +2,12 @@
 
 GET  /auth/login?next=/path   -> 302 to Discord's consent page (state bound to this browser by a signed cookie)
 GET  /auth/callback           -> checks state, trades the code, opens a session, sets the cookies, 302 to next
-POST /auth/logout             -> ends the session everywhere (CSRF header required), clears the cookies
+POST /auth/logout             -> ends the session everywhere and revokes its Discord tokens (CSRF header required),
+                                 clears the cookies
+
+The `redirect_uri` sent to Discord is `PUBLIC_URL/auth/callback`. Without PUBLIC_URL it is built from the request's
+`Host` only when that host is in ALLOWED_HOSTS (default: this machine's loopback names), so a forged Host header
+can never send a login code to another site.
 """
 
 from __future__ import annotations
@@ -18,16 +23,27 @@ from wolaro.logging import get_logger
 from wolaro.web.deps import SessionUser, WebDep
 from wolaro.web.discord_api import DiscordError
 from wolaro.web.hub import SESSION_ENDED
-from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE, STATE_COOKIE, STATE_MAX_AGE, safe_next
+from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE, STATE_COOKIE, STATE_MAX_AGE, host_allowed, safe_next
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def redirect_uri(request: Request, web: WebDep) -> str:
-    """The callback URL registered with Discord: `PUBLIC_URL/auth/callback` (or this server's own address)."""
-    base = web.settings.public_url.rstrip("/") if web.settings.public_url else str(request.base_url).rstrip("/")
-    return f"{base}/auth/callback"
+    """The callback URL registered with Discord: `PUBLIC_URL/auth/callback`.
+
+    Without PUBLIC_URL, this server's own address if its `Host` is an allowed one (400 otherwise, naming PUBLIC_URL).
+    """
+    settings = web.settings
+    if settings.public_url:
+        return f"{settings.public_url.rstrip('/')}/auth/callback"
+    if not host_allowed(request.headers.get("host", ""), settings.allowed_hosts):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "This address is not the dashboard's: set PUBLIC_URL to the dashboard's address "
+            "(or add this host to ALLOWED_HOSTS)",
+        )
+    return f"{str(request.base_url).rstrip('/')}/auth/callback"
 
 
 @router.get("/login", summary="Start the Discord login", status_code=302)
@@ -93,8 +109,11 @@ def set_session_cookies(response: Response, web: WebDep, jwt_value: str, csrf: s
 
 @router.post("/logout", status_code=204, summary="Log out")
 async def logout(user: SessionUser, web: WebDep) -> Response:
-    """End the session (its JWT stops working in every API process; open sockets close) and clear the cookies."""
-    await web.sessions.end(user.sid)
+    """End the session and clear the cookies.
+
+    Its JWT stops working in every API process, open sockets close, and its Discord tokens are revoked.
+    """
+    await web.sessions.end(user.sid, revoke=True)
     await web.services.pubsub.publish(SESSION_ENDED, {"sid": user.sid, "user_id": user.id})
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)

@@ -1,4 +1,9 @@
-"""Health (`/api/health`, for load balancers and humans) and Prometheus metrics (`/metrics`)."""
+"""Health (`/api/health`, for load balancers and humans) and Prometheus metrics (`/metrics`).
+
+`/api/health` answers everyone with its status alone (200 healthy or degraded, 503 unhealthy); the details (database,
+cache, shards, sockets) and `/metrics` go only to operators: `Authorization: Bearer <METRICS_TOKEN>` or a client in
+METRICS_ALLOW_IPS (the middleware guards `/metrics`; see `wolaro/web/security.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -26,11 +31,12 @@ HEALTH_TIMEOUT = 3.0
     summary="Health of the platform",
     responses={503: {"description": "The database is down or a gateway shard is disconnected"}},
 )
-async def health(web: WebDep) -> Response:
+async def health(request: Request, web: WebDep) -> Response:
     """Database, cache, pub/sub, each gateway shard and the WebSocket clients of this process.
 
     Shards come from the bots' shared heartbeat. 200 when healthy or degraded (Redis down: memory fallback), 503
-    when the database is down or a shard that reported is disconnected.
+    when the database is down or a shard that reported is disconnected. Only `status` unless the caller is an
+    operator (METRICS_TOKEN bearer or METRICS_ALLOW_IPS).
     """
     services = web.services
     database_ok, cache_ok = await asyncio.gather(services.db.ping(), _ping_cache(web))
@@ -40,6 +46,9 @@ async def health(web: WebDep) -> Response:
     unhealthy = not database_ok or gateway == "down"
     degraded = redis_configured and (not cache_ok or not services.pubsub.available)
     status = "unhealthy" if unhealthy else ("degraded" if degraded else "healthy")
+    code = 503 if unhealthy else 200
+    if not web.ops.allowed(request.scope):
+        return Response(orjson.dumps({"status": status}), media_type="application/json", status_code=code)
     hub = web.hub.stats()
     body: dict[str, Any] = {
         "status": status,
@@ -55,7 +64,7 @@ async def health(web: WebDep) -> Response:
         "websocketConnections": hub["totalConnections"],
         "time": time.time(),
     }
-    return Response(orjson.dumps(body), media_type="application/json", status_code=503 if unhealthy else 200)
+    return Response(orjson.dumps(body), media_type="application/json", status_code=code)
 
 
 async def _ping_cache(web: Web) -> bool:

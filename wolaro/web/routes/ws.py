@@ -7,7 +7,8 @@ another site's page (`Origin`), is refused before it is accepted (HTTP 403). The
     {"type": "leave", "guild_id": "1"}
     {"type": "ping"}                     -> {"type": "pong"}
 
-or opens `/ws?guild_id=1` to join at once. The socket closes with 4401 when the session ends or expires.
+or opens `/ws?guild_id=1` to join at once. The socket closes with 4401 when the session ends or expires, and at
+once with 4429 (after an error message) when the user already has the most sockets allowed open.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from wolaro.logging import get_logger
 from wolaro.web.access import AccessDenied, DiscordUnavailable, NotAuthenticated
 from wolaro.web.deps import authenticate, get_web
-from wolaro.web.hub import CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, Connection, Hub
+from wolaro.web.hub import CLOSE_FORBIDDEN, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, Connection, Hub
 from wolaro.web.security import origin_allowed, origin_of
 
 log = get_logger(__name__)
@@ -46,7 +47,11 @@ async def websocket(websocket: WebSocket) -> None:
     await websocket.accept()
     hub = web.hub
     connection = Connection(websocket, user)
-    hub.register(connection)
+    if not hub.register(connection):
+        message = {"type": "error", "code": "too_many_connections", "message": "Too many dashboard tabs are open"}
+        await websocket.send_text(orjson.dumps(message).decode())
+        await websocket.close(CLOSE_TOO_MANY)
+        return
     writer = asyncio.create_task(connection.writer())
     try:
         connection.send_json(
