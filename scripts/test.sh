@@ -19,7 +19,8 @@ fi
 
 python3 -m ruff check wolaro tests benchmarks
 set +e
-python3 -m pytest -q -p no:cacheprovider "$@"
+# --durations=15: the slowest tests, so whoever comes next sees what keeps CI slow
+python3 -m pytest -q -p no:cacheprovider --durations=15 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
