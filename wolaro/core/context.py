@@ -10,7 +10,7 @@ from discord.ext import commands
 from wolaro.core.config_service import GuildConfig
 
 if TYPE_CHECKING:
-    pass
+    from wolaro.core.bot import WolaroBot
 
 
 class WolaroContext(commands.Context["WolaroBot"]):
