@@ -16,6 +16,13 @@ if ! [ -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/de
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "chromium could not be installed: browser tests will skip" >&2
 fi
+# the deploy kit's checks (tests/deploy): promtool (Debian's prometheus) and docker-compose when no `docker compose`
+if { ! command -v promtool >/dev/null || ! { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null; }; } \
+  && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's prometheus (promtool) and docker-compose for the deploy checks" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    prometheus docker-compose >/dev/null) || echo "promtool/docker-compose could not be installed" >&2
+fi
 
 python3 -m ruff check wolaro tests benchmarks
 set +e
