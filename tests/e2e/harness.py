@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from wolaro.core.bot import WolaroBot
 from wolaro.core.services import Services
 from wolaro.sandbox import Sandbox, point_discord_at
+from wolaro.sandbox.interactions import InteractionRecord
 from wolaro.settings import Settings
 
 
@@ -125,3 +126,8 @@ def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:
         **env,
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
     }
+
+
+async def send_interaction(sandbox: Sandbox, record: InteractionRecord) -> InteractionRecord:
+    """Deliver an interaction the test built itself (an unknown command, a malformed payload) as a user's."""
+    return await sandbox._dispatch_interaction(record, f"/{record.name}")

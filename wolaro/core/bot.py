@@ -229,8 +229,9 @@ class WolaroBot(commands.AutoShardedBot):
                 return
             language = "en"
             if interaction.guild_id is not None:
-                config = self.config.peek(interaction.guild_id)
-                language = config.language if config is not None else "en"
+                with contextlib.suppress(Exception):  # English if the config cannot be read (database down)
+                    config = self.config.peek(interaction.guild_id) or await self.config.get(interaction.guild_id)
+                    language = config.language
             text = self.translator.translate(language, message, **fields)
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
