@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
+from starlette.exceptions import HTTPException
 
 from wolaro.core.config_service import GuildConfigService
 from wolaro.core.presence import BotPresence
@@ -40,19 +41,25 @@ L2_PREFIX = "web:user_guilds:"
 AUDITED_PREFIX = "web:master_access:"
 
 
-class NotAuthenticated(Exception):
-    """The session is gone or Discord no longer accepts the user's token: log in again (401)."""
+class NotAuthenticated(HTTPException):
+    """The session is gone or Discord no longer accepts the user's token: log in again (401).
+
+    An HTTPException, so a route that does not catch it still answers 401, never 500.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(401, "Not logged in, or the session has ended: log in again", {"WWW-Authenticate": "Cookie"})
 
 
 class AccessDenied(Exception):
     """The user may not manage this guild (403)."""
 
 
-class DiscordUnavailable(Exception):
-    """Discord could not tell us the user's guilds right now (503)."""
+class DiscordUnavailable(HTTPException):
+    """Discord could not tell us the user's guilds right now (503, also when a route does not catch it)."""
 
     def __init__(self, retry_after: float | None = None) -> None:
-        super().__init__("Discord is unavailable")
+        super().__init__(503, "Discord is unavailable", {"Retry-After": str(max(1, round(retry_after or 1)))})
         self.retry_after = retry_after
 
 
