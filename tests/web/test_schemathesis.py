@@ -90,6 +90,20 @@ def api_env(world: World, tmp_path: Path, database_url: str) -> dict[str, str]:
     return env
 
 
+def tail(log: Path) -> str:
+    """The end of a process's log, for an assertion message."""
+    return log.read_text(errors="replace")[-3000:]
+
+
+def write_config(workdir: Path, extra_config: str) -> None:
+    """`workdir/schemathesis.toml`: `CONFIG` with the real module names, then `extra_config`."""
+    from wolaro.core.registry import discover_specs
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    modules = ", ".join(f'"{name}"' for name in discover_specs())
+    (workdir / "schemathesis.toml").write_text(CONFIG.replace("MODULES", modules) + extra_config)
+
+
 @contextlib.asynccontextmanager
 async def wolaro_api(env: dict[str, str], port: int, log: Path) -> AsyncIterator[str]:
     """`wolaro api` on `port` until the block ends; yields its base URL once `/api/health` answers."""
@@ -102,13 +116,13 @@ async def wolaro_api(env: dict[str, str], port: int, log: Path) -> AsyncIterator
         try:
             async with httpx.AsyncClient(base_url=base, timeout=2) as client:
                 for _ in range(300):
-                    assert process.returncode is None, log.read_text()[-3000:]
+                    assert process.returncode is None, tail(log)
                     with contextlib.suppress(httpx.TransportError):
                         if (await client.get("/api/health")).status_code in (200, 503):
                             break
                     await asyncio.sleep(0.1)
                 else:
-                    raise AssertionError("wolaro api did not answer:\n" + log.read_text()[-3000:])
+                    raise AssertionError("wolaro api did not answer:\n" + tail(log))
             yield base
         finally:
             if process.returncode is None:
@@ -137,11 +151,7 @@ async def schemathesis(base: str, workdir: Path, *args: str, extra_config: str =
     """Run `schemathesis run` against `base`'s /openapi.json; its exit code and output."""
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or shutil.which("schemathesis")
     assert cli, "the schemathesis CLI is not installed next to this Python"
-    workdir.mkdir(parents=True, exist_ok=True)
-    from wolaro.core.registry import discover_specs
-
-    modules = ", ".join(f'"{name}"' for name in discover_specs())
-    (workdir / "schemathesis.toml").write_text(CONFIG.replace("MODULES", modules) + extra_config)
+    write_config(workdir, extra_config)
     process = await asyncio.create_subprocess_exec(
         cli, "run", f"{base}/openapi.json",
         "--max-examples", str(EXAMPLES),
