@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from wolaro.core.bot import WolaroBot
 from wolaro.core.services import Services
@@ -15,7 +19,53 @@ from wolaro.settings import Settings
 
 log = get_logger(__name__)
 
-Component = Callable[[Services, asyncio.Event], Awaitable[None]]
+Component = Callable[[Services, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class StartReport:
+    """The one start-up summary: each component of `run_components` says what it started and where."""
+
+    waiting: list[str]
+    parts: dict[str, str] = field(default_factory=dict)
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def started(self, component: str, description: str) -> None:
+        """`component` is up; `description` says what and where, in words (`the dashboard at http://...`)."""
+        self.parts[component] = description
+        if all(name in self.parts for name in self.waiting):
+            self.complete.set()
+
+    def summary(self) -> str:
+        """One sentence naming what runs and where, ending with how to stop it."""
+        parts = [self.parts[name] for name in self.waiting if name in self.parts]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"Wolaro is running: {listed}. Press Ctrl-C to stop."
+
+
+# set by run_components for the components it starts (their tasks inherit it)
+_start_report: ContextVar[StartReport | None] = ContextVar("wolaro_start_report", default=None)
+
+
+def report_started(component: str, description: str) -> None:
+    """Tell the running `run_components` (if any) that `component` is up."""
+    report = _start_report.get()
+    if report is not None:
+        report.started(component, description)
+
+
+def describe_bot(settings: Settings) -> str:
+    """`the bot (shards 0, 1 of 4; connecting to Discord at discord.com)`: what the bot part of the summary says."""
+    where = urlsplit(settings.discord_api_base).netloc
+    if settings.shard_ids:
+        shards = ", ".join(str(shard) for shard in settings.shard_ids)
+        return f"the bot (shards {shards} of {settings.shard_count}; connecting to Discord at {where})"
+    return f"the bot (connecting to Discord at {where})"
+
+
+async def _announce(report: StartReport) -> None:
+    await report.complete.wait()
+    log.info(report.summary(), components=list(report.parts))
 
 
 async def bot_component(services: Services, stop: asyncio.Event) -> None:
@@ -31,6 +81,7 @@ async def bot_component(services: Services, stop: asyncio.Event) -> None:
         await bot.close()
 
     watcher = asyncio.create_task(close_when_stopped())
+    report_started("bot", describe_bot(settings))
     try:
         await bot.start(settings.discord_token.get_secret_value())
     finally:
@@ -43,6 +94,7 @@ async def worker_component(services: Services, stop: asyncio.Event) -> None:
     """Run the durable job worker (claim and run due scheduled jobs) until `stop` is set."""
     from wolaro.jobs.worker import run_worker
 
+    report_started("worker", "the job worker")
     await run_worker(services, stop)
 
 
@@ -53,7 +105,10 @@ async def api_component(services: Services, stop: asyncio.Event) -> None:
 
     app = create_app(services)
     async with serving(app, services.settings) as server:
-        log.info("dashboard listening", url=services.settings.dashboard_url, port=server.port)
+        settings = services.settings
+        url = settings.dashboard_url if settings.api_port or settings.public_url else f"http://127.0.0.1:{server.port}"
+        log.debug("dashboard listening", url=url, port=server.port)
+        report_started("dashboard", f"the dashboard at {url}")
         stopped = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait([stopped, server.serve_task], return_when=asyncio.FIRST_COMPLETED)
@@ -69,6 +124,10 @@ async def run_components(settings: Settings, components: list[Component], *, sto
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals here
             loop.add_signal_handler(sig, stop.set)
     services = await Services.start(settings)
+    names = {bot_component: "bot", api_component: "dashboard", worker_component: "worker"}
+    report = StartReport([names[c] for c in (bot_component, api_component, worker_component) if c in components])
+    _start_report.set(report)
+    announcer = asyncio.create_task(_announce(report))
     tasks = [asyncio.create_task(component(services, stop)) for component in components]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -78,6 +137,7 @@ async def run_components(settings: Settings, components: list[Component], *, sto
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
     finally:
+        announcer.cancel()
         for task in tasks:
             task.cancel()
         await services.close()

@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: Typer's rich help gives every flag a `<bool>` value (`--help <bool>`) that it does not take
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},  # whole command summaries on a wide terminal
 )
 
 NO_TOKEN = """\
@@ -166,6 +169,9 @@ def sandbox(
     rate: Annotated[float, typer.Option(help="Synthetic chat messages per second")] = 1.5,
     duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C)")] = 0.0,
     port: Annotated[int, typer.Option(help="Emulator port (0 = any free port)")] = 0,
+    dashboard_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Dashboard port (default: API_PORT, else 8080)")
+    ] = None,
     log_file: Annotated[Path, typer.Option(help="Where the bot's JSON logs go")] = Path("data/sandbox/wolaro.log"),
 ) -> None:
     """Try Wolaro with no Discord account: a local Discord emulator, synthetic users, the bot, a live transcript."""
@@ -174,7 +180,16 @@ def sandbox(
     os.environ.setdefault("DATA_DIR", "data/sandbox")
     base = load_settings()
     code = asyncio.run(
-        run_sandbox(base, guilds=guilds, members=members, rate=rate, duration=duration, port=port, log_file=log_file)
+        run_sandbox(
+            base,
+            guilds=guilds,
+            members=members,
+            rate=rate,
+            duration=duration,
+            port=port,
+            log_file=log_file,
+            dashboard_port=dashboard_port,
+        )
     )
     sys.exit(code)
 

@@ -5,9 +5,31 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
+
+#: Libraries whose INFO lines are their own bookkeeping (migrations applied, server process started, voice support):
+#: they log at WARNING and above, or the user's level if higher; LOG_LEVEL=DEBUG shows their INFO lines too (not
+#: their DEBUG output, which is every SQL statement and gateway frame).
+LIBRARY_LOGGERS = (
+    "aiohttp",
+    "aiosqlite",
+    "alembic",
+    "asyncio",
+    "asyncpg",
+    "discord",
+    "httpcore",
+    "httpx",
+    "limits",
+    "multipart",
+    "redis",
+    "sqlalchemy",
+    "uvicorn",
+    "websockets",
+)
+#: Why discord.py warns about voice: Wolaro never joins a voice channel, so these are noise at every start.
+_VOICE_WARNING = "voice will NOT be supported"
 
 _SECRET_KEYS = {"token", "authorization", "password", "secret", "discord_token", "client_secret", "cookie"}
 _TOKEN_PATTERN = re.compile(r"[MN][A-Za-z\d_-]{23,25}\.[\w-]{6}\.[\w-]{27,38}")
@@ -23,15 +45,30 @@ def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and the standard library (discord.py, uvicorn, sqlalchemy) through one renderer."""
+def _not_about_voice(record: logging.LogRecord) -> bool:
+    return _VOICE_WARNING not in str(record.msg)
+
+
+def library_level(level: str) -> int:
+    """The level library loggers get for a user's LOG_LEVEL: never chattier than WARNING, except under DEBUG."""
+    user = logging.getLevelName(level)
+    return logging.INFO if user <= logging.DEBUG else max(logging.WARNING, user)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library (discord.py, uvicorn, sqlalchemy) through one renderer on `stream`.
+
+    `fmt` is `json`, `console`, or `auto`: readable lines on a terminal, JSON lines elsewhere (pipes, files,
+    containers' log collectors). Library noise stays below the user's level (see `LIBRARY_LOGGERS`).
+    """
+    stream = stream or sys.stderr
+    if fmt == "auto":
+        fmt = "console" if stream.isatty() else "json"
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
         # plain tracebacks: rich ones take seconds to render and block the event loop meanwhile
-        else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback)
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -54,13 +91,17 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("discord.gateway", "discord.client", "discord.http", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for library in LIBRARY_LOGGERS:
+        logging.getLogger(library).setLevel(library_level(level))
+    voice = logging.getLogger("discord.client")
+    voice.filters[:] = [f for f in voice.filters if f is not _not_about_voice]
+    if logging.getLevelName(level) > logging.DEBUG:
+        voice.addFilter(_not_about_voice)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

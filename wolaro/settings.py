@@ -14,6 +14,7 @@ DISCORD_API = "https://discord.com/api/v10"
 SECRET_KEY_MIN_BYTES = 32
 SECRET_KEY_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
+
 SNOWFLAKE_MAX = 2**63 - 1  # Discord ids are positive signed 64-bit integers
 HOUR = 3600
 DAY = 86_400
@@ -107,7 +108,9 @@ class Settings(BaseSettings):
 
     master_admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto = readable lines on a terminal, JSON lines elsewhere (pipes, containers)"
+    )
 
     shard_count: int | None = Field(default=None, ge=1, description="Total shards; unset = Discord's advice")
     shard_ids: Annotated[list[int], NoDecode] | None = Field(default=None, description="Shards this process runs")

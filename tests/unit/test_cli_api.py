@@ -55,6 +55,13 @@ def test_api_serves_health_without_a_bot_token(tmp_path):
         assert resp.status_code == 200 and resp.json()["database"] == "connected"
         assert resp.json()["gateway"] == "not reported"
         assert httpx.get(f"http://127.0.0.1:{port}/api/me").status_code == 401
+        # issue 8: /favicon.ico was a 404 on every page
+        icon = httpx.get(f"http://127.0.0.1:{port}/favicon.ico")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+        assert icon.content.startswith(b"<svg") and b"</svg>" in icon.content
+        page = httpx.get(f"http://127.0.0.1:{port}/guilds/123/no-such-page", headers={"Accept": "text/html"})
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+        assert '<link rel="icon" href="/favicon.ico"' in page.text
     finally:
         process.terminate()
         assert process.wait(timeout=15) == 0

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import secrets
+import signal
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -47,22 +48,27 @@ async def run_sandbox(
     duration: float,
     port: int,
     log_file: Path,
+    dashboard_port: int | None = None,
 ) -> int:
     """Start everything, print the traffic and the bot's replies, stop on Ctrl-C or after `duration` seconds."""
-    from wolaro.app import api_component, bot_component, run_components
+    from wolaro.app import Component, api_component, bot_component, run_components
     from wolaro.sandbox import Sandbox
     from wolaro.sandbox.oauth import emulator
     from wolaro.sandbox.traffic import run_synthetic_traffic
     from wolaro.sandbox.transcript import Transcript
 
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    configure_logging(base.log_level, base.log_format)
+    configure_logging(base.log_level, "json" if base.log_format == "auto" else base.log_format)  # a file: JSON
     root = logging.getLogger()
     handler = logging.FileHandler(log_file, encoding="utf-8")
     handler.setFormatter(root.handlers[0].formatter)
     root.handlers[:] = [handler]
 
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # from the start: Ctrl-C while starting stops cleanly too
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
     async with Sandbox(guilds=guilds, members_per_guild=members, port=port) as sandbox:
         settings = base.model_copy(
             update={
@@ -75,12 +81,13 @@ async def run_sandbox(
                 "secret_key": base.secret_key or sandbox_secret_key(base.data_dir),
                 # everything runs on this machine: its operator may read metrics, detailed health and the docs
                 "metrics_allow_ips": base.metrics_allow_ips or ["127.0.0.1", "::1"],
+                **({} if dashboard_port is None else {"api_port": dashboard_port}),
             }
         )
         transcript = Transcript(sandbox)
         sandbox.add_observer(transcript)
         print(f"Discord sandbox on {sandbox.url} with {guilds} servers; bot logs in {log_file}", flush=True)
-        components = [bot_component]
+        components: list[Component] = [bot_component]
         if settings.api_enabled:
             components.append(api_component)
             print(f"Dashboard on {settings.dashboard_url} (log in as any sandbox user)", flush=True)
@@ -95,11 +102,13 @@ async def run_sandbox(
             waiters = [bot_task, asyncio.create_task(stop.wait())]
             await asyncio.wait(waiters, timeout=duration or None, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            print("\nStopping: the bot, the dashboard and the Discord sandbox...", flush=True)
             stop.set()
             for task in (traffic, bot_task):
                 if task is not None:
                     with contextlib.suppress(Exception, asyncio.CancelledError):
                         await asyncio.wait_for(task, timeout=10)
+    print("Stopped.", flush=True)
     if bot_task.done() and not bot_task.cancelled() and bot_task.exception() is not None:
         print(f"bot stopped with an error: {bot_task.exception()!r}", flush=True)
         return 1

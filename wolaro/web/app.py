@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CollectorRegistry
@@ -113,6 +113,7 @@ def create_app(
     _include_module_routers(app)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_middleware(
         SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security
     )
@@ -127,6 +128,14 @@ _NO_OTEL: dict[str, Any] = (
     if "telemetry" in inspect.signature(FastAPI.__init__).parameters
     else {}
 )
+
+
+async def _favicon() -> FileResponse:
+    """The dashboard's icon (SVG) where browsers look for it by default."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers=_FAVICON_CACHE)
+
+
+_FAVICON_CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
 def _include_module_routers(app: FastAPI) -> None:
