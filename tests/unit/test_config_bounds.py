@@ -160,3 +160,19 @@ def test_parse_snowflake_accepts_ids_and_mentions(text: str, expected: int) -> N
 def test_parse_snowflake_refuses_anything_else(text: str) -> None:
     with pytest.raises(ValueError):
         parse_snowflake(text)
+
+
+def test_chat_ids_and_case_numbers_are_bounded() -> None:
+    """A server id typed to an admin command, or a case number, cannot overflow the database (64-bit) column."""
+    from discord.ext import commands
+
+    from wolaro.core.errors import UserFacingError
+    from wolaro.modules.admin.module import _guild_id
+    from wolaro.modules.moderation.converters import CaseNumber
+
+    assert _guild_id("123456789012345678") == 123456789012345678
+    for bad in ("9" * 20, "9" * 21, "0" * 17, "abc"):
+        with pytest.raises(UserFacingError):
+            _guild_id(bad)
+    case_number: Any = CaseNumber  # a `commands.Range`: discord.py refuses numbers outside it, in chat and slash
+    assert isinstance(case_number, commands.Range) and (case_number.min, case_number.max) == (1, 2**31 - 1)

@@ -14,6 +14,7 @@ from wolaro.core.errors import UserFacingError
 from wolaro.core.module import WolaroModule
 from wolaro.core.permissions import master_admin_only
 from wolaro.core.registry import ModuleSpec
+from wolaro.core.snowflake import is_snowflake
 from wolaro.modules.admin import service
 from wolaro.modules.utility.service import latency_ms
 
@@ -27,9 +28,12 @@ SPEC = ModuleSpec(
 
 def _guild_id(raw: str) -> int:
     try:
-        return service.parse_guild_id(raw)
+        guild_id = service.parse_guild_id(raw)
     except ValueError:
-        raise UserFacingError("`{value}` is not a server id.", value=raw) from None
+        guild_id = 0
+    if not is_snowflake(guild_id):  # 20 digits can pass 2**63 - 1, which no database column holds
+        raise UserFacingError("`{value}` is not a server id.", value=raw)
+    return guild_id
 
 
 class Admin(WolaroModule):

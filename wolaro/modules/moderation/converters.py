@@ -16,6 +16,10 @@ from wolaro.modules.moderation.service import (
     split_leading_duration,
 )
 
+#: A case number typed in chat (`!case 12`): cases are counted per guild, far below this; a bigger number is
+#: refused with the allowed range instead of overflowing the database column.
+CaseNumber = commands.Range[int, 1, 2**31 - 1]
+
 
 def duration_error(exc: DurationError) -> UserFacingError:
     """The clear refusal for a bad duration, listing the accepted units."""
