@@ -175,4 +175,4 @@ def test_chat_ids_and_case_numbers_are_bounded() -> None:
         with pytest.raises(UserFacingError):
             _guild_id(bad)
     case_number: Any = CaseNumber  # a `commands.Range`: discord.py refuses numbers outside it, in chat and slash
-    assert isinstance(case_number, commands.Range) and (case_number.min, case_number.max) == (1, 2**31 - 1)
+    assert (case_number.min, case_number.max) == (1, 2**31 - 1)
