@@ -164,7 +164,6 @@ def test_parse_snowflake_refuses_anything_else(text: str) -> None:
 
 def test_chat_ids_and_case_numbers_are_bounded() -> None:
     """A server id typed to an admin command, or a case number, cannot overflow the database (64-bit) column."""
-    from discord.ext import commands
 
     from wolaro.core.errors import UserFacingError
     from wolaro.modules.admin.module import _guild_id
