@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -131,6 +131,7 @@ ALPHABET = string.ascii_letters + string.digits + " -_*.,!'’éÉ\x00"
 )
 def test_word_matcher_decides_exactly_like_a_whole_word_regex(words, text):
     words = [w.replace("\x00", " ") for w in words]
+    assume(all(w.strip() for w in words))  # blank words are refused by the config
     matcher = service.WordMatcher(words)
     found = matcher.find(text.replace("\x00", " "))
     assert (found is not None) == _reference(words, text.replace("\x00", " "))
@@ -217,7 +218,7 @@ class SteppingClock:
 def test_regex_suspension_is_counted_from_the_end_of_the_search():
     clock = SteppingClock(step=1.0)  # the search "took" 1 s: read 1000.0 before it, 1001.0 after
     matcher = service.RegexMatcher(
-        [r"(a+)+$"], budget_ms=20, suspend_seconds=10, clock=clock, stats=service.RegexStats()
+        [r"(a+)+$"], budget_ms=20, suspend_seconds=10, clock=clock, stats=service.RegexStats(), inline_ms=20
     )
     assert matcher.search("a" * 5000 + "!") is None
     assert matcher.timeouts == 1
@@ -225,7 +226,7 @@ def test_regex_suspension_is_counted_from_the_end_of_the_search():
 
 
 def test_a_recompiled_regex_rule_keeps_its_suspension():
-    base = {"regex": {"enabled": True, "patterns": [r"(a+)+$"]}, "regex_timeout_ms": 10}
+    base = {"regex": {"enabled": True, "patterns": [r"(a+)+$"]}, "regex_timeout_ms": service.REGEX_INLINE_MS}
     first = service.compile_rules(Config.model_validate(base))
     assert first.check_content("a" * 5000 + "!", 0, 1, ()) is None
     assert first.regex is not None and first.regex.timeouts == 1
@@ -236,6 +237,65 @@ def test_a_recompiled_regex_rule_keeps_its_suspension():
     assert second.check_content("a" * 5000 + "!", 0, 1, ()) is None
     assert time.perf_counter() - started < 0.005  # skipped, not searched again
     assert second.regex.stats.skipped >= 1
+
+
+def test_a_slow_search_leaves_the_loop_quickly_and_finishes_in_a_worker():
+    """The inline slice is all a search may hold the loop; the rest of the budget is spent off the loop."""
+    clock = SteppingClock(step=0.0)
+    matcher = service.RegexMatcher(
+        [r"(?:(a|aa)+b)|needle"], budget_ms=2000, suspend_seconds=30, clock=clock, stats=service.RegexStats()
+    )
+    text = "a" * 20 + " needle"  # about 20-30 ms of backtracking before `needle` matches
+    started = time.perf_counter()
+    assert matcher.search(text) is None  # not decided on the loop
+    assert time.perf_counter() - started < 0.02
+    deferred = matcher.take_deferred()
+    assert deferred == (text, 0) and matcher.in_flight and matcher.stats.deferred == 1
+    assert matcher.search("needle") is None and matcher.stats.skipped == 1  # one search per guild at a time
+    result = matcher.search_off_loop(*deferred)
+    assert result.matched == r"(?:(a|aa)+b)|needle" and result.elapsed > 0.005
+    assert matcher.settle(result, len(text)) == r"(?:(a|aa)+b)|needle"
+    assert not matcher.in_flight and matcher.timeouts == 0
+    assert matcher.search("needle") == r"(?:(a|aa)+b)|needle"  # fast texts are decided inline
+
+
+def test_a_search_past_the_budget_off_the_loop_suspends_the_rule():
+    clock = SteppingClock(step=0.0)
+    matcher = service.RegexMatcher(
+        [r"(a+)+$"], budget_ms=30, suspend_seconds=30, clock=clock, stats=service.RegexStats()
+    )
+    hostile = "a" * 5000 + "!"
+    assert matcher.search(hostile) is None
+    deferred = matcher.take_deferred()
+    assert deferred is not None
+    result = matcher.search_off_loop(*deferred)
+    assert result.timed_out == 0 and result.matched is None
+    assert matcher.settle(result, len(hostile)) is None
+    assert matcher.timeouts == 1 and matcher.suspended_until == 1000.0 + 30
+    assert matcher.search(hostile) is None and matcher.take_deferred() is None  # suspended: not even inline
+
+
+def test_a_deferred_search_is_dropped_when_another_rule_caught_the_message():
+    ruleset = service.compile_rules(
+        Config.model_validate(
+            {
+                "regex": {"enabled": True, "patterns": [r"(a+)+$"]},
+                "words": {"enabled": True, "words": ["darn"]},
+                "zalgo": {"enabled": False},
+            }
+        )
+    )
+    hit = ruleset.check_content("darn " + "a" * 5000 + "!", 0, 1, ())
+    assert hit is not None and hit.rule == "words"
+    assert ruleset.deferred_regex(hit) is None
+    assert ruleset.regex is not None and not ruleset.regex.in_flight
+    hit = ruleset.check_content("a" * 5000 + "!", 0, 1, ())
+    deferred = ruleset.deferred_regex(hit)
+    assert hit is None and deferred is not None
+    assert ruleset.regex is not None
+    found, over = ruleset.finish_regex(ruleset.regex.search_off_loop(*deferred), 5001)
+    assert found is None and not over and ruleset.regex.timeouts == 1
+    assert ruleset.meter.spent >= 0.04  # the worker's time is charged to the guild
 
 
 # --------------------------------------------------------------------------- per-guild time budget

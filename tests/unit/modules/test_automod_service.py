@@ -220,7 +220,9 @@ def test_bad_patterns_are_refused_with_their_field():
 def test_catastrophic_pattern_is_bounded_counted_and_suspends_the_rule():
     clock = FakeClock()
     totals = service.RegexStats()
-    matcher = service.RegexMatcher([r"(a+)+$", r"needle"], budget_ms=50, suspend_seconds=60, clock=clock, stats=totals)
+    matcher = service.RegexMatcher(
+        [r"(a+)+$", r"needle"], budget_ms=50, suspend_seconds=60, clock=clock, stats=totals, inline_ms=50
+    )
     hostile = "a" * 5000 + "!"
     started = time.perf_counter()
     assert matcher.search(hostile) is None  # a timeout is "no match"
@@ -243,7 +245,11 @@ def test_catastrophic_pattern_is_bounded_counted_and_suspends_the_rule():
 
 def test_regex_budget_is_shared_by_the_patterns_of_one_message():
     matcher = service.RegexMatcher(
-        [r"(b|bb)+$", r"x(a|aa)+$", r"(a+)+$", r"(a|aa)+$"], budget_ms=30, suspend_seconds=1, stats=service.RegexStats()
+        [r"(b|bb)+$", r"x(a|aa)+$", r"(a+)+$", r"(a|aa)+$"],
+        budget_ms=30,
+        suspend_seconds=1,
+        stats=service.RegexStats(),
+        inline_ms=30,
     )
     started = time.perf_counter()
     assert matcher.search("a" * 3000 + "!") is None

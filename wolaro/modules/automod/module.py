@@ -14,7 +14,8 @@ the guild is told in its log channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,19 @@ SPEC = ModuleSpec(
 ACTION_COOLDOWN = 30.0
 """Seconds during which a counting rule (spam, duplicates) acts on a member once; later messages are only deleted."""
 
+REGEX_WORKERS = 2
+"""Threads that finish slow regex searches (shared by every guild; each guild has at most one search running)."""
+_regex_executor: ThreadPoolExecutor | None = None
+
+
+def regex_executor() -> ThreadPoolExecutor:
+    """The worker threads of slow regex searches (created on first use)."""
+    global _regex_executor
+    if _regex_executor is None:
+        _regex_executor = ThreadPoolExecutor(max_workers=REGEX_WORKERS, thread_name_prefix="automod-regex")
+    return _regex_executor
+
+
 PURGE_SCAN = 100
 RULESETS_MAX = 50_000
 COUNTED_RULES = frozenset({"spam", "duplicates"})
@@ -71,6 +85,10 @@ class Automod(WolaroModule):
         self.errors = 0
         self.pauses = 0
         self._background: set[asyncio.Task[None]] = set()
+
+    async def cog_unload(self) -> None:  # noqa: D102
+        for task in list(self._background):
+            task.cancel()
 
     # ------------------------------------------------------------------ compiled rules per config version
     def rules_for(self, config: GuildConfig) -> service.Ruleset:
@@ -106,6 +124,9 @@ class Automod(WolaroModule):
         hit, over_budget = rules.check_metered(content, mentions, channel_id, roles)
         if over_budget:
             self._pause_later(config, rules)
+        deferred = rules.deferred_regex(hit)
+        if deferred is not None:
+            self._background_task(self._finish_regex(config, message, rules, deferred), f"automod-regex-{message.id}")
         spam = rules.spam
         if spam is not None and spam.info.applies(channel_id, roles):
             count = await self.bot.services.cache.window_hit(
@@ -135,6 +156,9 @@ class Automod(WolaroModule):
         hit, over_budget = rules.check_metered(after.content, mentions, after.channel.id, roles)
         if over_budget:
             self._pause_later(config, rules)
+        deferred = rules.deferred_regex(hit)
+        if deferred is not None:
+            self._background_task(self._finish_regex(config, after, rules, deferred), f"automod-regex-{after.id}")
         if hit is not None and not self._exempt_member(rules, after.author):
             await self._act(config, after, hit)
 
@@ -144,12 +168,39 @@ class Automod(WolaroModule):
             return False
         return rules.exempt_manage_messages and author.guild_permissions.manage_messages
 
+    # ------------------------------------------------------------------ slow regexes, off the loop
+    def _background_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def search_off_loop(rules: service.Ruleset, deferred: tuple[str, int]) -> tuple[service.Hit | None, bool]:
+        """Finish a regex search in the worker thread, then apply it here: (hit, over the guild's budget)."""
+        assert rules.regex is not None
+        content, start = deferred
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                regex_executor(), rules.regex.search_off_loop, content, start
+            )
+        except BaseException:
+            rules.regex.in_flight = False
+            raise
+        return rules.finish_regex(result, len(content))
+
+    async def _finish_regex(
+        self, config: GuildConfig, message: discord.Message, rules: service.Ruleset, deferred: tuple[str, int]
+    ) -> None:
+        hit, over_budget = await self.search_off_loop(rules, deferred)
+        if over_budget:
+            self._pause_later(config, rules)
+        if hit is not None and not self._exempt_member(rules, message.author):
+            await self._act(config, message, hit)
+
     # ------------------------------------------------------------------ over its time budget
     def _pause_later(self, config: GuildConfig, rules: service.Ruleset) -> None:
         """The guild's rules went over budget (already paused here): record and announce it off the hot path."""
-        task = asyncio.create_task(self.record_pause(config, rules.meter), name=f"automod-pause-{config.guild_id}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background_task(self.record_pause(config, rules.meter), f"automod-pause-{config.guild_id}")
 
     async def record_pause(self, config: GuildConfig, meter: service.CostMeter) -> None:
         """Write `paused_until` to the guild's config (audited, reaches every process), then tell the guild.
@@ -353,6 +404,9 @@ class Automod(WolaroModule):
         assert ctx.config is not None and ctx.channel is not None
         rules = self.rules_for(ctx.config)
         hit = rules.check_content(text, 0, ctx.channel.id, ())
+        deferred = rules.deferred_regex(hit)
+        if deferred is not None:
+            hit, _over = await self.search_off_loop(rules, deferred)
         if hit is None:
             await ctx.answer("No text rule catches this message.", ephemeral=True)
         else:

@@ -276,6 +276,10 @@ def find_zalgo(content: str, pattern: re.Pattern[str]) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------ regex rule
+REGEX_INLINE_MS = 5
+"""Time a message's regex searches may take on the event loop; a search that needs more finishes off the loop."""
+
+
 @dataclass(slots=True)
 class RegexStats:
     """How user regexes behaved in this process (shown by `/automod status`, logged on each timeout)."""
@@ -283,20 +287,35 @@ class RegexStats:
     searches: int = 0
     timeouts: int = 0
     skipped: int = 0
+    deferred: int = 0
 
 
 REGEX_STATS = RegexStats()
 """Process-wide totals over every guild's regex rules."""
 
 
-class RegexMatcher:
-    """A guild's user-supplied patterns, searched within a time budget per message.
+@dataclass(frozen=True, slots=True)
+class OffLoopResult:
+    """What a search finished off the event loop found: the pattern that matched, or the one that timed out."""
 
-    A search that exceeds what is left of the budget is "no match". The first such timeout suspends the guild's
-    whole regex rule for `suspend_seconds` from the end of that search (its searches are skipped and counted,
-    and a recompiled rule keeps the suspension: `keep_suspension`), so however many hostile
-    patterns and messages a guild has, its regexes stall the event loop for at most one budget per suspension
-    period.
+    matched: str | None = None
+    timed_out: int | None = None
+    searches: int = 0
+    skipped: int = 0
+    elapsed: float = 0.0
+
+
+class RegexMatcher:
+    """A guild's user-supplied patterns, searched within a time budget per message, never long on the event loop.
+
+    On the loop a message's searches get `REGEX_INLINE_MS` (or the budget if smaller): patterns that answer in
+    that time (nearly all, on nearly all messages) decide at once. A search that needs longer is handed over
+    (`take_deferred`) to finish in a worker thread (`search_off_loop`, `regex`'s `concurrent=True` releases the
+    GIL) with the rule's whole `budget_ms`; the Cog acts on the message if it matches. A search that exceeds the
+    budget is "no match", and suspends the guild's whole regex rule for `suspend_seconds` from the end of that
+    search; while it is suspended, or while one of its searches runs off the loop, the guild's messages are not
+    searched (counted as skipped). So a guild's regexes hold the loop at most `REGEX_INLINE_MS` per message, and
+    use a worker for at most one budget per suspension period (the guild's time budget covers the rest).
     """
 
     def __init__(
@@ -307,15 +326,19 @@ class RegexMatcher:
         suspend_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         stats: RegexStats = REGEX_STATS,
+        inline_ms: float = REGEX_INLINE_MS,
     ) -> None:
         self.sources = list(patterns)
         self.compiled = [regex.compile(pattern) for pattern in self.sources]
         self.budget = budget_ms / 1000
+        self.inline = min(self.budget, inline_ms / 1000)
         self.suspend_seconds = suspend_seconds
         self.clock = clock
         self.totals = stats
         self.stats = RegexStats()
         self.suspended_until = 0.0
+        self.in_flight = False
+        self._deferred: tuple[str, int] | None = None
 
     def _count(self, name: str, amount: int = 1) -> None:
         setattr(self.stats, name, getattr(self.stats, name) + amount)
@@ -331,40 +354,93 @@ class RegexMatcher:
         if previous is not None:
             self.suspended_until = max(self.suspended_until, previous.suspended_until)
             self.stats = previous.stats
+            self.in_flight = previous.in_flight
 
     def search(self, content: str) -> str | None:
-        """The first pattern that matches `content` within the budget, or None."""
+        """The first pattern that matches `content` within the inline time, or None (see `take_deferred`)."""
         if not content:
             return None
-        now = self.clock()
-        if self.suspended_until > now:
+        if self.in_flight or self.suspended_until > self.clock():
             self._count("skipped", len(self.compiled))
             return None
         started = time.perf_counter()
         for index, pattern in enumerate(self.compiled):
-            remaining = self.budget - (time.perf_counter() - started)
+            remaining = self.inline - (time.perf_counter() - started)
             if remaining <= 0:
-                self._count("skipped", len(self.compiled) - index)
+                self._defer(content, index)
                 return None
             self._count("searches")
             try:
                 match = pattern.search(content, timeout=remaining)
             except TimeoutError:
-                self._count("timeouts")
-                self._count("skipped", len(self.compiled) - index - 1)
-                # Counted from the end of the search that ran out of time (its time is not part of the pause).
-                self.suspended_until = self.clock() + self.suspend_seconds
-                log.warning(
-                    "automod regex timed out; counted as no match, regex rule suspended",
-                    pattern=self.sources[index][:80],
-                    length=len(content),
-                    budget_ms=round(self.budget * 1000),
-                    suspended_s=self.suspend_seconds,
-                )
+                self._defer(content, index)
                 return None
             if match is not None:
                 return self.sources[index]
         return None
+
+    def _defer(self, content: str, index: int) -> None:
+        if self.inline >= self.budget:  # the whole budget was spent on the loop: a real timeout
+            self._timed_out(index, len(content))
+            return
+        self._count("deferred")
+        self._deferred = (content, index)
+
+    def take_deferred(self) -> tuple[str, int] | None:
+        """The text (and first pattern) whose search must finish off the loop, if the last search left one.
+
+        Taking it marks a search in flight: the caller must `settle` its result (or `drop_deferred`).
+        """
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            self.in_flight = True
+        return deferred
+
+    def drop_deferred(self) -> None:
+        """Forget a search left for off the loop (another rule already caught the message)."""
+        self._deferred = None
+
+    def search_off_loop(self, content: str, start: int) -> OffLoopResult:
+        """Search `content` from pattern `start` within the whole budget. Blocking: run it in a worker thread.
+
+        Touches no state of the matcher (the result is applied on the loop by `settle`).
+        """
+        started = time.perf_counter()
+        searches = 0
+        for index in range(start, len(self.compiled)):
+            remaining = self.budget - (time.perf_counter() - started)
+            if remaining <= 0:
+                return OffLoopResult(timed_out=index, searches=searches, elapsed=time.perf_counter() - started)
+            searches += 1
+            try:
+                match = self.compiled[index].search(content, timeout=remaining, concurrent=True)
+            except TimeoutError:
+                return OffLoopResult(timed_out=index, searches=searches, elapsed=time.perf_counter() - started)
+            if match is not None:
+                return OffLoopResult(self.sources[index], searches=searches, elapsed=time.perf_counter() - started)
+        return OffLoopResult(searches=searches, elapsed=time.perf_counter() - started)
+
+    def settle(self, result: OffLoopResult, length: int = 0) -> str | None:
+        """Apply a finished off-loop search (counts, suspension); the pattern that matched, or None."""
+        self.in_flight = False
+        self._count("searches", result.searches)
+        if result.timed_out is not None:
+            self._timed_out(result.timed_out, length)
+            return None
+        return result.matched
+
+    def _timed_out(self, index: int, length: int) -> None:
+        self._count("timeouts")
+        self._count("skipped", len(self.compiled) - index - 1)
+        # Counted from the end of the search that ran out of time (its time is not part of the pause).
+        self.suspended_until = self.clock() + self.suspend_seconds
+        log.warning(
+            "automod regex timed out; counted as no match, regex rule suspended",
+            pattern=self.sources[index][:80],
+            length=length,
+            budget_ms=round(self.budget * 1000),
+            suspended_s=self.suspend_seconds,
+        )
 
 
 # ------------------------------------------------------------------------------------------ counting rules
@@ -514,6 +590,7 @@ class Ruleset:
     meter: CostMeter = field(default_factory=CostMeter, repr=False)
     paused_until: datetime | None = None
     """The config's `paused_until` (wall clock), as compiled."""
+    regex_info: RuleInfo | None = None
 
     @property
     def empty(self) -> bool:
@@ -556,6 +633,33 @@ class Ruleset:
             return found, True
         return found, False
 
+    def deferred_regex(self, hit: Hit | None) -> tuple[str, int] | None:
+        """After a check: the regex search to finish off the loop, if one was left and no other rule caught it.
+
+        A non-None answer marks the search in flight; the caller runs `RegexMatcher.search_off_loop` in a worker
+        thread and hands the result to `finish_regex`.
+        """
+        matcher = self.regex
+        if matcher is None:
+            return None
+        if hit is not None:
+            matcher.drop_deferred()
+            return None
+        return matcher.take_deferred()
+
+    def finish_regex(self, result: OffLoopResult, length: int) -> tuple[Hit | None, bool]:
+        """Apply an off-loop regex search: (hit, whether its time took the guild over budget).
+
+        Its time counts against the guild's budget like time on the loop: a worker is this process's time too.
+        """
+        assert self.regex is not None and self.regex_info is not None
+        source = self.regex.settle(result, length)
+        now = time.perf_counter()
+        over = self.meter.charge(result.elapsed, now)
+        if over:
+            self.meter.pause(GUILD_PAUSE_SECONDS, now)
+        return (Hit.of(self.regex_info, source) if source is not None else None), over
+
     def carry_over(self, previous: Ruleset | None) -> None:
         """After a config change: keep the guild's meter and regex suspension, and follow its `paused_until`."""
         if previous is not None:
@@ -583,6 +687,7 @@ def compile_rules(config: Config, *, clock: Callable[[], float] = time.monotonic
         if words is not None:
             checks.append((_info("words", config.words), lambda c, _n: find_word(c, words)))
     matcher = None
+    regex_info = None
     if config.regex.enabled and config.regex.patterns:
         matcher = RegexMatcher(
             config.regex.patterns,
@@ -590,7 +695,8 @@ def compile_rules(config: Config, *, clock: Callable[[], float] = time.monotonic
             suspend_seconds=config.regex_suspend_seconds,
             clock=clock,
         )
-        checks.append((_info("regex", config.regex), lambda c, _n: matcher.search(c)))
+        regex_info = _info("regex", config.regex)
+        checks.append((regex_info, lambda c, _n: matcher.search(c)))
     if config.caps.enabled:
         min_letters, max_ratio = config.caps.min_letters, config.caps.max_ratio
         checks.append(
@@ -613,6 +719,7 @@ def compile_rules(config: Config, *, clock: Callable[[], float] = time.monotonic
         ),
         checks=tuple(checks),
         regex=matcher,
+        regex_info=regex_info,
         paused_until=config.paused_until,
     )
     ruleset.carry_over(None)

@@ -145,8 +145,9 @@ async def test_edited_message_is_judged_again(sandbox, bot):
 
 
 async def test_hostile_regex_does_not_stall_other_guilds(sandbox, bot):
-    """`(a+)+$` against 5000 a's, 20 times: the search stops at the 50 ms budget and the guild's regex rule is then
-    suspended, so a command in another guild, queued behind the hostile messages, is answered promptly."""
+    """`(a+)+$` against 5000 a's, 20 times: the search leaves the loop after 5 ms, stops at the 50 ms budget in a
+    worker thread and the guild's regex rule is then suspended, so a command in another guild, queued behind the
+    hostile messages, is answered promptly."""
     guild_a, guild_b, _ = sandbox.guild_ids()
     channel_a, channel_b = sandbox.text_channel_ids(guild_a)[0], sandbox.text_channel_ids(guild_b)[0]
     owner_a, owner_b = sandbox.owner_id(guild_a), sandbox.owner_id(guild_b)
@@ -182,6 +183,10 @@ async def test_hostile_regex_does_not_stall_other_guilds(sandbox, bot):
     await sandbox.wait_for_message(channel_b, predicate=lambda m: m["content"].startswith("Pong"), timeout=10)
     latency = time.perf_counter() - started
     await settle(sandbox, channel_a, owner_a)
+    for _ in range(100):  # the search that went past the inline slice finishes in a worker thread
+        if service.REGEX_STATS.timeouts > timeouts_before:
+            break
+        await asyncio.sleep(0.02)
     stop.set()
     await watcher
 
@@ -190,11 +195,12 @@ async def test_hostile_regex_does_not_stall_other_guilds(sandbox, bot):
     print(
         f"\nhostile regex: 20 hostile messages then a ping in another guild, answered {latency * 1000:.0f} ms after "
         f"the burst began (idle ping {baseline * 1000:.1f} ms); worst event-loop stall {worst_stall * 1000:.1f} ms "
-        f"(budget 50 ms); {timeouts} search timed out, the other 19 were skipped"
+        f"(budget 50 ms, {service.REGEX_INLINE_MS} ms of it on the loop); {timeouts} search timed out (off the "
+        f"loop), the other 19 were skipped"
     )
     assert timeouts == 1  # then the guild's regex rule is suspended: skipped, not searched again
     assert service.REGEX_STATS.skipped - skipped_before >= 19
-    assert worst_stall < 0.25, f"event loop stalled {worst_stall * 1000:.0f} ms (budget 50 ms)"
+    assert worst_stall < 0.1, f"event loop stalled {worst_stall * 1000:.0f} ms (budget 50 ms, 5 ms on the loop)"
     assert latency < 1.0, f"a ping in another guild took {latency * 1000:.0f} ms"
 
 
