@@ -69,17 +69,8 @@ def _problems(node: dict[str, Any]) -> list[str]:
     return found
 
 
-#: Modules whose Config another change is bounding right now (remove the name once it passes).
-PENDING = {"automod": "automod's Config is being bounded in its own change (issue 9 item 4, automod part)"}
-
-
 def _module_params() -> list[Any]:
-    return [
-        pytest.param(spec, id=name, marks=[pytest.mark.xfail(reason=PENDING[name], strict=False)])
-        if name in PENDING
-        else pytest.param(spec, id=name)
-        for name, spec in SPECS.items()
-    ]
+    return [pytest.param(spec, id=name) for name, spec in SPECS.items()]
 
 
 @pytest.mark.parametrize("spec", _module_params())
