@@ -172,6 +172,10 @@
         if (range) help = help ? `${help} (${range})` : range.charAt(0).toUpperCase() + range.slice(1);
       }
       if (made.kind === "object") return { made, el: made.el };
+      if (schema.maxItems !== undefined && ["multi-picker", "scalar-list", "object-list"].includes(made.kind)) {
+        const limit = `Up to ${schema.maxItems}.`;
+        help = help ? `${help} ${limit}` : limit;
+      }
       const group = ["multi-picker", "scalar-list", "object-list"].includes(made.kind);
       return { made, el: field(path, text, help, made, { inline: made.kind === "boolean", group }) };
     }
@@ -217,7 +221,7 @@
     function stringControl(name, schema, path) {
       const inputId = idFor(path);
       const input = h("input", {
-        type: "text", id: inputId, autocomplete: "off", spellcheck: "false",
+        type: "text", id: inputId, autocomplete: "off", spellcheck: "false", maxlength: schema.maxLength,
         placeholder: schema.nullable ? "Not set" : undefined, "data-primary": true,
       });
       return {
@@ -322,6 +326,7 @@
         add.replaceChildren(h("option", { value: "" }, kind === "role" ? "Add a role…" : "Add a channel…"));
         fillOptions(add, kind, new Set(values.map(String)));
         add.value = "";
+        add.disabled = schema.maxItems !== undefined && values.length >= schema.maxItems;
       };
       add.addEventListener("change", () => {
         if (!add.value) return;
@@ -362,6 +367,7 @@
         });
         rows.replaceChildren(...itemControls.map((c) => c.row));
         if (!itemControls.length) rows.append(h("p", { class: "muted help" }, "Empty"));
+        addButton.disabled = schema.maxItems !== undefined && itemControls.length >= schema.maxItems;
       };
       const get = () => itemControls.map((c) => c.get()).filter((v) => v !== "" && v !== null);
       addButton.addEventListener("click", () => {
@@ -401,6 +407,7 @@
         });
         rows.replaceChildren(...itemControls.map((c) => c.row));
         if (!itemControls.length) rows.append(h("p", { class: "muted help" }, "None yet"));
+        addButton.disabled = schema.maxItems !== undefined && itemControls.length >= schema.maxItems;
       };
       const get = () => itemControls.map((c) => c.get());
       addButton.addEventListener("click", () => {
