@@ -308,3 +308,33 @@ async def test_phone_width_layout(stack: Stack, browser: Any, screenshots: Path)
         assert outline != "none"
     finally:
         await context.close()
+
+
+async def test_forms_show_and_enforce_the_configs_bounds(stack: Stack, browser: Any, screenshots: Path) -> None:
+    """Lengths and list sizes from the config's JSON schema reach the form: text boxes stop at the maximum length,
+    a full list says so and offers no more rows."""
+    context, page = await log_in(browser, stack, stack.owner)
+    try:
+        await open_live(page, stack.url(f"/guilds/{stack.guild}/modules/moderation"))
+        await page.wait_for_selector("#module-form[data-ready='true']")
+        schema = await page.evaluate(
+            "fetch(location.pathname.replace('/guilds/', '/api/guilds/')).then((r) => r.json()).then((m) => m.config_schema)"
+        )
+        steps = schema["properties"]["escalation"]
+        limit = steps["maxItems"]
+        escalation = page.locator(".field[data-path='escalation']")
+        assert f"Up to {limit}." in await escalation.inner_text()
+        add = page.locator("button:text('Add escalation step')")
+        for _ in range(limit):
+            await add.click()
+        await expect(add).to_be_disabled()
+        duration = page.locator(".field[data-path='escalation.0.duration'] input")
+        maxlength = int(await duration.get_attribute("maxlength") or 0)
+        assert 0 < maxlength <= 64
+        await duration.fill("9" * (maxlength + 20))
+        assert len(await duration.input_value()) == maxlength
+        await page.locator(f".object-item[data-path='escalation.{limit - 1}'] button:text('Remove')").click()
+        await expect(add).to_be_enabled()
+        await shot(page, screenshots, "module-moderation-bounds")
+    finally:
+        await context.close()
