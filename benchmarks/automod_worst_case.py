@@ -104,11 +104,13 @@ def say(*parts: Any) -> None:
 
 # ------------------------------------------------------------------------ config writer (runs with --code's wolaro)
 async def _write_config(database_url: str, guild_id: int, scenario: dict[str, Any]) -> str:
+    from pydantic import SecretStr
+
     from wolaro.core.config_service import ConfigError
     from wolaro.core.services import Services
     from wolaro.settings import Settings
 
-    settings = Settings(_env_file=None, database_url=database_url, discord_token="x" * 60)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=database_url, discord_token=SecretStr("x" * 60))  # type: ignore[call-arg]
     services = await Services.start(settings)
     try:
         await services.config.set_module_enabled(guild_id, "automod", True, actor_id=None)

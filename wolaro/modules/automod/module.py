@@ -86,7 +86,8 @@ class Automod(WolaroModule):
         self.pauses = 0
         self._background: set[asyncio.Task[None]] = set()
 
-    async def cog_unload(self) -> None:  # noqa: D102
+    async def cog_unload(self) -> None:
+        """Stop the background work (slow regex searches, pause records) of this Cog."""
         for task in list(self._background):
             task.cancel()
 

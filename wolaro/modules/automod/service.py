@@ -354,7 +354,7 @@ class RegexMatcher:
         if previous is not None:
             self.suspended_until = max(self.suspended_until, previous.suspended_until)
             self.stats = previous.stats
-            self.in_flight = previous.in_flight
+            # `in_flight` is not carried: the running search settles on the matcher that started it.
 
     def search(self, content: str) -> str | None:
         """The first pattern that matches `content` within the inline time, or None (see `take_deferred`)."""
