@@ -15,6 +15,7 @@ from wolaro.data.guilds import add_audit
 from wolaro.data.models import utcnow
 from wolaro.logging import get_logger
 from wolaro.modules.moderation import cases
+from wolaro.modules.moderation.converters import CaseNumber
 from wolaro.modules.moderation.enforcement import post_notice
 from wolaro.modules.moderation.modlog import case_embed, case_line, notice_embed
 from wolaro.modules.moderation.service import Action, page_bounds
@@ -38,7 +39,7 @@ class CaseCommands:
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The case number")
-    async def case(self, ctx: WolaroContext, number: int) -> None:
+    async def case(self, ctx: WolaroContext, number: CaseNumber) -> None:
         """Show one moderation case.
 
         Needs Timeout Members.
@@ -56,7 +57,7 @@ class CaseCommands:
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The case number", text="The new reason")
-    async def reason(self, ctx: WolaroContext, number: int, *, text: str) -> None:
+    async def reason(self, ctx: WolaroContext, number: CaseNumber, *, text: str) -> None:
         """Change the reason of a case.
 
         Needs Timeout Members; the modlog post is updated and the change audited.
@@ -166,7 +167,7 @@ class CaseCommands:
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
     @app_commands.describe(number="The warning's case number", reason="Why")
-    async def pardon(self, ctx: WolaroContext, number: int, *, reason: str | None = None) -> None:
+    async def pardon(self, ctx: WolaroContext, number: CaseNumber, *, reason: str | None = None) -> None:
         """Pardon a warning so it no longer counts.
 
         Needs Timeout Members; it stays in the history.

@@ -46,6 +46,13 @@ async def test_case_shows_and_reason_edits_the_case_and_its_modlog_post(sandbox,
     assert response["ephemeral"] and response["content"] == "There is no case #99 here."
 
 
+async def test_a_case_number_too_large_for_any_case_is_refused_clearly(sandbox, bot, place):
+    reply = await say(sandbox, place.channel, place.mod, "!case 99999999999999999999")
+    assert reply["content"].startswith("Invalid input") and "Usage: `!case <number>`" in reply["content"]
+    reply = await say(sandbox, place.channel, place.mod, "!pardon 0")
+    assert reply["content"].startswith("Invalid input")
+
+
 async def test_modlogs_pages_turn_only_for_the_moderator_who_asked(sandbox, bot, place):
     target = place.plain[0]
     guild = bot.get_guild(place.guild)
