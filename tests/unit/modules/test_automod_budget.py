@@ -298,6 +298,21 @@ def test_a_deferred_search_is_dropped_when_another_rule_caught_the_message():
     assert ruleset.meter.spent >= 0.04  # the worker's time is charged to the guild
 
 
+def test_a_config_change_during_an_off_loop_search_does_not_block_the_new_rule():
+    base = {"regex": {"enabled": True, "patterns": [r"(a+)+$", "needle"]}, "regex_timeout_ms": 30}
+    first = service.compile_rules(Config.model_validate(base))
+    assert first.check_content("a" * 5000 + "!", 0, 1, ()) is None
+    deferred = first.deferred_regex(None)
+    assert deferred is not None and first.regex is not None and first.regex.in_flight
+    second = service.compile_rules(Config.model_validate({**base, "caps": {"enabled": True}}))
+    second.carry_over(first)
+    assert second.regex is not None and not second.regex.in_flight
+    hit = second.check_content("a needle", 0, 1, ())
+    assert hit is not None and hit.rule == "regex"
+    first.finish_regex(first.regex.search_off_loop(*deferred), 5001)  # settles on the matcher that started it
+    assert not first.regex.in_flight
+
+
 # --------------------------------------------------------------------------- per-guild time budget
 def test_meter_trips_once_over_budget_and_starts_a_new_window():
     meter = service.CostMeter(budget=0.1, window=10.0)
