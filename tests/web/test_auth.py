@@ -85,6 +85,7 @@ async def test_bad_session_tokens_get_401(env: Env, variant: str) -> None:
     cookies = await env.cookies_for(env.world.owner_a)
     good = cookies[SESSION_COOKIE]
     claims = jwt.decode(good, options={"verify_signature": False})
+    assert env.services.settings.secret_key is not None
     secret = env.services.settings.secret_key.get_secret_value()
     if variant == "tampered":
         claims["sub"] = str(env.world.owner_b)  # become someone else, keep the old signature

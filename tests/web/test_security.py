@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -256,12 +257,12 @@ async def test_a_failed_recheck_fails_closed(env: Env) -> None:
         env.web.access.forget_user(world.owner_a)
         original = env.web.discord.user_guilds
 
-        async def unreachable(token: str) -> list:  # type: ignore[type-arg]
+        async def unreachable(token: str) -> list[dict[str, Any]]:
             from wolaro.web.discord_api import DiscordError
 
             raise DiscordError(0, "Discord is unreachable")
 
-        env.web.discord.user_guilds = unreachable  # type: ignore[method-assign]
+        env.web.discord.user_guilds = unreachable  # type: ignore[method-assign,assignment]
         try:
             await env.web.hub.recheck_all()
         finally:
