@@ -318,14 +318,16 @@ async def test_forms_show_and_enforce_the_configs_bounds(stack: Stack, browser: 
         await open_live(page, stack.url(f"/guilds/{stack.guild}/modules/moderation"))
         await page.wait_for_selector("#module-form[data-ready='true']")
         schema = await page.evaluate(
-            "fetch(location.pathname.replace('/guilds/', '/api/guilds/')).then((r) => r.json()).then((m) => m.config_schema)"
+            "fetch(location.pathname.replace('/guilds/', '/api/guilds/'))"
+            ".then((r) => r.json()).then((m) => m.config_schema)"
         )
         steps = schema["properties"]["escalation"]
         limit = steps["maxItems"]
         escalation = page.locator(".field[data-path='escalation']")
         assert f"Up to {limit}." in await escalation.inner_text()
         add = page.locator("button:text('Add escalation step')")
-        for _ in range(limit):
+        present = await page.locator(".object-item[data-path^='escalation.']").count()  # earlier tests saved some
+        for _ in range(limit - present):
             await add.click()
         await expect(add).to_be_disabled()
         duration = page.locator(".field[data-path='escalation.0.duration'] input")

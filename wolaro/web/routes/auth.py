@@ -46,8 +46,8 @@ def redirect_uri(request: Request, web: WebDep) -> str:
     return f"{str(request.base_url).rstrip('/')}/auth/callback"
 
 
-@router.get("/login", summary="Start the Discord login", status_code=302)
-async def login(request: Request, web: WebDep, next: Annotated[str, Query()] = "/") -> Response:
+@router.get("/login", summary="Start the Discord login", status_code=302, response_class=RedirectResponse)
+async def login(request: Request, web: WebDep, next: Annotated[str, Query(max_length=512)] = "/") -> Response:
     """Send the browser to Discord's consent page; Discord sends it back to `/auth/callback`."""
     if not web.discord.configured:
         raise HTTPException(
@@ -68,13 +68,15 @@ async def login(request: Request, web: WebDep, next: Annotated[str, Query()] = "
     return response
 
 
-@router.get("/callback", summary="Discord sends the browser back here", status_code=302)
+@router.get(
+    "/callback", summary="Discord sends the browser back here", status_code=302, response_class=RedirectResponse
+)
 async def callback(
     request: Request,
     web: WebDep,
-    code: str | None = None,
-    state: str | None = None,
-    error: str | None = None,
+    code: Annotated[str | None, Query(max_length=512)] = None,
+    state: Annotated[str | None, Query(max_length=2048)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
     """Check `state`, trade `code` for the user's token, open a session and set the session cookies."""
     saved = web.tokens.read_state(request.cookies.get(STATE_COOKIE))
