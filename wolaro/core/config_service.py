@@ -267,11 +267,7 @@ class GuildConfigService:
                 defaults = self._defaults[spec] = spec.default_config()
             return defaults
         known = {k: v for k, v in stored.items() if k in spec.config.model_fields}
-        try:
-            return spec.config.model_validate(known).model_dump(mode="json")
-        except ValidationError:
-            log.warning("stored module config no longer validates; using defaults", module=spec.name)
-            return spec.default_config()
+        return validate_stored(spec, known)
 
     async def module_config(self, guild_id: int, model: type[ConfigT], name: str) -> ConfigT:
         """One module's typed config for a guild."""
@@ -427,6 +423,24 @@ def check_setting(name: str, value: Any) -> Any:
             raise ConfigError("language", f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
     raise ConfigError(name, "no such setting")
+
+
+def validate_stored(spec: ModuleSpec, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored module config made valid, keeping what still is.
+
+    A setting the model refuses today (a bound tightened since it was saved, say) takes its default; the guild's
+    other settings are kept.
+    """
+    try:
+        return spec.config.model_validate(stored).model_dump(mode="json")
+    except ValidationError as exc:
+        invalid = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+    log.warning("stored module settings no longer valid; those take their default", module=spec.name, fields=invalid)
+    kept = {key: value for key, value in stored.items() if key not in invalid}
+    try:
+        return spec.config.model_validate(kept).model_dump(mode="json")
+    except ValidationError:  # a model-level rule across fields: nothing partial is safe
+        return spec.default_config()
 
 
 def config_error_from(exc: ValidationError) -> ConfigError:
