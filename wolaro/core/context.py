@@ -10,7 +10,7 @@ from discord.ext import commands
 from wolaro.core.config_service import GuildConfig
 
 if TYPE_CHECKING:
-    from wolaro.core.bot import WolaroBot
+    from wolaro.core.bot import WolaroBot  # noqa: F401 (named in a string: base classes are evaluated at run time)
 
 
 class WolaroContext(commands.Context["WolaroBot"]):

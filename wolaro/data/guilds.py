@@ -113,9 +113,7 @@ async def query_audit(
     limit: int = 50,
 ) -> list[AuditLog]:
     """Audit rows of one guild (None: platform-wide rows), newest first, keyset-paginated by `before_id`."""
-    query = select(AuditLog).where(
-        AuditLog.guild_id.is_(None) if guild_id is None else AuditLog.guild_id == guild_id
-    )
+    query = select(AuditLog).where(AuditLog.guild_id.is_(None) if guild_id is None else AuditLog.guild_id == guild_id)
     if actor_id is not None:
         query = query.where(AuditLog.actor_id == actor_id)
     if action is not None:

@@ -198,4 +198,3 @@ def _import_if_present(module_name: str) -> None:
         return
     if spec is not None:
         importlib.import_module(module_name)
-

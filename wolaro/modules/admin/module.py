@@ -7,8 +7,8 @@ import time
 import discord
 import psutil
 from discord import app_commands
-from discord.ext import commands
 
+from wolaro.core.commands import hybrid_group
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.module import WolaroModule
@@ -41,7 +41,7 @@ class Admin(WolaroModule):
 
     spec = SPEC
 
-    @commands.hybrid_group(name="admin", fallback="stats")
+    @hybrid_group(name="admin", fallback="stats")
     @master_admin_only()
     async def admin(self, ctx: WolaroContext) -> None:
         """Show the bot's guilds, shards, latency, uptime, memory and command count (master admins)."""
@@ -66,7 +66,7 @@ class Admin(WolaroModule):
         embed.add_field(name=ctx.t("Modules"), value=str(stats.modules))
         await ctx.embed(embed, ephemeral=True)
 
-    @admin.command(name="blacklist")
+    @admin.subcommand(name="blacklist")
     @master_admin_only()
     @app_commands.describe(guild_id="The server's id", reason="Why (kept in the audit log)")
     async def blacklist(self, ctx: WolaroContext, guild_id: str, *, reason: str | None = None) -> None:
@@ -75,7 +75,7 @@ class Admin(WolaroModule):
         await self.bot.config.set_blacklisted(target, True, reason=reason, actor_id=ctx.author.id)
         await ctx.answer("Server `{guild_id}` is blacklisted.", guild_id=target, ephemeral=True)
 
-    @admin.command(name="unblacklist")
+    @admin.subcommand(name="unblacklist")
     @master_admin_only()
     @app_commands.describe(guild_id="The server's id")
     async def unblacklist(self, ctx: WolaroContext, guild_id: str) -> None:
@@ -84,7 +84,7 @@ class Admin(WolaroModule):
         await self.bot.config.set_blacklisted(target, False, reason=None, actor_id=ctx.author.id)
         await ctx.answer("Server `{guild_id}` is no longer blacklisted.", guild_id=target, ephemeral=True)
 
-    @admin.command(name="reload")
+    @admin.subcommand(name="reload")
     @master_admin_only()
     @app_commands.describe(module="The module to reload from disk")
     async def reload(self, ctx: WolaroContext, module: str) -> None:

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core.commands import hybrid_group
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
@@ -273,7 +274,7 @@ class AntiRaid(WolaroModule):
         return names.get(level, str(level))
 
     # ------------------------------------------------------------------ commands
-    @commands.hybrid_group(name="raidmode", fallback="status")
+    @hybrid_group(name="raidmode", fallback="status")
     @commands.guild_only()
     @guild_admin_only()
     async def raidmode(self, ctx: WolaroContext) -> None:
@@ -293,7 +294,7 @@ class AntiRaid(WolaroModule):
                 "Raid mode is on since {since}; it ends {until}.", since=since, until=until, ephemeral=True
             )
 
-    @raidmode.command(name="on")
+    @raidmode.subcommand(name="on")
     @commands.guild_only()
     @guild_admin_only()
     @app_commands.describe(minutes="End it automatically after this many minutes (leave empty: until /raidmode off)")
@@ -308,7 +309,7 @@ class AntiRaid(WolaroModule):
             raise UserFacingError("Raid mode is already on.")
         await ctx.answer("Raid mode is on.\n{responses}", responses=self._responses(ctx.config, settings, view))
 
-    @raidmode.command(name="off")
+    @raidmode.subcommand(name="off")
     @commands.guild_only()
     @guild_admin_only()
     async def raidmode_off(self, ctx: WolaroContext) -> None:

@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import handle_message_parameters
 
+from wolaro.core.commands import hybrid_group
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.module import WolaroModule
@@ -348,7 +349,7 @@ class Automod(WolaroModule):
             )
 
     # ------------------------------------------------------------------ commands
-    @commands.hybrid_group(name="automod", fallback="status")
+    @hybrid_group(name="automod", fallback="status")
     @commands.guild_only()
     @guild_admin_only()
     async def automod(self, ctx: WolaroContext) -> None:
@@ -396,7 +397,7 @@ class Automod(WolaroModule):
         )
         await ctx.embed(embed, ephemeral=True)
 
-    @automod.command(name="test")
+    @automod.subcommand(name="test")
     @commands.guild_only()
     @guild_admin_only()
     @app_commands.describe(text="The message to judge (nothing is deleted or counted)")

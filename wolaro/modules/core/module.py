@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_service import coerce_setting
 from wolaro.core.context import WolaroContext
 from wolaro.core.module import WolaroModule
@@ -32,7 +33,7 @@ class Core(WolaroModule):
 
     spec = SPEC
 
-    @commands.hybrid_command(name="prefix")
+    @hybrid_command(name="prefix")
     @commands.guild_only()
     @app_commands.describe(new_prefix="The new prefix (1-16 characters, no spaces); leave empty to see it")
     async def prefix(self, ctx: WolaroContext, new_prefix: str | None = None) -> None:
@@ -49,7 +50,7 @@ class Core(WolaroModule):
         ctx.config = config
         await ctx.answer("Prefix changed to `{prefix}`.", prefix=config.prefix)
 
-    @commands.hybrid_command(name="language")
+    @hybrid_command(name="language")
     @commands.guild_only()
     @app_commands.describe(code="Language code: en or fr; leave empty to see the current one")
     async def language(self, ctx: WolaroContext, code: str | None = None) -> None:
@@ -62,7 +63,7 @@ class Core(WolaroModule):
         ctx.config = await self.bot.config.set_language(ctx.guild.id, code.lower(), actor_id=ctx.author.id)
         await ctx.answer("Language changed to `{language}`.", language=ctx.config.language)
 
-    @commands.hybrid_group(name="modules", fallback="list")
+    @hybrid_group(name="modules", fallback="list")
     @commands.guild_only()
     async def modules(self, ctx: WolaroContext) -> None:
         """List the modules and whether each is enabled in this server."""
@@ -73,7 +74,7 @@ class Core(WolaroModule):
             embed.add_field(name=f"{mark} {name}", value=ctx.t(description), inline=False)
         await ctx.embed(embed)
 
-    @modules.command(name="enable")
+    @modules.subcommand(name="enable")
     @guild_admin_only()
     @app_commands.describe(module="The module to switch on")
     @app_commands.autocomplete(module=_module_names)
@@ -83,7 +84,7 @@ class Core(WolaroModule):
         await self.bot.config.set_module_enabled(ctx.guild.id, module.lower(), True, actor_id=ctx.author.id)
         await ctx.answer("Module `{module}` enabled.", module=module.lower())
 
-    @modules.command(name="disable")
+    @modules.subcommand(name="disable")
     @guild_admin_only()
     @app_commands.describe(module="The module to switch off")
     @app_commands.autocomplete(module=_module_names)
@@ -93,7 +94,7 @@ class Core(WolaroModule):
         await self.bot.config.set_module_enabled(ctx.guild.id, module.lower(), False, actor_id=ctx.author.id)
         await ctx.answer("Module `{module}` disabled.", module=module.lower())
 
-    @commands.hybrid_group(name="config", fallback="show")
+    @hybrid_group(name="config", fallback="show")
     @guild_admin_only()
     @app_commands.describe(module="The module whose settings to show")
     @app_commands.autocomplete(module=_module_names)
@@ -105,7 +106,7 @@ class Core(WolaroModule):
         body = "\n".join(lines) if lines else ctx.t("This module has no settings.")
         await ctx.send(f"**{spec.name}**\n```\n{body}\n```", ephemeral=True)
 
-    @config.command(name="set")
+    @config.subcommand(name="set")
     @guild_admin_only()
     @app_commands.describe(module="The module", key="The setting's name", value="The new value (JSON or text)")
     @app_commands.autocomplete(module=_module_names)
@@ -122,7 +123,7 @@ class Core(WolaroModule):
         )
         await ctx.answer("`{module}.{key}` is now `{value}`.", module=spec.name, key=key, value=new[key])
 
-    @commands.hybrid_command(name="help")
+    @hybrid_command(name="help")
     @app_commands.describe(command="A command to explain in detail")
     async def help(self, ctx: WolaroContext, *, command: str | None = None) -> None:
         """List the commands of the modules enabled here, or explain one command.
@@ -141,11 +142,13 @@ class Core(WolaroModule):
             text = f"**{prefix}{found.qualified_name} {found.signature}**\n{ctx.t(found.help or '')}"
             await ctx.send(text.strip(), ephemeral=True)
             return
-        entries = [
-            help_service.CommandHelp(cmd.cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
-            for cmd in self.bot.walk_commands()
-            if isinstance(cmd.cog, WolaroModule) and not cmd.hidden
-        ]
+        entries = []
+        for cmd in self.bot.walk_commands():
+            cog: object = cmd.cog
+            if isinstance(cog, WolaroModule) and not cmd.hidden:
+                entries.append(
+                    help_service.CommandHelp(cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
+                )
         prefix = ctx.config.prefix if ctx.config else "!"
         embed = discord.Embed(title=ctx.t("Commands"), colour=discord.Colour.blurple())
         for module, items in help_service.help_sections(entries, enabled, hidden=hidden).items():

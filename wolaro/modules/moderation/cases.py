@@ -156,12 +156,7 @@ async def deactivate(
         ModCase.action.in_([a.value for a in actions]),
         _in_force(now) if unexpired_only else ModCase.active.is_(True),
     ]
-    statement = (
-        update(ModCase)
-        .where(*conditions)
-        .values(active=False, updated_at=now)
-        .returning(ModCase.number)
-    )
+    statement = update(ModCase).where(*conditions).values(active=False, updated_at=now).returning(ModCase.number)
     result = await session.execute(statement, execution_options={"synchronize_session": False})
     return sorted(int(n) for n in result.scalars())
 

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
 from wolaro.core.permissions import bot_permissions, is_master_admin, user_permissions
 from wolaro.modules.moderation.converters import Duration, OptionalDuration
@@ -80,7 +81,7 @@ class ActionCommands:
         text = "\n".join(lines)
         await ctx.send(text, allowed_mentions=discord.AllowedMentions.none())
 
-    @commands.hybrid_command(name="warn")
+    @hybrid_command(name="warn")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -94,7 +95,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.WARN, member, reason=reason)
 
-    @commands.hybrid_command(name="kick")
+    @hybrid_command(name="kick")
     @commands.guild_only()
     @app_commands.default_permissions(kick_members=True)
     @user_permissions(kick_members=True)
@@ -108,7 +109,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.KICK, member, reason=reason)
 
-    @commands.hybrid_command(name="ban")
+    @hybrid_command(name="ban")
     @commands.guild_only()
     @app_commands.default_permissions(ban_members=True)
     @user_permissions(ban_members=True)
@@ -137,7 +138,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.BAN, user, reason=reason, duration=duration, delete_days=delete_days or 0)
 
-    @commands.hybrid_command(name="softban")
+    @hybrid_command(name="softban")
     @commands.guild_only()
     @app_commands.default_permissions(ban_members=True)
     @user_permissions(ban_members=True)
@@ -160,7 +161,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.SOFTBAN, user, reason=reason, delete_days=delete_days or 1)
 
-    @commands.hybrid_command(name="unban")
+    @hybrid_command(name="unban")
     @commands.guild_only()
     @app_commands.default_permissions(ban_members=True)
     @user_permissions(ban_members=True)
@@ -174,14 +175,12 @@ class ActionCommands:
         """
         await self._act(ctx, Action.UNBAN, user, reason=reason)
 
-    @commands.hybrid_command(name="timeout", aliases=["mute"])
+    @hybrid_command(name="timeout", aliases=["mute"])
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
     @bot_permissions(moderate_members=True)
-    @app_commands.describe(
-        member="Who to time out", duration="How long: 10m, 2h, 1d... (at most 28d)", reason="Why"
-    )
+    @app_commands.describe(member="Who to time out", duration="How long: 10m, 2h, 1d... (at most 28d)", reason="Why")
     async def timeout(
         self,
         ctx: WolaroContext,
@@ -197,7 +196,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.TIMEOUT, member, reason=reason, duration=duration)
 
-    @commands.hybrid_command(name="untimeout", aliases=["unmute"])
+    @hybrid_command(name="untimeout", aliases=["unmute"])
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -211,7 +210,7 @@ class ActionCommands:
         """
         await self._act(ctx, Action.UNTIMEOUT, member, reason=reason)
 
-    @commands.hybrid_command(name="note")
+    @hybrid_command(name="note")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)

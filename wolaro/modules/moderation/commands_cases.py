@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.permissions import user_permissions
@@ -34,7 +35,7 @@ class CaseCommands:
 
     bot: WolaroBot
 
-    @commands.hybrid_command(name="case")
+    @hybrid_command(name="case")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -52,7 +53,7 @@ class CaseCommands:
             raise UserFacingError("There is no case #{number} here.", number=number)
         await ctx.embed(case_embed(found, ctx.t))
 
-    @commands.hybrid_command(name="reason")
+    @hybrid_command(name="reason")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -95,7 +96,7 @@ class CaseCommands:
                 log.warning("modlog post not updated", guild_id=ctx.guild.id, case=number, error=str(exc))
         await ctx.answer("Reason of case #{number} updated.", number=number)
 
-    @commands.hybrid_command(name="modlogs", aliases=["history"])
+    @hybrid_command(name="modlogs", aliases=["history"])
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -138,7 +139,7 @@ class CaseCommands:
         view = HistoryPages(owner_id=ctx.author.id, page=0, pages=pages, render=render, t=ctx.t)
         view.message = await ctx.send(embed=embed, view=view)
 
-    @commands.hybrid_command(name="warnings", aliases=["warns"])
+    @hybrid_command(name="warnings", aliases=["warns"])
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -162,7 +163,7 @@ class CaseCommands:
         )
         await ctx.embed(embed)
 
-    @commands.hybrid_command(name="pardon")
+    @hybrid_command(name="pardon")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)
@@ -208,7 +209,7 @@ class CaseCommands:
         )
         await ctx.answer("Warning #{number} pardoned: it no longer counts.", number=number)
 
-    @commands.hybrid_command(name="clearwarns")
+    @hybrid_command(name="clearwarns")
     @commands.guild_only()
     @app_commands.default_permissions(moderate_members=True)
     @user_permissions(moderate_members=True)

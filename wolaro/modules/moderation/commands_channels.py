@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.permissions import bot_permissions, is_master_admin, user_permissions
@@ -103,15 +104,13 @@ class ChannelCommands:
             services, self.bot.http, case, config=config, t=t, guild_name=ctx.guild.name, dm=False, bot=self.bot
         )
 
-    @commands.hybrid_command(name="purge", aliases=["clear"])
+    @hybrid_command(name="purge", aliases=["clear"])
     @commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
     @user_permissions(manage_messages=True)
     @bot_permissions(manage_messages=True, read_message_history=True)
     @app_commands.describe(amount="How many messages to delete (1-1000)")
-    async def purge(
-        self, ctx: WolaroContext, amount: commands.Range[int, 1, 1000], *, filters: PurgeFilters
-    ) -> None:
+    async def purge(self, ctx: WolaroContext, amount: commands.Range[int, 1, 1000], *, filters: PurgeFilters) -> None:
         """Delete recent messages, optionally filtered.
 
         Needs Manage Messages.
@@ -155,15 +154,13 @@ class ChannelCommands:
         else:
             await ctx.channel.send(text, delete_after=PURGE_REPLY_SECONDS)
 
-    @commands.hybrid_command(name="slowmode")
+    @hybrid_command(name="slowmode")
     @commands.guild_only()
     @app_commands.default_permissions(manage_channels=True)
     @user_permissions(manage_channels=True)
     @bot_permissions(manage_channels=True)
     @app_commands.describe(delay="Time between messages: 5s, 1m, 2h (at most 6h); off to remove", channel="Which one")
-    async def slowmode(
-        self, ctx: WolaroContext, delay: str, channel: discord.TextChannel | None = None
-    ) -> None:
+    async def slowmode(self, ctx: WolaroContext, delay: str, channel: discord.TextChannel | None = None) -> None:
         """Set or remove a channel's slowmode.
 
         Needs Manage Channels; at most 6h.
@@ -194,7 +191,7 @@ class ChannelCommands:
                 "Slowmode in {channel} is off (case #{number}).", channel=target.mention, number=case.number
             )
 
-    @commands.hybrid_command(name="lock")
+    @hybrid_command(name="lock")
     @commands.guild_only()
     @app_commands.default_permissions(manage_channels=True)
     @user_permissions(manage_channels=True)
@@ -210,7 +207,7 @@ class ChannelCommands:
         """
         await self._set_lock(ctx, channel, reason, locked=True)
 
-    @commands.hybrid_command(name="unlock")
+    @hybrid_command(name="unlock")
     @commands.guild_only()
     @app_commands.default_permissions(manage_channels=True)
     @user_permissions(manage_channels=True)
@@ -254,7 +251,7 @@ class ChannelCommands:
         else:
             await ctx.answer("{channel} is unlocked (case #{number}).", channel=target.mention, number=case.number)
 
-    @commands.hybrid_command(name="nick")
+    @hybrid_command(name="nick")
     @commands.guild_only()
     @app_commands.default_permissions(manage_nicknames=True)
     @user_permissions(manage_nicknames=True)

@@ -110,7 +110,7 @@ def filters_text(filters: dict[str, Any]) -> str:
     if filters.get("bots"):
         parts.append("bots")
     if filters.get("contains"):
-        parts.append(f"contains: \"{filters['contains']}\"")
+        parts.append(f'contains: "{filters["contains"]}"')
     if filters.get("attachments"):
         parts.append("attachments")
     return ", ".join(parts)

@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import Field, field_validator
 
+from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.module import WolaroModule
@@ -93,7 +94,7 @@ class Reminders(WolaroModule):
         )
         return service.reminders_of(pending, user_id)
 
-    @commands.hybrid_command(name="remind")
+    @hybrid_command(name="remind")
     @commands.guild_only()
     @app_commands.describe(when="In how long: 10m, 2h30m, 1d, in 3 days...", text="What to remind you of")
     async def remind(self, ctx: WolaroContext, when: Annotated[str, When], *, text: str) -> None:
@@ -137,7 +138,7 @@ class Reminders(WolaroModule):
             number=number,
         )
 
-    @commands.hybrid_group(name="reminders", fallback="list")
+    @hybrid_group(name="reminders", fallback="list")
     @commands.guild_only()
     async def reminders(self, ctx: WolaroContext) -> None:
         """List your pending reminders in this server.
@@ -161,7 +162,7 @@ class Reminders(WolaroModule):
         )
         await ctx.embed(embed, ephemeral=True)
 
-    @reminders.command(name="cancel")
+    @reminders.subcommand(name="cancel")
     @commands.guild_only()
     @app_commands.describe(number="The reminder's number (see /reminders list)")
     async def reminders_cancel(self, ctx: WolaroContext, number: int) -> None:

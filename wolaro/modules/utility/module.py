@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import Field
 
+from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
 from wolaro.core.module import WolaroModule
 from wolaro.core.registry import ModuleConfig, ModuleSpec
@@ -35,7 +36,7 @@ class Utility(WolaroModule):
 
     spec = SPEC
 
-    @commands.hybrid_command(name="ping")
+    @hybrid_command(name="ping")
     async def ping(self, ctx: WolaroContext) -> None:
         """Show the bot's gateway latency and the round trip of a reply."""
         config = await self.config_for(ctx.guild.id, Config) if ctx.guild else Config()
@@ -49,7 +50,7 @@ class Utility(WolaroModule):
         if message is not None:
             await message.edit(content=text)
 
-    @commands.hybrid_command(name="serverinfo")
+    @hybrid_command(name="serverinfo")
     @commands.guild_only()
     async def serverinfo(self, ctx: WolaroContext) -> None:
         """Show this server's name, owner, size, channels, roles and age."""
@@ -68,7 +69,7 @@ class Utility(WolaroModule):
             embed.set_thumbnail(url=guild.icon.url)
         await ctx.embed(embed)
 
-    @commands.hybrid_command(name="userinfo")
+    @hybrid_command(name="userinfo")
     @commands.guild_only()
     @app_commands.describe(member="Whom to show (yourself if empty)")
     async def userinfo(self, ctx: WolaroContext, member: discord.Member | None = None) -> None:
@@ -86,7 +87,7 @@ class Utility(WolaroModule):
         embed.set_footer(text=f"ID {target.id}")
         await ctx.embed(embed)
 
-    @commands.hybrid_command(name="avatar")
+    @hybrid_command(name="avatar")
     @app_commands.describe(user="Whose avatar (yours if empty)")
     async def avatar(self, ctx: WolaroContext, user: discord.User | None = None) -> None:
         """Show a user's avatar in full size."""
