@@ -24,7 +24,10 @@ if { ! command -v promtool >/dev/null || ! { docker compose version >/dev/null 2
     prometheus docker-compose >/dev/null) || echo "promtool/docker-compose could not be installed" >&2
 fi
 
+# static checks: lint, formatting, types
 python3 -m ruff check wolaro tests benchmarks
+python3 -m ruff format --check wolaro tests benchmarks
+python3 -m mypy wolaro
 set +e
 # --durations=15: the slowest tests, so whoever comes next sees what keeps CI slow
 python3 -m pytest -q -p no:cacheprovider --durations=15 "$@"
