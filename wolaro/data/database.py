@@ -197,9 +197,13 @@ def describe_unreachable(url: str, error: BaseException) -> str | None:
     if parsed.get_backend_name() == "sqlite":
         if not is_unavailable(error) and not any(isinstance(link, OSError) for link in _chain(error)):
             return None
+        if "locked" in why.lower():
+            check = "Another process holds it locked for too long: wait for it to finish, or stop it"
+        else:
+            check = "Check that the folder exists and that this user may read and write it"
         return (
             f"Cannot open the SQLite database file {parsed.database} (DATABASE_URL, or DATA_DIR when it is unset): "
-            f"{why}. Check that the folder exists and that this user may read and write it."
+            f"{why}. {check}."
         )
     refused = any(isinstance(link, _POSTGRES_REFUSALS) for link in _chain(error))
     if not refused and not is_unavailable(error):

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import re
+import threading
 from pathlib import Path
 
 # Alembic announces each of its plugins at INFO when it is imported: noise at every start. Quiet it first.
@@ -29,6 +30,9 @@ from wolaro.logging import get_logger  # noqa: E402
 log = get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: Alembic keeps its running environment in module globals (`alembic.context`): one command at a time per process.
+#: Between processes, the database lock taken in `migrations/env.py` does the same.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -51,7 +55,8 @@ def upgrade(url: str, revision: str = "head") -> None:
     """
     log.info("migrating database", revision=revision)
     try:
-        command.upgrade(alembic_config(url), revision)
+        with _ALEMBIC:
+            command.upgrade(alembic_config(url), revision)
     except Exception as exc:
         message = describe_unreachable(url, exc)
         if message is None:
@@ -67,7 +72,8 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     """Take the schema at `url` back to `revision` (blocking)."""
-    command.downgrade(alembic_config(url), revision)
+    with _ALEMBIC:
+        command.downgrade(alembic_config(url), revision)
 
 
 def check(url: str) -> None:
@@ -75,7 +81,8 @@ def check(url: str) -> None:
 
     The database must be at head (call `upgrade` first).
     """
-    command.check(alembic_config(url))
+    with _ALEMBIC:
+        command.check(alembic_config(url))
 
 
 def head_revision() -> str | None:
