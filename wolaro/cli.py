@@ -90,12 +90,17 @@ def _launch(
         _require_secret_key(settings)
     configure_logging(settings.log_level, settings.log_format)
     from wolaro import app as components
+    from wolaro.data.database import DatabaseUnreachable
 
     main = components.run_components(settings, [getattr(components, name) for name in component_names])
-    if fast:
-        run_fast(main)
-    else:
-        asyncio.run(main)
+    try:
+        if fast:
+            run_fast(main)
+        else:
+            asyncio.run(main)
+    except DatabaseUnreachable as exc:  # one clear line, not a traceback
+        typer.echo(f"Wolaro did not start: {exc}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -158,7 +163,13 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
 
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url, revision)
+    from wolaro.data.database import DatabaseUnreachable
+
+    try:
+        upgrade(settings.effective_database_url, revision)
+    except DatabaseUnreachable as exc:
+        typer.echo(f"Migration failed: {exc}", err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(f"database at {revision}")
 
 
