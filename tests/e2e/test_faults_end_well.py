@@ -270,6 +270,9 @@ async def test_with_the_database_down_commands_say_so_and_shard_ready_logs_one_l
             reply = await sandbox.wait_for_message(channel, timeout=15)
             assert "data store is unavailable" in reply["content"] and "try again" in reply["content"]
             assert "Something went wrong" not in reply["content"]
+            record = await sandbox.invoke_slash(guild, channel, owner, "warn", {"member": target, "reason": "spam"})
+            answer = await sandbox.wait_for_interaction_response(record, timeout=15)
+            assert answer["ephemeral"] and "data store is unavailable" in answer["content"]
 
             # the shard reconnects from scratch: READY, then on_shard_ready writes presence rows
             await sandbox.drop_connection(0, resumable=False)

@@ -55,10 +55,27 @@ class WolaroCommandTree(app_commands.CommandTree["WolaroBot"]):
             try:
                 await super()._call(interaction)  # type: ignore[arg-type]  # discord.py types it Interaction[Client]
             except commands.CommandError as error:
-                ctx = getattr(interaction, "_baton", None)
-                if not isinstance(ctx, WolaroContext):
-                    ctx = await self.client.get_context(interaction)
-                await self.client.on_command_error(ctx, error)
+                ctx = await self._context(interaction, error)
+                if ctx is not None:
+                    await self.client.on_command_error(ctx, error)
+
+    async def _context(self, interaction: discord.Interaction, error: Exception) -> WolaroContext | None:
+        """The failed command's context; None if it cannot be built because the database is down (then said so)."""
+        ctx = getattr(interaction, "_baton", None)
+        if isinstance(ctx, WolaroContext):
+            return ctx
+        try:
+            context: WolaroContext = await self.client.get_context(interaction)
+        except Exception as exc:  # the guild's config could not be read
+            if not is_unavailable(exc):
+                raise
+            log.warning("slash command failed: the database is unavailable", error=repr(exc), cause=repr(error))
+            await self.client.answer_interaction(
+                interaction,
+                "The data store is unavailable right now, so nothing was done. Please try again in a few minutes.",
+            )
+            return None
+        return context
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Slash-command failures outside a hybrid invocation (transformers, app-command checks)."""
@@ -81,11 +98,10 @@ class WolaroCommandTree(app_commands.CommandTree["WolaroBot"]):
                 "Type / to see the current commands.",
             )
             return
-        ctx = getattr(interaction, "_baton", None)
-        if not isinstance(ctx, WolaroContext):
-            ctx = await self.client.get_context(interaction)
-        cause = error.__cause__ if isinstance(error.__cause__, commands.CommandError) else error
-        await self.client.on_command_error(ctx, cause)  # type: ignore[arg-type]
+        ctx = await self._context(interaction, error)
+        if ctx is not None:
+            cause = error.__cause__ if isinstance(error.__cause__, commands.CommandError) else error
+            await self.client.on_command_error(ctx, cause)  # type: ignore[arg-type]
 
 
 class WolaroBot(commands.AutoShardedBot):

@@ -139,13 +139,14 @@ _SQLITE_OUTAGES = (
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
-    """`error`, then its causes and contexts (bounded: chains can be cyclic)."""
+    """`error`, then what it wraps, its cause or context, and so on (bounded: chains can be cyclic)."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen and len(seen) < 20:
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        original = getattr(current, "original", None)  # discord.py's CommandInvokeError and friends
+        current = original if isinstance(original, BaseException) else current.__cause__ or current.__context__
 
 
 def _raised_by_database_driver(error: BaseException) -> bool:
