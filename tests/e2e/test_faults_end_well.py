@@ -85,6 +85,11 @@ async def answers(sandbox: Sandbox, channel: int, author: int, content: str, *, 
     raise AssertionError(f"{content!r} never got {expected} answers")
 
 
+async def stop(process: BotProcess) -> None:
+    """SIGTERM and wait, off the event loop: the sandbox must keep answering the requests of the draining bot."""
+    await asyncio.to_thread(process.stop)
+
+
 # ----------------------------------------------------------------------------------------------- in this process
 async def test_an_unknown_slash_command_gets_a_clear_ephemeral_answer(sandbox, bot):
     guild, channel, owner = place(sandbox)
@@ -172,8 +177,9 @@ async def test_wolaro_run_on_postgres_and_redis_survives_a_malformed_interaction
         await answered(sandbox, channel, owner)
         assert process.process is not None and process.process.poll() is None, process.log()[-3000:]
     finally:
-        process.stop()
+        await stop(process)
     assert process.process is not None and process.process.returncode == 0, process.log()[-3000:]
+    assert "commands still running after the grace period" not in process.log()
 
 
 @pytest.mark.postgres
@@ -206,7 +212,7 @@ async def test_two_processes_start_together_on_an_empty_postgres(
             assert "duplicate key" not in process.log()
     finally:
         for process in processes:
-            process.stop()
+            await stop(process)
     assert all(p.process is not None and p.process.returncode == 0 for p in processes)
 
 
@@ -288,7 +294,7 @@ async def test_with_the_database_down_commands_say_so_and_shard_ready_logs_one_l
             assert not any("Traceback" in line or "never retrieved" in line for line in unhandled), unhandled
             assert process.process is not None and process.process.poll() is None
         finally:
-            process.stop()
+            await stop(process)
 
 
 def test_the_private_server_helper_really_stops():
