@@ -259,6 +259,26 @@ async def test_commands_arriving_during_shutdown_are_refused_politely(sandbox, b
         bot.draining = False
 
 
+async def test_shutdown_waits_for_work_in_flight_but_no_longer_than_the_bound(sandbox, bot):
+    bot.drain_timeout = 0.5
+    stuck = bot.in_flight()
+    stuck.__enter__()  # a command that never finishes
+    try:
+        started = time.monotonic()
+        await asyncio.wait_for(bot.close(), timeout=10)
+        waited = time.monotonic() - started
+    finally:
+        stuck.__exit__(None, None, None)
+    assert bot.is_closed() and bot.draining
+    assert 0.5 <= waited < 3.0
+
+
+async def test_shutdown_closes_at_once_when_nothing_is_running(sandbox, bot):
+    started = time.monotonic()
+    await bot.close()
+    assert bot.is_closed() and time.monotonic() - started < 2.0
+
+
 # -------------------------------------------------------------------------------------------------- database down
 @pytest.mark.skipif(postgres_bin() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)")
 async def test_with_the_database_down_commands_say_so_and_shard_ready_logs_one_line(sandbox, tmp_path):
