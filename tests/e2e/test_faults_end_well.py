@@ -26,6 +26,7 @@ from wolaro.sandbox import Sandbox
 from wolaro.sandbox.interactions import build_interaction, build_unregistered_interaction, without_fields
 
 pytestmark = pytest.mark.timeout(120)
+SECRET_KEY = "faults-end-well-test-secret-key-0123456789"
 
 
 def place(sandbox: Sandbox, index: int = 0) -> tuple[int, int, int]:
@@ -162,7 +163,12 @@ async def test_wolaro_run_on_postgres_and_redis_survives_a_malformed_interaction
     """The whole platform (bot, dashboard, worker) in one `wolaro run`: a malformed event once ended it with 1."""
     guild, channel, owner = place(sandbox)
     env = process_env(
-        sandbox, DATABASE_URL=postgres_url, REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix, API_PORT=str(_free_port())
+        sandbox,
+        DATABASE_URL=postgres_url,
+        REDIS_URL=redis_url,
+        REDIS_PREFIX=redis_prefix,
+        API_PORT=str(_free_port()),
+        SECRET_KEY=SECRET_KEY,
     )
     process = PlatformProcess(env, tmp_path / "run.log").start()
     try:
@@ -197,6 +203,7 @@ async def test_two_processes_start_together_on_an_empty_postgres(
         "REDIS_PREFIX": redis_prefix,
         "COMMAND_COOLDOWN_RATE": "1000/second",
         "USER_GLOBAL_RATE": "1000/second",
+        "SECRET_KEY": SECRET_KEY,  # `wolaro run` serves the dashboard, which refuses to start without one
     }
     processes = [
         kind(process_env(sandbox, API_PORT=str(_free_port()), **shared), tmp_path / f"{name}.log")
