@@ -123,8 +123,8 @@ def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
         "GUILD_READY_TIMEOUT": "0.2",
-        **env,
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
+        **env,
     }
 
 
