@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import delete, select
 
 from wolaro.data.cache import Cache
-from wolaro.data.database import Database
+from wolaro.data.database import Database, is_unavailable
 from wolaro.data.models import BotGuild, utcnow
 from wolaro.logging import get_logger
 
@@ -176,8 +176,11 @@ class PresenceRecorder:
                 if time.monotonic() >= next_beat:
                     await self._heartbeat()
                     next_beat = time.monotonic() + self.heartbeat_interval
-            except Exception:
-                log.exception("presence: write failed; will retry")
+            except Exception as exc:
+                if is_unavailable(exc):
+                    log.warning("presence: the database is unavailable; will retry", error=repr(exc))
+                else:
+                    log.exception("presence: write failed; will retry")
 
     async def flush(self) -> None:
         """Write every pending change (upserts in batches, then deletes)."""

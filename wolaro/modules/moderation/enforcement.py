@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from wolaro.core.errors import UserFacingError
+from wolaro.data.database import is_unavailable
 from wolaro.data.guilds import add_audit
 from wolaro.data.models import utcnow
 from wolaro.logging import get_logger
@@ -213,8 +214,16 @@ async def execute(
                 bot_id=bot.user.id if bot.user else moderator_id,
                 extra={"delete_message_days": delete_message_days} if delete_message_days else None,
             )
-    except Exception:
-        log.exception("case could not be recorded: reverting the Discord action", guild_id=guild.id, action=action)
+    except Exception as exc:
+        if is_unavailable(exc):  # an outage, not a bug: one line, the command tells the user
+            log.warning(
+                "case not recorded: the database is unavailable; reverting the Discord action",
+                guild_id=guild.id,
+                action=action,
+                error=repr(exc),
+            )
+        else:
+            log.exception("case could not be recorded: reverting the Discord action", guild_id=guild.id, action=action)
         await _revert(bot.http, guild.id, target_id, action, audit)
         raise
     dm = action not in REMOVES_MEMBER and member is not None and config.dm_on_action
