@@ -261,7 +261,13 @@ class WolaroBot(commands.AutoShardedBot):
         # Modules, ORM metadata and discord.py's caches live for the whole run: freezing them keeps every later
         # collection from rescanning ~100 MB of long-lived objects while events stream in.
         gc.freeze()
-        log.info("bot ready", user=str(self.user), guilds=len(self.guilds), shards=self.shard_count)
+        log.info(
+            "bot ready",
+            user=str(self.user),
+            guilds=len(self.guilds),
+            shards=self.shard_count,
+            modules=sorted(self.loader.modules),
+        )
 
     # ------------------------------------------------------- prefix + context
     async def _prefixes(self, _: commands.Bot, message: discord.Message) -> list[str]:

@@ -62,7 +62,7 @@ class ModuleLoader:
         self._packages[cog.spec.name] = package
         self.bot.config.specs[cog.spec.name] = cog.spec
         self._rebuild_handlers()
-        log.info("module loaded", module=cog.spec.name, version=cog.spec.version)
+        log.debug("module loaded", module=cog.spec.name, version=cog.spec.version)
         return cog
 
     async def unload(self, name: str) -> None:

@@ -233,7 +233,7 @@ class JobScheduler:
             return
         self._stopping = False
         self._task = asyncio.create_task(self._loop(), name=f"wolaro-jobs-{self.worker_id}")
-        log.info(
+        log.debug(
             "job worker started",
             worker=self.worker_id,
             kinds=self.registry.kinds(),
