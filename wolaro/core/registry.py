@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 import wolaro.modules
+from wolaro.core.privacy import UserData
 
 
 class ModuleConfig(BaseModel):
@@ -34,6 +35,14 @@ class ModuleSpec:
     config: type[ModuleConfig] = EmptyConfig
     enabled_by_default: bool = True
     can_disable: bool = True
+    title: str = ""
+    """What the dashboard and help call the module (English msgid; translated through the module's locales)."""
+    requires: tuple[str, ...] = ()
+    """Modules that must be enabled in a guild before this one can be."""
+    audit_labels: Mapping[str, str] = field(default_factory=dict)
+    """Audit action -> its label for people (English msgid), e.g. {"moderation.warn": "Member warned"}."""
+    privacy: UserData | None = None
+    """How the module exports and erases what it stores about a person (None: it stores nothing per user)."""
 
     def default_config(self) -> dict[str, Any]:
         """The module's config with every default filled in, as JSON-ready values."""
