@@ -10,7 +10,7 @@ import os
 
 import discord
 
-from wolaro.sandbox.connect import point_discord_at
+from wolaro.core.discord_endpoint import point_discord_at
 
 SENTINEL = "!ping"
 

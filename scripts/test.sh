@@ -28,6 +28,8 @@ fi
 python3 -m ruff check wolaro tests benchmarks
 python3 -m ruff format --check wolaro tests benchmarks
 python3 -m mypy wolaro
+# the layers (.importlinter): data < core < modules; product and sandbox apart; modules meet through public.py
+lint-imports
 set +e
 # --durations=15: the slowest tests, so whoever comes next sees what keeps CI slow
 python3 -m pytest -q -p no:cacheprovider --durations=15 "$@"

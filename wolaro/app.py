@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wolaro.core.bot import WolaroBot
+from wolaro.core.discord_endpoint import point_discord_at
 from wolaro.core.services import Services
 from wolaro.logging import get_logger
-from wolaro.sandbox.connect import point_discord_at
 from wolaro.settings import Settings
 
 log = get_logger(__name__)

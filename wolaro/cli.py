@@ -186,7 +186,7 @@ def sandbox(
     log_file: Annotated[Path, typer.Option(help="Where the bot's JSON logs go")] = Path("data/sandbox/wolaro.log"),
 ) -> None:
     """Try Wolaro with no Discord account: a local Discord emulator, synthetic users, the bot, a live transcript."""
-    from wolaro.sandbox.runner import run_sandbox
+    from wolaro.cli_sandbox import run_sandbox
 
     os.environ.setdefault("DATA_DIR", "data/sandbox")
     base = load_settings()

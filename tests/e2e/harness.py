@@ -14,8 +14,9 @@ from typing import Any, Self
 from pydantic import SecretStr
 
 from wolaro.core.bot import WolaroBot
+from wolaro.core.discord_endpoint import point_discord_at
 from wolaro.core.services import Services
-from wolaro.sandbox import Sandbox, point_discord_at
+from wolaro.sandbox import Sandbox
 from wolaro.sandbox.interactions import InteractionRecord
 from wolaro.settings import Settings
 

@@ -21,7 +21,8 @@ import discord.http
 import pytest
 from discord.ext import commands
 
-from wolaro.sandbox import Sandbox, point_discord_at
+from wolaro.core.discord_endpoint import point_discord_at
+from wolaro.sandbox import Sandbox
 
 #: discord.py fires on_ready this long after the last GUILD_CREATE (default 2 s); locally they arrive at once.
 GUILD_READY_TIMEOUT = 0.3

@@ -11,7 +11,8 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.sandbox import Sandbox, point_discord_at
+from wolaro.core.discord_endpoint import point_discord_at
+from wolaro.sandbox import Sandbox
 from wolaro.sandbox.errors import SandboxError
 
 from .conftest import SandboxBot, ShardedSandboxBot, full_intents

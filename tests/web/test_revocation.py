@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.e2e.harness import bot_settings, running_bot
 from tests.web.conftest import World, live, running_env, served
+from wolaro.core.discord_endpoint import point_discord_at
 from wolaro.data.models import BotGuild
-from wolaro.sandbox import point_discord_at
 
 
 @pytest.mark.parametrize("web_backend", ["postgres-redis"], indirect=True)

@@ -21,10 +21,10 @@ from sqlalchemy import select, text
 
 from tests.web.conftest import Env, World, live, running_env, served
 from tests.web.test_auth import oauth_login
+from wolaro.cli_sandbox import sandbox_secret_key
 from wolaro.data.models import AuditLog
 from wolaro.sandbox import payloads
 from wolaro.sandbox.oauth import emulator
-from wolaro.sandbox.runner import sandbox_secret_key
 from wolaro.settings import Settings
 from wolaro.web import create_app
 from wolaro.web.hub import MAX_CONNECTIONS_PER_USER

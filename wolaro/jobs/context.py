@@ -120,7 +120,7 @@ class DiscordAccess:
             raise RuntimeError("this job needs Discord, but DISCORD_TOKEN is not set in the worker's environment")
         from discord.http import HTTPClient
 
-        from wolaro.sandbox.connect import point_discord_at
+        from wolaro.core.discord_endpoint import point_discord_at
 
         point_discord_at(settings.discord_api_base)
         http = HTTPClient(asyncio.get_running_loop())

@@ -3,7 +3,7 @@ r"""A local Discord emulator: gateway WebSocket + REST + a synthetic world, for 
 An unmodified discord.py client talks to it once pointed at it::
 
     async with Sandbox(guilds=2, members_per_guild=5, heartbeat_interval_ms=60_000) as sb:
-        point_discord_at(sb.api_base)          # Route.BASE, DEFAULT_GATEWAY, Asset.BASE
+        point_discord_at(sb.api_base)          # wolaro.core.discord_endpoint: Route.BASE, DEFAULT_GATEWAY
         task = asyncio.create_task(bot.start(sb.token))
         await sb.wait_until_ready()            # every GUILD_CREATE sent
         guild = sb.guild_ids()[0]
@@ -20,21 +20,21 @@ moderate Members and Moderators but gets 403 (50013) on Admins and the owner, as
 
 Out-of-process drivers use the HTTP control API under ``/_sandbox`` (see ``control.py``); ``wolaro
 sandbox`` runs it with synthetic users (``traffic.py``) and a live transcript (``transcript.py``).
-``point_discord_at`` is light (the production bot imports it); ``Sandbox`` is imported lazily.
+The emulator imports no product code: pointing discord.py at a Discord-compatible API is the product's
+``wolaro.core.discord_endpoint.point_discord_at``, and ``wolaro sandbox`` is composed by ``wolaro.cli_sandbox``.
+``Sandbox`` is imported lazily.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wolaro.sandbox.connect import point_discord_at
-
 if TYPE_CHECKING:
     from wolaro.sandbox.interactions import InteractionRecord
     from wolaro.sandbox.server import RestCall, Sandbox
     from wolaro.sandbox.state import SandboxState
 
-__all__ = ["InteractionRecord", "RestCall", "Sandbox", "SandboxState", "point_discord_at"]
+__all__ = ["InteractionRecord", "RestCall", "Sandbox", "SandboxState"]
 
 
 def __getattr__(name: str) -> Any:

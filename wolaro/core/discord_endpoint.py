@@ -1,4 +1,4 @@
-"""Point an unmodified discord.py at a Discord-compatible server (the sandbox). Imports nothing heavy."""
+"""Point an unmodified discord.py at any Discord-compatible API (a proxy, the emulator). Imports nothing heavy."""
 
 from __future__ import annotations
 

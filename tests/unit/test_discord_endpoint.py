@@ -1,4 +1,4 @@
-"""point_discord_at: what it changes in discord.py, and that it stays light to import."""
+"""wolaro.core.discord_endpoint.point_discord_at: what it changes in discord.py, and that it stays light to import."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from wolaro.sandbox import point_discord_at
-from wolaro.sandbox.connect import gateway_url_for
+from wolaro.core.discord_endpoint import gateway_url_for, point_discord_at
 
 
 def test_points_rest_gateway_and_cdn_at_the_server():
@@ -35,10 +34,10 @@ def test_gateway_url_follows_the_scheme():
     assert gateway_url_for("http://localhost:1/api/v10") == "ws://localhost:1/gateway"
 
 
-def test_importing_connect_pulls_in_nothing_heavy():
+def test_importing_it_pulls_in_nothing_heavy():
     code = (
-        "import sys; import wolaro.sandbox; from wolaro.sandbox import point_discord_at; "
-        "heavy = [m for m in ('discord', 'aiohttp', 'orjson', 'wolaro.sandbox.server') if m in sys.modules]; "
+        "import sys; from wolaro.core.discord_endpoint import point_discord_at; "
+        "heavy = [m for m in ('discord', 'aiohttp', 'orjson', 'wolaro.sandbox') if m in sys.modules]; "
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
