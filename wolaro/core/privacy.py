@@ -2,13 +2,32 @@
 
 Every module that keeps per-user rows declares a `UserData` implementation in its spec (`ModuleSpec.privacy`);
 the platform calls every one of them, so a person's export is complete and their erasure leaves nothing behind.
+The tables of the platform itself (audit log, scheduled jobs, dashboard sessions, the bot's guild list) are
+covered by `wolaro.core.privacy_core.PLATFORM`.
+
+Each implementation also says which columns hold a person's id (`stores`): the coverage test
+(`tests/unit/test_privacy_coverage.py`) walks every mapped table and fails for a column that looks like a person's
+id and that no hook declares, so a new module cannot forget one.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wolaro.data.database import Database
+
+if TYPE_CHECKING:
+    from wolaro.core.registry import ModuleSpec
+
+ERASED_USER_ID = 0
+"""What replaces a person's id in a record the guild keeps (a moderation case): "someone whose data was erased"."""
+
+PLATFORM = "platform"
+"""The export section of the platform's own tables (audit log, scheduled jobs, dashboard sessions)."""
+
+EXPORT_FORMAT = 1
 
 
 class UserData(Protocol):
@@ -17,6 +36,11 @@ class UserData(Protocol):
     `guild_id` None means every guild (a request made in DMs or from the dashboard's account page).
     """
 
+    @property
+    def stores(self) -> Mapping[str, str]:
+        """`"table.column"` -> what that column keeps about a person, in plain English (shown in the export)."""
+        ...
+
     async def export_user_data(self, db: Database, user_id: int, guild_id: int | None) -> dict[str, Any]:
         """Everything this module stores about `user_id`, as JSON-ready values (empty when nothing)."""
         ...
@@ -24,3 +48,83 @@ class UserData(Protocol):
     async def delete_user_data(self, db: Database, user_id: int, guild_id: int | None) -> int:
         """Erase what this module stores about `user_id`; return how many records were removed or anonymised."""
         ...
+
+
+def privacy_hooks(specs: Iterable[ModuleSpec]) -> dict[str, UserData]:
+    """Every module's hooks by module name, then the platform's (last: it sweeps what modules leave generic)."""
+    from wolaro.core.privacy_core import PLATFORM_DATA
+
+    hooks: dict[str, UserData] = {spec.name: spec.privacy for spec in specs if spec.privacy is not None}
+    hooks[PLATFORM] = PLATFORM_DATA
+    return hooks
+
+
+def declared_columns(hooks: Mapping[str, UserData]) -> dict[str, list[str]]:
+    """`"table.column"` -> the hooks that declare it."""
+    found: dict[str, list[str]] = {}
+    for name, hook in hooks.items():
+        for column in hook.stores:
+            found.setdefault(column, []).append(name)
+    return found
+
+
+async def export_user(
+    db: Database, hooks: Mapping[str, UserData], user_id: int, guild_id: int | None, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The whole export of one person: a header (who, where, when, what each module keeps) and each module's data.
+
+    Modules that hold nothing about the person are left out of `data`; `stores` lists what every module *could*
+    keep, so the reader knows what was looked at.
+    """
+    data: dict[str, Any] = {}
+    for name, hook in hooks.items():
+        exported = await hook.export_user_data(db, user_id, guild_id)
+        if exported:
+            data[name] = exported
+    return {
+        "format": EXPORT_FORMAT,
+        "user_id": str(user_id),
+        "scope": "everywhere" if guild_id is None else "server",
+        "guild_id": None if guild_id is None else str(guild_id),
+        "generated_at": (now or datetime.now(UTC)).isoformat(),
+        "stores": {name: dict(hook.stores) for name, hook in hooks.items()},
+        "data": data,
+    }
+
+
+async def delete_user(
+    db: Database, hooks: Mapping[str, UserData], user_id: int, guild_id: int | None
+) -> dict[str, int]:
+    """Run every hook's erasure in order; how many records each removed or anonymised (zeros left out)."""
+    counts: dict[str, int] = {}
+    for name, hook in hooks.items():
+        count = await hook.delete_user_data(db, user_id, guild_id)
+        if count:
+            counts[name] = count
+    return counts
+
+
+def jsonable(value: Any) -> Any:
+    """A stored value as JSON-ready data: ids as strings (JavaScript loses precision past 2**53), ISO instants."""
+    if isinstance(value, bool) or value is None or isinstance(value, float | str):
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) >= 2**53 else value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def payload_user(payload: Any) -> int | None:
+    """The person a scheduled job's payload is about (the `user_id` key, by convention), if any."""
+    if not isinstance(payload, Mapping):
+        return None
+    raw = payload.get("user_id")
+    try:
+        return int(raw) if raw is not None and not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        return None

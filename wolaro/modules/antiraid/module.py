@@ -29,6 +29,7 @@ from wolaro.data.models import utcnow
 from wolaro.logging import get_logger
 from wolaro.modules.antiraid import raid, service, state
 from wolaro.modules.antiraid.config import Config, JoinerAction
+from wolaro.modules.antiraid.privacy import PRIVACY
 from wolaro.modules.antiraid.state import RaidStates, RaidView
 from wolaro.modules.moderation.enforcement import Action as CaseAction
 from wolaro.modules.moderation.enforcement import enforce
@@ -41,6 +42,7 @@ SPEC = ModuleSpec(
     version="1.0.0",
     config=Config,
     enabled_by_default=False,
+    privacy=PRIVACY,
 )
 
 RECENT_JOINERS = 200

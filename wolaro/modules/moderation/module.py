@@ -13,12 +13,14 @@ from wolaro.modules.moderation.commands_actions import ActionCommands
 from wolaro.modules.moderation.commands_cases import CaseCommands
 from wolaro.modules.moderation.commands_channels import ChannelCommands
 from wolaro.modules.moderation.config import Config
+from wolaro.modules.moderation.privacy import PRIVACY
 
 SPEC = ModuleSpec(
     name="moderation",
     description="Moderation: warnings, kicks, bans, timeouts, purges, channel locks and numbered cases.",
     version="1.0.0",
     config=Config,
+    privacy=PRIVACY,
 )
 
 

@@ -22,6 +22,7 @@ from wolaro.data.models import utcnow
 from wolaro.modules.moderation.service import DurationError
 from wolaro.modules.reminders import jobs as _jobs  # noqa: F401 - registers the reminders.deliver job handler
 from wolaro.modules.reminders import service
+from wolaro.modules.reminders.privacy import PRIVACY
 from wolaro.modules.reminders.service import DELIVER_JOB, MAX_TEXT, Reminder, WhenError, WhenProblem
 
 
@@ -50,6 +51,7 @@ SPEC = ModuleSpec(
     description="Reminders: /remind in 10m, delivered on time even across restarts.",
     version="1.0.0",
     config=Config,
+    privacy=PRIVACY,
 )
 
 
