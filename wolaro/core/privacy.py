@@ -128,3 +128,33 @@ def payload_user(payload: Any) -> int | None:
         return int(raw) if raw is not None and not isinstance(raw, bool) else None
     except (TypeError, ValueError):
         return None
+
+
+def mentions(value: Any, user_id: int) -> bool:
+    """Whether a JSON document names `user_id` anywhere (as a number or as a string of it)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return value == user_id
+    if isinstance(value, str):
+        return value == str(user_id)
+    if isinstance(value, Mapping):
+        return any(mentions(v, user_id) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(mentions(v, user_id) for v in value)
+    return False
+
+
+def scrub(value: Any, user_id: int) -> Any:
+    """A copy of a JSON document with every mention of `user_id` replaced by `ERASED_USER_ID` (same type)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return ERASED_USER_ID if value == user_id else value
+    if isinstance(value, str):
+        return str(ERASED_USER_ID) if value == str(user_id) else value
+    if isinstance(value, Mapping):
+        return {k: scrub(v, user_id) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v, user_id) for v in value]
+    return value

@@ -3,7 +3,8 @@
 What erasure does here (see docs/privacy.md):
 - `audit_log`: the log is the guild's record of what changed, so rows are kept but no longer name the person:
   `actor_id` becomes NULL where they acted; where they were the target, `target`, `before` and `after` (which
-  describe what happened to them: reasons, nicknames) are cleared.
+  describe what happened to them: reasons, nicknames) are cleared; elsewhere in `before`/`after` (a purge of
+  their messages) their id becomes `ERASED_USER_ID`.
 - `scheduled_jobs`: a job whose payload names the person (`user_id`, the convention every job kind follows) is
   deleted, pending or finished; a pending automatic unban is cancelled with it.
 - `dashboard_sessions`: deleted (every dashboard login of the person ends). Only for an erasure everywhere.
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, Text, cast, column, delete, or_, select, table, update
 
-from wolaro.core.privacy import jsonable, payload_user
+from wolaro.core.privacy import jsonable, mentions, payload_user, scrub
 from wolaro.data.database import Database
 from wolaro.data.models import AuditLog, BotGuild, JSONType, Snowflake, UTCDateTime
 
@@ -55,6 +56,8 @@ class PlatformData:
     stores: Mapping[str, str] = {
         "audit_log.actor_id": "Changes you made that the servers' audit logs recorded",
         "audit_log.target": "Changes made to you that the servers' audit logs recorded",
+        "audit_log.before": "Audit log entries that name you in what changed",
+        "audit_log.after": "Audit log entries that name you in what changed",
         "scheduled_jobs.payload": "Actions scheduled about you (reminders, the end of a temporary ban)",
         "dashboard_sessions.user_id": "Your dashboard logins (the time only; login tokens are never exported)",
         "bot_guilds.owner_id": "Servers you own, as the bot saw them",
@@ -82,6 +85,10 @@ class PlatformData:
                     "after": row.after,
                 }
                 for row in audit
+                if row.actor_id == user_id
+                or row.target in audit_targets(user_id)
+                or mentions(row.before, user_id)
+                or mentions(row.after, user_id)
             ]
             if rows:
                 out["audit_log"] = jsonable(rows)
@@ -132,6 +139,11 @@ class PlatformData:
                 .execution_options(synchronize_session=False)
             )
             count += result.rowcount or 0
+            named = (await session.execute(select(AuditLog).where(_audit_may_name(user_id), *scope))).scalars()
+            for row in named:
+                if mentions(row.before, user_id) or mentions(row.after, user_id):
+                    row.before, row.after = scrub(row.before, user_id), scrub(row.after, user_id)
+                    count += 1
             job_ids = [job.id for job in await _jobs_of(session, user_id, guild_id)]
             if job_ids:
                 await session.execute(delete(_jobs).where(_jobs.c.id.in_(job_ids)))
@@ -149,8 +161,13 @@ class PlatformData:
         return count
 
 
+def _audit_may_name(user_id: int) -> ColumnElement[bool]:
+    """Narrows in SQL to rows whose before/after text holds the id (`mentions()` then decides)."""
+    return or_(cast(AuditLog.before, Text).contains(str(user_id)), cast(AuditLog.after, Text).contains(str(user_id)))
+
+
 def _audit_about(user_id: int) -> ColumnElement[bool]:
-    return or_(AuditLog.actor_id == user_id, AuditLog.target.in_(audit_targets(user_id)))
+    return or_(AuditLog.actor_id == user_id, AuditLog.target.in_(audit_targets(user_id)), _audit_may_name(user_id))
 
 
 def _in_guild(guild_column: Any, guild_id: int | None) -> list[ColumnElement[bool]]:
