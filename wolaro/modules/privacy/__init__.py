@@ -1,0 +1,1 @@
+"""The privacy module: `/privacy export`, `/privacy delete` and `/privacy erase` over every module's hooks."""
