@@ -404,6 +404,6 @@ def test_clean_guilds_stay_far_below_their_budget():
 
 
 def test_notices_go_to_the_automod_log_channel_else_the_modlog():
-    assert service.log_channel({"automod": {"log_channel_id": 5}, "moderation": {"modlog_channel_id": 7}}) == 5
-    assert service.log_channel({"automod": {"log_channel_id": None}, "moderation": {"modlog_channel_id": 7}}) == 7
-    assert service.log_channel({"automod": {}}) is None
+    assert service.log_channel(5, 7) == 5
+    assert service.log_channel(None, 7) == 7
+    assert service.log_channel(None, None) is None

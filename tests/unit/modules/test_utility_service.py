@@ -1,6 +1,6 @@
 import pytest
 
-from wolaro.modules.admin.service import format_uptime, parse_guild_id
+from wolaro.modules.admin.service import format_uptime, gateway_latency_ms, parse_guild_id
 from wolaro.modules.core.help import CommandHelp, help_sections
 from wolaro.modules.utility.service import latency_ms
 
@@ -21,6 +21,7 @@ def test_latency_before_first_heartbeat():
     assert latency_ms(float("inf")) == -1
     assert latency_ms(float("nan")) == -1
     assert latency_ms(0.0421) == 42
+    assert [gateway_latency_ms(value) for value in (float("inf"), float("nan"), 0.0421)] == [-1, -1, 42]
 
 
 def test_uptime_format():

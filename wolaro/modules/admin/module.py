@@ -16,7 +16,6 @@ from wolaro.core.permissions import master_admin_only
 from wolaro.core.registry import ModuleSpec
 from wolaro.core.snowflake import is_snowflake
 from wolaro.modules.admin import service
-from wolaro.modules.utility.service import latency_ms
 
 SPEC = ModuleSpec(
     name="admin",
@@ -48,7 +47,7 @@ class Admin(WolaroModule):
         stats = service.BotStats(
             guilds=len(self.bot.guilds),
             shards=self.bot.shard_count or 1,
-            latency_ms=latency_ms(self.bot.latency),
+            latency_ms=service.gateway_latency_ms(self.bot.latency),
             uptime_s=time.time() - self.bot.started_at,
             rss_mb=psutil.Process().memory_info().rss / 2**20,
             commands_run=self.bot.commands_run,

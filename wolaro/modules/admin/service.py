@@ -19,6 +19,13 @@ class BotStats:
     modules: int
 
 
+def gateway_latency_ms(seconds: float) -> int:
+    """The gateway latency in whole milliseconds, -1 before the first heartbeat (discord.py reports infinity)."""
+    if seconds != seconds or seconds == float("inf"):
+        return -1
+    return round(seconds * 1000)
+
+
 def format_uptime(seconds: float) -> str:
     """`3d 4h 5m` style."""
     minutes, _ = divmod(int(seconds), 60)

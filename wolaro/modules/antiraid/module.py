@@ -2,7 +2,7 @@
 
 Joins are counted in the shared cache (every bot process sees one guild's joins). Raid mode is a database row
 (`state.py`), cached per process and kept true by pub/sub; its automatic end is the durable `antiraid.end` job,
-pushed back as members keep joining. Every action on a member goes through the moderation module's `enforce`,
+pushed back as members keep joining. Every action on a member goes through the moderation module's `sanction`,
 so it is a case like a manual one.
 """
 
@@ -31,13 +31,13 @@ from wolaro.modules.antiraid import raid, service, state
 from wolaro.modules.antiraid.config import Config, JoinerAction
 from wolaro.modules.antiraid.privacy import PRIVACY
 from wolaro.modules.antiraid.state import RaidStates, RaidView
-from wolaro.modules.moderation.enforcement import Action as CaseAction
-from wolaro.modules.moderation.enforcement import enforce
+from wolaro.modules.moderation.public import SanctionAction, sanction
 
 log = get_logger(__name__)
 
 SPEC = ModuleSpec(
     name="antiraid",
+    requires=("moderation",),  # sanctions through moderation.public
     description="Anti-raid: raid mode on join spikes, minimum account age, /raidmode.",
     version="1.0.0",
     config=Config,
@@ -98,7 +98,7 @@ class AntiRaid(WolaroModule):
                 config, "Account younger than {days} days", days=f"{settings.min_account_age_days:g}"
             )
             action = JoinerAction(settings.young_account_action)
-            await self._act(guild, member, action, settings.young_account_timeout_minutes, reason)
+            await self._act(config, guild, member, action, settings.young_account_timeout_minutes, reason)
         view = await self.states.get(guild.id)
         if not view.active and service.is_spike(joins, settings.join_threshold):
             started = await self.start_raid(guild, config, settings, manual=False, actor_id=None, joins=joins)
@@ -139,22 +139,26 @@ class AntiRaid(WolaroModule):
         if settings.joiner_action is JoinerAction.NONE:
             return
         reason = self.translate(config, "Raid mode: joined during a raid")
-        await self._act(guild, member, settings.joiner_action, settings.joiner_timeout_minutes, reason)
+        await self._act(config, guild, member, settings.joiner_action, settings.joiner_timeout_minutes, reason)
 
     async def _act(
-        self, guild: discord.Guild, member: discord.Member, action: JoinerAction, minutes: int, reason: str
+        self,
+        config: GuildConfig,
+        guild: discord.Guild,
+        member: discord.Member,
+        action: JoinerAction,
+        minutes: int,
+        reason: str,
     ) -> None:
-        assert self.bot.user is not None
         try:
-            await enforce(
+            await sanction(
                 self.bot,
+                config,
                 guild=guild,
-                target=member,
-                action=CaseAction.TIMEOUT if action is JoinerAction.TIMEOUT else CaseAction.KICK,
-                moderator_id=self.bot.user.id,
+                member=member,
+                action=SanctionAction.TIMEOUT if action is JoinerAction.TIMEOUT else SanctionAction.KICK,
                 reason=reason,
                 duration=timedelta(minutes=minutes) if action is JoinerAction.TIMEOUT else None,
-                automated=True,
             )
         except Exception as exc:
             log.warning(

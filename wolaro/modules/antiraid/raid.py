@@ -19,6 +19,7 @@ from wolaro.logging import get_logger
 from wolaro.modules.antiraid import service, state
 from wolaro.modules.antiraid.config import Config
 from wolaro.modules.antiraid.state import RaidView
+from wolaro.modules.moderation.public import modlog_channel
 
 if TYPE_CHECKING:
     from discord.http import HTTPClient
@@ -37,9 +38,7 @@ def alert_channel(guild_config: GuildConfig, config: Config) -> int | None:
     """Where raid mode is announced: the module's alert channel, else the moderation module's modlog channel."""
     if config.alert_channel_id:
         return config.alert_channel_id
-    moderation = guild_config.module_configs.get("moderation") or {}
-    channel = moderation.get("modlog_channel_id")
-    return int(channel) if channel else None
+    return modlog_channel(guild_config)
 
 
 async def send_alert(services: Services, http: HTTPClient, guild_config: GuildConfig, text: str) -> None:

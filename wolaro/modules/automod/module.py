@@ -3,7 +3,7 @@
 The message handler is the hot path: rules are compiled once per config version, a clean message is judged by
 pure functions in `service.py` without any network call (the spam counter is the one shared-cache hit, and only
 when the spam rule is on), and Discord is called only when a rule catches a message: the message is deleted and,
-for warn/timeout/kick/ban, the moderation module's `enforce` records a case as for a manual action.
+for warn/timeout/kick/ban, the moderation module's `public.sanction` records a case as for a manual action.
 
 The text rules of each guild run within a time budget of this process's event loop (`service.CostMeter`): a guild
 whose rules take more than their share is paused at once here, and the pause is recorded through the guild's
@@ -33,13 +33,13 @@ from wolaro.core.registry import ModuleSpec
 from wolaro.logging import get_logger
 from wolaro.modules.automod import service
 from wolaro.modules.automod.config import Action, Config
-from wolaro.modules.moderation.enforcement import Action as CaseAction
-from wolaro.modules.moderation.enforcement import enforce
+from wolaro.modules.moderation.public import SanctionAction, modlog_channel, sanction
 
 log = get_logger(__name__)
 
 SPEC = ModuleSpec(
     name="automod",
+    requires=("moderation",),  # sanctions through moderation.public
     description="Automatic moderation: spam, repeated messages, mass mentions, invites, links, words, regexes.",
     version="1.0.0",
     config=Config,
@@ -250,7 +250,8 @@ class Automod(WolaroModule):
 
     async def _notify(self, config: GuildConfig, text: str) -> None:
         """Post `text` in the guild's automod log channel, else its modlog channel (nothing if it has neither)."""
-        channel_id = service.log_channel(config.module_configs)
+        own = Config.model_validate(config.module_configs.get(SPEC.name) or {}).log_channel_id
+        channel_id = service.log_channel(own, modlog_channel(config))
         if channel_id is None:
             return
         try:
@@ -290,7 +291,7 @@ class Automod(WolaroModule):
         else:
             await self._delete(message, reason)
         if hit.action is not Action.DELETE and first:
-            await self._enforce(guild, author, hit, reason)
+            await self._enforce(config, guild, author, hit, reason)
 
     async def _delete(self, message: discord.Message, reason: str) -> None:
         try:
@@ -326,21 +327,23 @@ class Automod(WolaroModule):
             await self._delete(message, reason)
 
     async def _enforce(
-        self, guild: discord.Guild, author: discord.Member | discord.User, hit: service.Hit, reason: str
+        self,
+        config: GuildConfig,
+        guild: discord.Guild,
+        author: discord.Member | discord.User,
+        hit: service.Hit,
+        reason: str,
     ) -> None:
-        action = CaseAction(hit.action.value)
-        assert self.bot.user is not None
         try:
-            await enforce(
+            await sanction(
                 self.bot,
+                config,
                 guild=guild,
-                target=author,
-                action=action,
-                moderator_id=self.bot.user.id,
+                member=author,
+                action=SanctionAction(hit.action.value),
                 reason=reason,
                 duration=timedelta(seconds=hit.timeout_seconds) if hit.action is Action.TIMEOUT else None,
                 delete_message_days=1 if hit.action is Action.BAN else 0,
-                automated=True,
             )
         except Exception as exc:
             self.errors += 1

@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import ahocorasick
 import regex
@@ -563,13 +562,9 @@ def guild_share_used_at_trip(meter: CostMeter) -> tuple[int, int, int]:
     return round(meter.spent_at_pause * 1000), round(meter.budget * 1000), round(meter.window)
 
 
-def log_channel(module_configs: Mapping[str, Any]) -> int | None:
-    """Where automod reports about itself: its `log_channel_id`, else the moderation module's modlog channel."""
-    for module, key in (("automod", "log_channel_id"), ("moderation", "modlog_channel_id")):
-        channel = (module_configs.get(module) or {}).get(key)
-        if channel:
-            return int(channel)
-    return None
+def log_channel(own: int | None, modlog: int | None) -> int | None:
+    """Where automod reports about itself: its `log_channel_id` (`own`), else the moderation modlog channel."""
+    return own or modlog or None
 
 
 # ------------------------------------------------------------------------------------------ the ruleset

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.data.models import utcnow
 from wolaro.modules.moderation.models import ModCase, ModCaseCounter
-from wolaro.modules.moderation.service import LASTING_ACTIONS, Action, TargetKind, target_kind
+from wolaro.modules.moderation.rules import LASTING_ACTIONS, Action, TargetKind, target_kind
 
 
 @dataclass(frozen=True, slots=True)

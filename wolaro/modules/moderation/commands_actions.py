@@ -11,11 +11,12 @@ from discord.ext import commands
 
 from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
+from wolaro.core.durations import format_duration
 from wolaro.core.permissions import bot_permissions, is_master_admin, user_permissions
 from wolaro.modules.moderation.converters import Duration, OptionalDuration
-from wolaro.modules.moderation.enforcement import execute
 from wolaro.modules.moderation.modlog import action_label, t
-from wolaro.modules.moderation.service import Action, format_duration
+from wolaro.modules.moderation.rules import Action
+from wolaro.modules.moderation.service import Policy, Request, execute
 
 if TYPE_CHECKING:
     from wolaro.core.bot import WolaroBot
@@ -48,16 +49,16 @@ class ActionCommands:
         duration: timedelta | None = None,
         delete_days: int = 0,
     ) -> None:
-        assert ctx.guild is not None
+        assert ctx.guild is not None and ctx.config is not None
+        request = Request.checked(
+            action, target.id, ctx.author.id, reason, duration=duration, delete_message_days=delete_days
+        )
         outcome = await execute(
             self.bot,
+            Policy.of(self.bot, ctx.config, ctx.guild.name),
             guild=ctx.guild,
             target=target,
-            action=action,
-            moderator_id=ctx.author.id,
-            reason=reason,
-            duration=duration,
-            delete_message_days=delete_days,
+            request=request,
             moderator=ctx.author if isinstance(ctx.author, discord.Member) else None,
             skip_actor_check=is_master_admin(ctx),
         )

@@ -16,10 +16,11 @@ from wolaro.data.guilds import add_audit
 from wolaro.data.models import utcnow
 from wolaro.logging import get_logger
 from wolaro.modules.moderation import cases
+from wolaro.modules.moderation.config import Config
 from wolaro.modules.moderation.converters import CaseNumber
-from wolaro.modules.moderation.enforcement import post_notice
 from wolaro.modules.moderation.modlog import case_embed, case_line, notice_embed
-from wolaro.modules.moderation.service import Action, page_bounds
+from wolaro.modules.moderation.rules import Action, page_bounds
+from wolaro.modules.moderation.service import post_notice
 from wolaro.modules.moderation.views import HistoryPages
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class CaseCommands:
         Needs Timeout Members; it stays in the history.
         Example: `!pardon 12 was a misunderstanding`.
         """
-        assert ctx.guild is not None
+        assert ctx.guild is not None and ctx.config is not None
         async with self.bot.services.db.transaction() as session:
             row = await cases.lock(session, ctx.guild.id, number)
             if row is None:
@@ -198,6 +199,7 @@ class CaseCommands:
         await post_notice(
             self.bot,
             ctx.guild.id,
+            Config.of(ctx.config),
             notice_embed(
                 ctx.t("Warning #{number} pardoned", number=number),
                 [
@@ -220,7 +222,7 @@ class CaseCommands:
         Needs Timeout Members.
         Example: `!clearwarns @alice fresh start`.
         """
-        assert ctx.guild is not None
+        assert ctx.guild is not None and ctx.config is not None
         async with self.bot.services.db.transaction() as session:
             cleared = await cases.deactivate(
                 session, guild_id=ctx.guild.id, target_id=user.id, actions=[Action.WARN], unexpired_only=True
@@ -240,6 +242,7 @@ class CaseCommands:
         await post_notice(
             self.bot,
             ctx.guild.id,
+            Config.of(ctx.config),
             notice_embed(
                 ctx.t("Warnings cleared"),
                 [

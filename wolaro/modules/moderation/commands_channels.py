@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -17,13 +16,14 @@ from discord.ext import commands
 
 from wolaro.core.commands import hybrid_command
 from wolaro.core.context import WolaroContext
+from wolaro.core.durations import format_duration
 from wolaro.core.errors import UserFacingError
 from wolaro.core.permissions import bot_permissions, is_master_admin, user_permissions
 from wolaro.modules.moderation.cases import CaseView
 from wolaro.modules.moderation.config import Config
 from wolaro.modules.moderation.converters import parse_or_refuse
-from wolaro.modules.moderation.enforcement import MODULE, announce, ensure_can_act, record
-from wolaro.modules.moderation.service import MAX_SLOWMODE, Action, audit_reason, format_duration, purge_scan_limit
+from wolaro.modules.moderation.rules import MAX_SLOWMODE, Action, audit_reason, purge_scan_limit
+from wolaro.modules.moderation.service import announce, ensure_can_act, record
 
 if TYPE_CHECKING:
     from wolaro.core.bot import WolaroBot
@@ -80,8 +80,8 @@ class ChannelCommands:
         """Record the action as a numbered case (with its audit row, in one transaction) and post it to the modlog."""
         assert ctx.guild is not None
         services = self.bot.services
-        guild_config = await self.bot.config.get(ctx.guild.id)
-        config = Config.model_validate(guild_config.module_configs.get(MODULE, {}))
+        assert ctx.config is not None
+        config = Config.of(ctx.config)
         bot_id = self.bot.user.id if self.bot.user else ctx.author.id
         async with services.db.transaction() as session:
             case, _, _ = await record(
@@ -99,9 +99,8 @@ class ChannelCommands:
                 details=details,
                 audit_before=before,
             )
-        t = partial(self.bot.translator.translate, guild_config.language)
         return await announce(
-            services, self.bot.http, case, config=config, t=t, guild_name=ctx.guild.name, dm=False, bot=self.bot
+            services, self.bot.http, case, config=config, t=ctx.t, guild_name=ctx.guild.name, dm=False, bot=self.bot
         )
 
     @hybrid_command(name="purge", aliases=["clear"])

@@ -7,14 +7,14 @@ from typing import Any
 
 from discord.ext import commands
 
-from wolaro.core.errors import UserFacingError
-from wolaro.modules.moderation.service import (
+from wolaro.core.durations import (
     DurationError,
     DurationProblem,
     format_duration,
     parse_duration,
     split_leading_duration,
 )
+from wolaro.core.errors import UserFacingError
 
 #: A case number typed in chat (`!case 12`): cases are counted per guild, far below this; a bigger number is
 #: refused with the allowed range instead of overflowing the database column.

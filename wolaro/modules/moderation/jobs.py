@@ -1,6 +1,6 @@
 """Durable moderation jobs: `moderation.unban` lifts a temporary ban when it ends, whichever process is alive then.
 
-The job is scheduled in the transaction that records the ban (see `enforcement.record`). Its handler:
+The job is scheduled in the transaction that records the ban (see `service.record`). Its handler:
 
 * does nothing if the ban case it was scheduled for is no longer in force (a later ban or an unban replaced it);
 * lifts the ban through Discord REST (`DELETE /guilds/{id}/bans/{user}`; a ban already gone counts as lifted);
@@ -21,8 +21,8 @@ from wolaro.jobs.registry import job_handler
 from wolaro.logging import get_logger
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.config import Config
-from wolaro.modules.moderation.enforcement import MODULE, UNBAN_JOB, announce, record
-from wolaro.modules.moderation.service import Action, audit_reason
+from wolaro.modules.moderation.rules import Action, audit_reason
+from wolaro.modules.moderation.service import UNBAN_JOB, announce, record
 
 if TYPE_CHECKING:
     from wolaro.jobs.context import JobContext
@@ -44,7 +44,7 @@ async def lift_temporary_ban(ctx: JobContext, payload: dict[str, Any]) -> None:
             log.info("temporary ban already lifted or replaced", guild_id=guild_id, case=ban_case)
             return
     guild_config = await services.config.get(guild_id)
-    config = Config.model_validate(guild_config.module_configs.get(MODULE, {}))
+    config = Config.of(guild_config)
     t = partial(services.translator.translate, guild_config.language)
     bot_id = ctx.bot.user.id if ctx.bot is not None and ctx.bot.user is not None else int(payload.get("bot_id") or 0)
     reason = t("Temporary ban expired (case #{number})", number=ban_case)

@@ -12,9 +12,10 @@ from typing import Any
 
 import discord
 
+from wolaro.core.durations import format_duration
 from wolaro.data.models import utcnow
 from wolaro.modules.moderation.cases import CaseView
-from wolaro.modules.moderation.service import Action, format_duration
+from wolaro.modules.moderation.rules import Action
 
 Translate = Callable[..., str]
 """`t(message, **fields) -> str` in the guild's language."""

@@ -1,7 +1,7 @@
 """Moderation: warnings, kicks, bans (temporary too), timeouts, purges, channel locks and a numbered case log.
 
 The Cog is a thin adapter split by theme (`commands_actions`, `commands_cases`, `commands_channels`); every
-punishment goes through `enforcement.enforce`, which automod and anti-raid call as well.
+punishment goes through `service.execute`; automod and anti-raid reach it through `public.sanction`.
 """
 
 from __future__ import annotations

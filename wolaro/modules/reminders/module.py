@@ -19,7 +19,7 @@ from wolaro.core.errors import UserFacingError
 from wolaro.core.module import WolaroModule
 from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.data.models import utcnow
-from wolaro.modules.moderation.service import DurationError
+from wolaro.core.durations import DurationError
 from wolaro.modules.reminders import jobs as _jobs  # noqa: F401 - registers the reminders.deliver job handler
 from wolaro.modules.reminders import service
 from wolaro.modules.reminders.privacy import PRIVACY

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from wolaro.jobs.store import JobInfo
-from wolaro.modules.moderation.service import (
+from wolaro.core.durations import (
     DurationError,
     DurationProblem,
     format_duration,
     parse_duration,
     split_leading_duration,
 )
+from wolaro.jobs.store import JobInfo
 
 __all__ = [
     "DELIVER_JOB",
@@ -78,8 +78,9 @@ def _without_in(text: str) -> str:
 def split_when(text: str) -> tuple[str, str]:
     """Split chat arguments into the "when" and the text: `"in 2h 30m call mum"` -> `("in 2h 30m", "call mum")`.
 
-    The delay is read as moderation reads durations (`split_leading_duration`): numbers with units, an optional
-    leading "in". A first word that is not a delay is returned as the "when" so the caller can refuse it clearly.
+    The delay is read as every command reads durations (`split_leading_duration`): numbers with units, an
+    optional leading "in". A first word that is not a delay is returned as the "when" so the caller can refuse
+    it clearly.
     """
     stripped = text.lstrip()
     rest = _without_in(stripped)

@@ -11,7 +11,7 @@ from wolaro.data.models import AuditLog
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.cases import CaseView
 from wolaro.modules.moderation.models import ModCase
-from wolaro.modules.moderation.service import TargetKind
+from wolaro.modules.moderation.rules import TargetKind
 from wolaro.sandbox import Sandbox
 
 

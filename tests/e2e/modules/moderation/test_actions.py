@@ -16,7 +16,7 @@ from tests.e2e.modules.moderation.helpers import (
     set_config,
     slash,
 )
-from wolaro.modules.moderation.service import Action
+from wolaro.modules.moderation.rules import Action
 from wolaro.sandbox import mutations
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import SandboxError
@@ -73,9 +73,7 @@ async def test_kick_dms_first_then_removes_with_the_audit_reason(sandbox, bot, p
 
 async def test_ban_with_deleted_days_then_unban(sandbox, bot, place):
     target = place.plain[0]
-    response = await slash(
-        sandbox, place, place.mod, "ban", {"user": target, "delete_days": 1, "reason": "spam bot"}
-    )
+    response = await slash(sandbox, place, place.mod, "ban", {"user": target, "delete_days": 1, "reason": "spam bot"})
     assert "was banned (case #1)" in response["content"]
     (ban,) = rest_calls(sandbox, "PUT", f"/bans/{target}")
     assert ban.query["delete_message_seconds"] == "86400" and "spam bot" in ban.reason

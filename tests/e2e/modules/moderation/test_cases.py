@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.e2e.modules.moderation.helpers import Place, audit_actions, rest_calls, say, set_config, slash
 from wolaro.data.models import AuditLog
-from wolaro.modules.moderation.enforcement import Action, enforce
+from wolaro.modules.moderation.service import Action, enforce
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -58,7 +58,13 @@ async def test_modlogs_pages_turn_only_for_the_moderator_who_asked(sandbox, bot,
     guild = bot.get_guild(place.guild)
     for n in range(7):
         await enforce(
-            bot, guild=guild, target=target, action=Action.NOTE, moderator_id=place.mod, reason=f"note {n + 1}"
+            bot,
+            await bot.config.get(guild.id),
+            guild=guild,
+            target=target,
+            action=Action.NOTE,
+            moderator_id=place.mod,
+            reason=f"note {n + 1}",
         )
     response = await slash(sandbox, place, place.mod, "modlogs", {"user": target})
     message = response["message"]

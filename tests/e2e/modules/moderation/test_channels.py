@@ -16,7 +16,7 @@ from tests.e2e.modules.moderation.helpers import (
     set_config,
     slash,
 )
-from wolaro.modules.moderation.service import Action, TargetKind
+from wolaro.modules.moderation.rules import Action, TargetKind
 from wolaro.sandbox import payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import SandboxError

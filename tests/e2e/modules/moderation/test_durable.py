@@ -12,7 +12,7 @@ from tests.e2e.modules.moderation.helpers import Place, case_list, rest_calls, s
 from wolaro.core.services import Services
 from wolaro.data.database import Database
 from wolaro.modules.moderation import cases
-from wolaro.modules.moderation.service import Action
+from wolaro.modules.moderation.rules import Action
 from wolaro.sandbox import Sandbox
 from wolaro.settings import Settings
 

@@ -13,9 +13,9 @@ from wolaro.data.migrate import upgrade_async
 from wolaro.data.models import AuditLog
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.config import Config
-from wolaro.modules.moderation.enforcement import record
 from wolaro.modules.moderation.models import ModCaseCounter
-from wolaro.modules.moderation.service import Action
+from wolaro.modules.moderation.rules import Action
+from wolaro.modules.moderation.service import record
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,13 +9,7 @@ import pytest
 
 from wolaro.modules.moderation.cases import CaseView
 from wolaro.modules.moderation.modlog import action_label, case_embed, detail_fields, filters_text, target_text
-from wolaro.modules.moderation.service import (
-    CHANNEL_ACTIONS,
-    RECORD_ONLY_ACTIONS,
-    Action,
-    TargetKind,
-    target_kind,
-)
+from wolaro.modules.moderation.rules import CHANNEL_ACTIONS, RECORD_ONLY_ACTIONS, Action, TargetKind, target_kind
 
 
 def t(message: str, **fields: Any) -> str:

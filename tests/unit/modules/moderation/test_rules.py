@@ -9,24 +9,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from wolaro.modules.moderation.config import Config
-from wolaro.modules.moderation.service import (
+from wolaro.core.durations import (
     HARD_MAX_DURATION,
-    MAX_TIMEOUT,
     UNITS,
-    Action,
     DurationError,
     DurationProblem,
+    format_duration,
+    parse_duration,
+    split_leading_duration,
+)
+from wolaro.modules.moderation.config import Config
+from wolaro.modules.moderation.rules import (
+    MAX_TIMEOUT,
+    Action,
     Escalation,
     HierarchyProblem,
     Standing,
     check_escalation_steps,
     escalation_for,
-    format_duration,
     hierarchy_problem,
     page_bounds,
-    parse_duration,
-    split_leading_duration,
 )
 
 
