@@ -63,3 +63,12 @@ async def test_a_user_downloads_then_erases_their_data_and_is_logged_out(env, wo
 async def test_my_data_needs_a_login(env) -> None:
     assert (await env.client().get("/api/me/data")).status_code == 401
     assert (await env.client().delete("/api/me/data")).status_code == 401
+
+
+async def test_the_server_picker_offers_download_and_deletion(env, world) -> None:
+    page = await (await env.as_user(world.owner_a)).get("/")
+    assert page.status_code == 200
+    assert 'href="/api/me/data"' in page.text and "Download my data" in page.text
+    assert 'data-action="erase-my-data"' in page.text and "/static/account.js" in page.text
+    script = await env.client().get("/static/account.js")
+    assert script.status_code == 200 and '"/api/me/data", { method: "DELETE" }' in script.text
