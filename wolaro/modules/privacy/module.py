@@ -25,6 +25,7 @@ SPEC = ModuleSpec(
     name="privacy",
     description="Privacy: download or erase what the bot stores about you (/privacy export, /privacy delete).",
     version="1.0.0",
+    enabled_by_default=True,
     can_disable=False,
     title="Privacy",
     audit_labels={service.ERASE_ACTION: "A departed member's data erased"},
