@@ -30,9 +30,6 @@ STILL_TOO_BIG = frozenset(
         "wolaro/sandbox/rest_channels.py",
         "wolaro/sandbox/rest_guilds.py",
         "wolaro/sandbox/rest_interactions.py::interaction_callback",
-        "wolaro/sandbox/server.py",
-        "wolaro/sandbox/server.py::send_message",
-        "wolaro/sandbox/server.py::blast_messages",
         "wolaro/sandbox/world.py::build_world",
         "wolaro/web/app.py::create_app",
     }

@@ -149,7 +149,7 @@ async def _read_body(request: web.Request) -> tuple[Any, list[Upload]]:
 
 def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
-        from wolaro.sandbox.server import RestCall
+        from wolaro.sandbox.records import RestCall
 
         sb: Sandbox = request.app[SANDBOX_KEY]
         path = request.path.split("/", 3)[3] if request.path.count("/") >= 3 else request.path
@@ -233,7 +233,7 @@ async def create_dm(call: Call) -> Any:
 
 async def cdn(request: web.Request) -> web.StreamResponse:
     """``GET /cdn/...``: uploaded attachments by id, a 1x1 PNG for anything else (avatars, icons)."""
-    from wolaro.sandbox.server import _PNG
+    from wolaro.sandbox.records import PNG as _PNG
 
     sb: Sandbox = request.app[SANDBOX_KEY]
     parts = request.match_info["tail"].split("/")
