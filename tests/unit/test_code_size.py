@@ -24,8 +24,6 @@ STILL_TOO_BIG = frozenset(
         "wolaro/sandbox/interactions.py",
         "wolaro/sandbox/interactions.py::value",
         "wolaro/sandbox/payloads.py::message",
-        "wolaro/sandbox/rest_channels.py",
-        "wolaro/sandbox/rest_guilds.py",
         "wolaro/sandbox/rest_interactions.py::interaction_callback",
         "wolaro/sandbox/world.py::build_world",
         "wolaro/web/app.py::create_app",

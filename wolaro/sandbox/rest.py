@@ -258,9 +258,9 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
 
 def add_rest_routes(app: web.Application) -> None:
     """Register every REST route of the sandbox under ``/api/v{n}``, plus ``/cdn`` and a JSON 404."""
-    from wolaro.sandbox import rest_channels, rest_guilds, rest_interactions
+    from wolaro.sandbox import rest_bans, rest_channels, rest_guilds, rest_interactions
 
-    for module_routes in (ROUTES, rest_interactions.ROUTES, rest_channels.ROUTES, rest_guilds.ROUTES):
+    for module_routes in (ROUTES, rest_interactions.ROUTES, rest_channels.ROUTES, rest_guilds.ROUTES, rest_bans.ROUTES):
         for method, path, handler, needs_auth in module_routes:
             app.router.add_route(method, PREFIX + path, _wrap(handler, needs_auth))
     app.router.add_route("*", "/api/{tail:.*}", _wrap(_not_found, False))

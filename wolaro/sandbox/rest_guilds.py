@@ -1,4 +1,4 @@
-"""REST routes of guilds: settings, channels, roles, members (nick, roles, timeout, kick) and bans.
+"""REST routes of guilds: settings, channels, roles, members (nick, roles, timeout, kick); bans: ``rest_bans``.
 
 Permission and hierarchy checks follow Discord: the bot needs the permission, and may only act on a
 member whose highest role is below its own (never the owner), or on roles below its highest role.
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from wolaro.sandbox import audit, mutations, payloads
 from wolaro.sandbox import permissions as perm
-from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_permissions, unknown
+from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_permissions
 from wolaro.sandbox.rest import Call, Handler, require
 from wolaro.sandbox.rest_channels import apply_channel_fields, check_grantable
 from wolaro.sandbox.snowflake import parse_iso
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 MAX_TIMEOUT = dt.timedelta(days=28)
 
 
-def _outrank_or_403(sb: Sandbox, guild: Guild, target: Member) -> None:
+def outrank_or_403(sb: Sandbox, guild: Guild, target: Member) -> None:
+    """403 Missing Permissions unless the bot's highest role is above ``target``'s (never the owner)."""
     if not perm.outranks(guild, sb.state.bot_member(guild), target):
         raise missing_permissions()
 
@@ -293,7 +294,7 @@ def _set_timeout(sb: Sandbox, guild: Guild, member: Member, value: str | None) -
     require(sb, guild, perm.MODERATE_MEMBERS)
     if perm.base_permissions(guild, member) & perm.ADMINISTRATOR:
         raise missing_permissions()  # Discord: members with Administrator cannot be timed out
-    _outrank_or_403(sb, guild, member)
+    outrank_or_403(sb, guild, member)
     if value is not None:
         until = parse_iso(value)
         if until - dt.datetime.now(dt.UTC) > MAX_TIMEOUT + dt.timedelta(seconds=5):
@@ -316,7 +317,7 @@ async def patch_member(call: Call) -> Any:
             require(sb, guild, perm.CHANGE_NICKNAME)
         else:
             require(sb, guild, perm.MANAGE_NICKNAMES)
-            _outrank_or_403(sb, guild, member)
+            outrank_or_403(sb, guild, member)
         nick = body["nick"] or None
         if nick is not None and len(nick) > 32:
             raise invalid_form("nick", "BASE_TYPE_MAX_LENGTH", "Must be 32 or fewer in length.")
@@ -383,7 +384,7 @@ async def kick_member(call: Call) -> Any:
     guild = call.guild()
     member = sb.state.member(guild, call.snowflake("user_id", "Member"))
     require(sb, guild, perm.KICK_MEMBERS)
-    _outrank_or_403(sb, guild, member)
+    outrank_or_403(sb, guild, member)
     await audit.record(sb, guild, sb.state.bot_user_id, audit.MEMBER_KICK, member.user_id, call.reason)
     await mutations.member_removed(sb, guild, member.user_id)
     return None
@@ -419,104 +420,6 @@ async def remove_member_role(call: Call) -> Any:
     return None
 
 
-# ---- bans -------------------------------------------------------------------------------------------
-def _ban_json(sb: Sandbox, user_id: int, reason: str | None) -> dict[str, Any]:
-    return {"reason": reason, "user": payloads.user(sb.state.users[user_id])}
-
-
-async def list_bans(call: Call) -> Any:
-    """``GET /guilds/{g}/bans?limit&before&after``."""
-    sb = call.sb
-    guild = call.guild()
-    require(sb, guild, perm.BAN_MEMBERS)
-    limit = int(call.query.get("limit", 1000))
-    ids = sorted(guild.bans)
-    if call.query.get("after"):
-        ids = [u for u in ids if u > int(call.query["after"])]
-    if call.query.get("before"):
-        ids = [u for u in ids if u < int(call.query["before"])][-limit:]
-    return [_ban_json(sb, u, guild.bans[u].reason) for u in ids[:limit]]
-
-
-async def get_ban(call: Call) -> Any:
-    """``GET /guilds/{g}/bans/{u}``."""
-    sb = call.sb
-    guild = call.guild()
-    require(sb, guild, perm.BAN_MEMBERS)
-    ban = guild.bans.get(call.snowflake("user_id", "Ban"))
-    if ban is None:
-        raise unknown("Ban")
-    return _ban_json(sb, ban.user_id, ban.reason)
-
-
-def _delete_seconds(body: dict[str, Any], query: Any = None) -> int:
-    """``delete_message_seconds`` from the JSON body or, as discord.py sends it, the query string."""
-    query = query or {}
-    if body.get("delete_message_seconds") is not None:
-        seconds = int(body["delete_message_seconds"])
-    elif query.get("delete_message_seconds") is not None:
-        seconds = int(query["delete_message_seconds"])
-    else:
-        seconds = int(body.get("delete_message_days") or query.get("delete_message_days") or 0) * 86400
-    if not 0 <= seconds <= 604800:
-        raise invalid_form("delete_message_seconds", "NUMBER_TYPE_MAX", "int value should be <= 604800.")
-    return seconds
-
-
-async def _ban_one(call: Call, guild: Guild, user_id: int, seconds: int) -> None:
-    sb = call.sb
-    sb.state.user(user_id)
-    member = guild.members.get(user_id)
-    if user_id == guild.owner_id or user_id == sb.state.bot_user_id:
-        raise missing_permissions()
-    if member is not None:
-        _outrank_or_403(sb, guild, member)
-    await audit.record(sb, guild, sb.state.bot_user_id, audit.MEMBER_BAN_ADD, user_id, call.reason)
-    await mutations.banned(sb, guild, user_id, call.reason, seconds)
-
-
-async def put_ban(call: Call) -> Any:
-    """``PUT /guilds/{g}/bans/{u} {delete_message_seconds}`` (reason in X-Audit-Log-Reason).
-
-    Removes the member (GUILD_MEMBER_REMOVE), deletes their recent messages (MESSAGE_DELETE_BULK) and
-    dispatches GUILD_BAN_ADD.
-    """
-    guild = call.guild()
-    require(call.sb, guild, perm.BAN_MEMBERS)
-    await _ban_one(call, guild, call.snowflake("user_id", "User"), _delete_seconds(call.json(), call.query))
-    return None
-
-
-async def bulk_ban(call: Call) -> Any:
-    """``POST /guilds/{g}/bulk-ban {user_ids, delete_message_seconds}``."""
-    guild = call.guild()
-    require(call.sb, guild, perm.BAN_MEMBERS | perm.MANAGE_GUILD)
-    body = call.json()
-    seconds = _delete_seconds(body, call.query)
-    banned, failed = [], []
-    for raw in body.get("user_ids") or []:
-        try:
-            await _ban_one(call, guild, int(raw), seconds)
-            banned.append(str(raw))
-        except DiscordHTTPError:
-            failed.append(str(raw))
-    if not banned:
-        raise DiscordHTTPError(500, 500000, "Failed to ban users")
-    return {"banned_users": banned, "failed_users": failed}
-
-
-async def delete_ban(call: Call) -> Any:
-    """``DELETE /guilds/{g}/bans/{u}`` -> GUILD_BAN_REMOVE (404 Unknown Ban if not banned)."""
-    guild = call.guild()
-    require(call.sb, guild, perm.BAN_MEMBERS)
-    user_id = call.snowflake("user_id", "Ban")
-    if user_id not in guild.bans:
-        raise unknown("Ban")
-    await audit.record(call.sb, guild, call.sb.state.bot_user_id, audit.MEMBER_BAN_REMOVE, user_id, call.reason)
-    await mutations.unbanned(call.sb, guild, user_id)
-    return None
-
-
 ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("GET", "/guilds/{guild_id}", get_guild, True),
     ("PATCH", "/guilds/{guild_id}", patch_guild, True),
@@ -536,10 +439,5 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("DELETE", "/guilds/{guild_id}/members/{user_id}", kick_member, True),
     ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", add_member_role, True),
     ("DELETE", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", remove_member_role, True),
-    ("GET", "/guilds/{guild_id}/bans", list_bans, True),
-    ("GET", "/guilds/{guild_id}/bans/{user_id}", get_ban, True),
-    ("PUT", "/guilds/{guild_id}/bans/{user_id}", put_ban, True),
-    ("DELETE", "/guilds/{guild_id}/bans/{user_id}", delete_ban, True),
-    ("POST", "/guilds/{guild_id}/bulk-ban", bulk_ban, True),
     ("GET", "/guilds/{guild_id}/audit-logs", audit.get_audit_log, True),
 ]

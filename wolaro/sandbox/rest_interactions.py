@@ -9,7 +9,7 @@ from wolaro.sandbox import interactions, mutations, payloads
 from wolaro.sandbox.errors import DiscordHTTPError, unknown
 from wolaro.sandbox.interactions import InteractionRecord, register_commands
 from wolaro.sandbox.rest import Call, Handler
-from wolaro.sandbox.rest_channels import apply_edit, message_fields
+from wolaro.sandbox.rest_messages import apply_edit, message_fields
 
 if TYPE_CHECKING:
     from wolaro.sandbox.server import Sandbox
