@@ -36,9 +36,9 @@ import pytest_asyncio
 import redis
 from sqlalchemy.engine import make_url
 
+from wolaro.core.services import upgrade_schema_async as upgrade_async
 from wolaro.data.cache import Cache, MemoryCache, RedisCache
 from wolaro.data.database import Database
-from wolaro.data.migrate import upgrade_async
 from wolaro.data.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from wolaro.settings import Settings
 

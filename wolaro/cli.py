@@ -159,7 +159,7 @@ def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "
     """Bring the database schema up to date (also done automatically at start)."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    from wolaro.data.migrate import upgrade
+    from wolaro.core.services import upgrade_schema as upgrade  # the core's schema and every module's branch
 
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

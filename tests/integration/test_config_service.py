@@ -147,8 +147,8 @@ async def test_a_write_in_one_process_reaches_the_other(
 
 
 async def test_config_survives_a_redis_outage(make_settings, sqlite_url, redis_server_process, eventually):
+    from wolaro.core.services import upgrade_schema_async as upgrade_async
     from wolaro.data.database import Database
-    from wolaro.data.migrate import upgrade_async
 
     await upgrade_async(sqlite_url)
     db = Database(sqlite_url)

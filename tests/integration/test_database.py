@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, text
 
+from wolaro.core.services import upgrade_schema_async as upgrade_async
 from wolaro.data.database import Database
-from wolaro.data.migrate import upgrade_async
 from wolaro.data.models import AuditLog, Guild, GuildModule
 
 

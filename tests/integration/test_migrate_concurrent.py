@@ -18,8 +18,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from wolaro.core.registry import discover_specs, migration_folders
+from wolaro.core.services import upgrade_schema as upgrade
 from wolaro.data.database import MIGRATION_LOCK_KEY, Database
-from wolaro.data.migrate import head_revision, upgrade
+from wolaro.data.migrate import head_revisions
+
+
+def head_revision() -> set[str]:
+    """Every head the installed modules give: the core's and each module branch's."""
+    return head_revisions(migration_folders(discover_specs()))
+
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,11 +65,11 @@ def _migrate_in_processes(url: str, workdir: Path, count: int = 2) -> list[tuple
     return [(process.returncode, output) for process, output in zip(processes, outputs, strict=True)]
 
 
-async def _version(url: str) -> str | None:
+async def _version(url: str) -> set[str]:
     db = Database(url)
     try:
         async with db.session() as session:
-            return (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            return set((await session.execute(text("SELECT version_num FROM alembic_version"))).scalars())
     finally:
         await db.dispose()
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.jobs.helpers import FAST, ago, all_rows, later
+from wolaro.core.services import upgrade_schema_async as upgrade_async
 from wolaro.data.database import Database
-from wolaro.data.migrate import upgrade_async
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler
 
 Eventually = Callable[..., Awaitable[None]]

@@ -16,7 +16,7 @@ import pytest
 from tests.jobs.helpers import ago, job_row
 from wolaro.app import worker_component
 from wolaro.core.services import Services
-from wolaro.jobs import JobContext, JobScheduler, default_registry
+from wolaro.jobs import JobContext, JobScheduler
 from wolaro.settings import Settings
 
 Eventually = Callable[..., Awaitable[None]]
@@ -25,15 +25,8 @@ KIND = "test.component"
 
 @pytest.fixture
 def component_handler() -> Iterator[list[tuple[Any, int | None]]]:
-    """A handler in the process-wide registry (as module code registers them), removed after the test."""
-    seen: list[tuple[Any, int | None]] = []
-
-    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
-        seen.append((ctx.services, ctx.guild_id))
-
-    default_registry.register(KIND, handler)
-    yield seen
-    default_registry.unregister(KIND)
+    """What the test handler saw (registered on the process's scheduler by the test)."""
+    yield []
 
 
 async def test_worker_component_runs_jobs_with_the_process_services(
@@ -47,6 +40,13 @@ async def test_worker_component_runs_jobs_with_the_process_services(
     try:
         assert isinstance(services.jobs, JobScheduler)
         assert services.jobs.poll_interval == 0.05
+        assert services.jobs.services is services  # given at construction, not wired afterwards
+        assert {"moderation.unban", "reminders.deliver", "antiraid.end"} <= set(services.jobs.registry.kinds())
+
+        async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+            component_handler.append((ctx.services, ctx.guild_id))
+
+        services.jobs.registry.register(KIND, handler)
         job_id = await services.jobs.schedule(KIND, run_at=ago(), guild_id=12, payload={})
         stop = asyncio.Event()
         worker = asyncio.create_task(worker_component(services, stop))

@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import text
 
 from wolaro.data.database import Database
-from wolaro.jobs import JobContext, JobScheduler, job_handler
+from wolaro.jobs import JobContext, JobRegistry, JobScheduler
 from wolaro.logging import configure_logging
 
 
-@job_handler("test.multiprocess")
 async def record_run(ctx: JobContext, payload: dict[str, Any]) -> None:
     await asyncio.sleep(0.02)  # one process alone would need >= 0.3 s: the other one gets a share
     async with ctx.db.transaction() as session:
@@ -32,7 +31,8 @@ async def record_run(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def main(url: str, name: str) -> None:
     configure_logging("WARNING", "console")  # to stderr: stdout carries only "ready"
     db = Database(url, pool_size=5, max_overflow=5)
-    scheduler = JobScheduler(db, worker_id=name, poll_interval=0.02, concurrency=20, lease=10)
+    registry = JobRegistry({"test.multiprocess": record_run})
+    scheduler = JobScheduler(db, registry=registry, worker_id=name, poll_interval=0.02, concurrency=20, lease=10)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await scheduler.start()

@@ -4,22 +4,51 @@ import string
 
 import pytest
 
-from wolaro.core.catalog import all_messages, code_messages, find_user_messages
-from wolaro.core.i18n import Translator, load_catalogs
+from wolaro.core.catalog import code_messages, find_user_messages, module_messages
+from wolaro.core.i18n import LOCALES_DIR, Translator, load_catalogs, read_catalogs
+from wolaro.core.registry import discover_specs
+
+SPECS = discover_specs()
 
 
 def fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def test_french_catalog_covers_every_user_facing_message():
-    french = load_catalogs()["fr"]
-    missing = sorted(m for m in all_messages() if m not in french)
-    assert not missing, f"untranslated in fr: {missing}"
+def test_the_cores_french_catalog_covers_the_cores_messages():
+    french = read_catalogs(LOCALES_DIR)["fr"]
+    missing = sorted(m for m in code_messages() if m not in french)
+    assert not missing, f"untranslated in wolaro/locales/fr: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_each_modules_own_french_catalog_covers_its_messages(name):
+    """A module's strings (code, title, description, audit labels, command help) are in its own catalog."""
+    spec = SPECS[name]
+    assert spec.locales is not None, f"{name} declares no locales folder"
+    french = read_catalogs(spec.locales).get("fr", {})
+    missing = sorted(m for m in module_messages(spec) if m not in french)
+    assert not missing, f"untranslated in {spec.locales}/fr: {missing}"
+
+
+def test_the_translator_merges_the_core_and_every_module_catalog():
+    french = Translator().catalogs["fr"]
+    for spec in SPECS.values():
+        assert spec.locales is not None
+        assert (
+            read_catalogs(spec.locales).get("fr", {}).items()
+            <= french.items() | read_catalogs(LOCALES_DIR)["fr"].items()
+        )
+    assert french["Member warned"] == "Membre averti"  # a moderation audit label, from its own catalog
+
+
+def test_modules_strings_left_the_core_catalog():
+    core = read_catalogs(LOCALES_DIR)["fr"]
+    assert "Member warned" not in core and "Raid mode started" not in core
 
 
 def test_translations_keep_their_placeholders():
-    for language, catalog in load_catalogs().items():
+    for language, catalog in load_catalogs(extra=[s.locales for s in SPECS.values() if s.locales]).items():
         for msgid, msgstr in catalog.items():
             assert fields(msgid) == fields(msgstr), (language, msgid)
 
@@ -80,11 +109,12 @@ def test_the_catalog_holds_only_the_products_messages():
     assert not {"interaction", "resourcetype", "choices"} & messages
     assert "You cannot do that here." not in messages  # from the sample above, not the code
     assert "Slow down: try again in {seconds:.1f} s." in messages
-    # exactly the helper calls of the product's code: nothing from the sandbox (Discord's side)
+    # exactly the helper calls of the platform's code: nothing from the sandbox (Discord's side), and the modules'
+    # messages are in their own catalogs
     product = {
         message
         for path in pathlib.Path("wolaro").rglob("*.py")
-        if "sandbox" not in path.parts
+        if "sandbox" not in path.parts and "modules" not in path.parts
         for _, message in find_user_messages(path.read_bytes())
     }
     assert messages == product | {"Slow down: try again in {seconds:.1f} s."}

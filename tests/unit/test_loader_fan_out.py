@@ -24,7 +24,7 @@ class FakeModule:
 
 def loader_with(**modules: FakeModule) -> ModuleLoader:
     loader = ModuleLoader(SimpleNamespace())  # type: ignore[arg-type]
-    loader.modules = modules  # type: ignore[assignment]
+    loader.cogs = {name: [cog] for name, cog in modules.items()}  # type: ignore[misc]
     loader._rebuild_handlers()
     return loader
 

@@ -154,7 +154,7 @@ class WolaroBot(commands.AutoShardedBot):
         metrics.count_gateway_events(self._connection)
         guard_parsers(self._connection.parsers)
         self.presence.start()
-        await self.loader.load_all()
+        await self.loader.load_all(dict(self.config.specs))
         if self.settings.sync_commands:
             synced = await self.tree.sync()
             log.info("application commands synced", count=len(synced))

@@ -1,7 +1,10 @@
 """Which English messages the catalogs must translate.
 
-Strings passed to the translation helpers in the product's code, plus what the help shows (module descriptions and
-command summaries). `python -m wolaro.core.catalog` lists them; `pybabel extract -F babel.cfg` finds the same ones.
+Strings passed to the translation helpers in the product's code, plus what the help and the dashboard show of a
+module (its title, description, audit labels, panel titles and command summaries). The core's catalog
+(`wolaro/locales/`) covers the platform's code; each module's own catalog (`ModuleSpec.locales`) covers its
+package and its spec. `python -m wolaro.core.catalog [module]` lists them; `pybabel extract -F babel.cfg` finds the
+same ones.
 
 Only what users see is extracted:
 
@@ -15,13 +18,15 @@ Only what users see is extracted:
 from __future__ import annotations
 
 import ast
+import importlib
+import sys
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from babel.messages.extract import extract_from_dir
 
-from wolaro.core.registry import discover_specs, iter_module_packages
+from wolaro.core.registry import ModuleSpec, discover_specs, installed
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # helper name -> 1-based position of the message among its positional arguments (Babel keyword spec style):
@@ -31,6 +36,11 @@ KEYWORDS: dict[str, int] = {"t": 1, "answer": 1, "refuse": 1, "UserFacingError":
 # Babel method map, relative to PACKAGE_DIR (the first matching pattern wins). babel.cfg says the same.
 METHOD_MAP: list[tuple[str, str]] = [
     ("sandbox/**", "ignore"),
+    ("modules/**", "ignore"),  # each module's messages belong to its own catalog
+    ("**.py", "wolaro.core.catalog:extract_user_messages"),
+]
+MODULE_METHOD_MAP: list[tuple[str, str]] = [
+    ("migrations/**", "ignore"),
     ("**.py", "wolaro.core.catalog:extract_user_messages"),
 ]
 
@@ -73,31 +83,50 @@ def extract_user_messages(
         yield line, None, (message,), []
 
 
+def _extract(folder: Path, method_map: list[tuple[str, str]]) -> set[str]:
+    found = extract_from_dir(str(folder), method_map=method_map, keywords={})
+    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+
+
 def code_messages() -> set[str]:
-    """Literal strings handed to `t`, `answer`, `refuse`, `_reply`, `translate` and `UserFacingError`."""
-    found = extract_from_dir(str(PACKAGE_DIR), method_map=METHOD_MAP, keywords={})
-    messages = {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    """Literal strings handed to `t`, `answer`, `refuse`, `_reply`, `translate` and `UserFacingError` by the core."""
+    messages = _extract(PACKAGE_DIR, METHOD_MAP)
     # RateLimited passes it to UserFacingError.__init__ through super()
     messages |= {"Slow down: try again in {seconds:.1f} s."}
     return {m for m in messages if m}
 
 
-def help_messages() -> set[str]:
-    """Module descriptions and the first line of every command's docstring."""
-    from wolaro.core.loader import module_class
+def module_folder(name: str) -> Path:
+    """The folder of a module's Python package (where its entry point lives)."""
+    package = installed().sources[name]
+    module = sys.modules.get(package) or importlib.import_module(package)
+    return Path(next(iter(module.__path__)))
 
-    messages = {spec.description for spec in discover_specs().values()}
-    for package in iter_module_packages():
-        for command in module_class(package).__cog_commands__:
-            messages.add(command.short_doc)
+
+def spec_messages(spec: ModuleSpec) -> set[str]:
+    """What the help and the dashboard show of a module: title, description, labels, panels, command summaries."""
+    messages = {spec.display_title, spec.description, *spec.audit_labels.values()}
+    messages |= {panel.title for panel in spec.panels}
+    for cog in spec.cogs:
+        messages |= {command.short_doc for command in cog.__cog_commands__}
     return {m for m in messages if m}
 
 
+def module_messages(spec: ModuleSpec) -> set[str]:
+    """Everything a module's own catalog must translate: its code's messages and its spec's."""
+    return {m for m in _extract(module_folder(spec.name), MODULE_METHOD_MAP) if m} | spec_messages(spec)
+
+
 def all_messages() -> set[str]:
-    """Everything a catalog must translate."""
-    return code_messages() | help_messages()
+    """Everything the catalogs together must translate (the core's and every installed module's)."""
+    messages = code_messages()
+    for spec in discover_specs().values():
+        messages |= module_messages(spec)
+    return messages
 
 
 if __name__ == "__main__":
-    for message in sorted(all_messages()):
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    chosen = all_messages() if wanted is None else module_messages(discover_specs()[wanted])
+    for message in sorted(chosen):
         print(message)

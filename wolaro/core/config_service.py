@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from wolaro.core.registry import ModuleConfig, ModuleSpec
+from wolaro.core.registry import ModuleConfig, ModuleSpec, requirement_problem
 from wolaro.data import guilds as repo
 from wolaro.data.cache import Cache
 from wolaro.data.database import Database
@@ -346,6 +346,11 @@ class GuildConfigService:
             raise ConfigError("module", f"{module} cannot be disabled")
         async with self.db.transaction() as session:
             row = await repo.lock_module(session, guild_id, module, enabled=spec.enabled_by_default)
+            # the guild row is locked now: no other switch of this guild can slip between the check and the write
+            current = self._build(await repo.load_guild(session, guild_id) or repo.GuildRecord(guild_id=guild_id))
+            problem = requirement_problem(self.specs, current.enabled_modules, module, enabled)
+            if problem is not None:
+                raise ConfigError("module", problem)
             before = row.enabled
             row.enabled = enabled
             repo.add_audit(

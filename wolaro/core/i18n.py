@@ -1,11 +1,14 @@
-"""Per-guild language: gettext catalogs (`wolaro/locales/<lang>/LC_MESSAGES/messages.po`) read with Babel.
+"""Per-guild language: gettext catalogs (`<locales>/<lang>/LC_MESSAGES/messages.po`) read with Babel.
 
 Every user-facing string is written in English in the code and passed through `Translator.translate`; the
-catalog of the guild's language supplies the translation, English (the msgid) is the fallback.
+catalog of the guild's language supplies the translation, English (the msgid) is the fallback. The core's catalog
+(`wolaro/locales/`) holds the platform's strings; each installed module brings its own (`ModuleSpec.locales`), and
+one language's catalogs are merged into one table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +22,10 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DEFAULT_LANGUAGE = "en"
 
 
-def load_catalogs(locales_dir: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
-    """Every language's msgid -> msgstr table (untranslated and fuzzy entries left out)."""
-    catalogs: dict[str, dict[str, str]] = {DEFAULT_LANGUAGE: {}}
-    for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/messages.po")):
+def read_catalogs(locales_dir: Path) -> dict[str, dict[str, str]]:
+    """One locales folder's msgid -> msgstr table per language (untranslated and fuzzy entries left out)."""
+    catalogs: dict[str, dict[str, str]] = {}
+    for po_path in sorted(Path(locales_dir).glob("*/LC_MESSAGES/messages.po")):
         language = po_path.parent.parent.name
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=language)
@@ -34,11 +37,24 @@ def load_catalogs(locales_dir: Path = LOCALES_DIR) -> dict[str, dict[str, str]]:
     return catalogs
 
 
+def load_catalogs(locales_dir: Path = LOCALES_DIR, extra: Sequence[Path] = ()) -> dict[str, dict[str, str]]:
+    """Every language's msgid -> msgstr table: the core's catalog merged with the modules' (`extra`) folders."""
+    catalogs: dict[str, dict[str, str]] = {DEFAULT_LANGUAGE: {}}
+    for folder in (locales_dir, *extra):
+        for language, table in read_catalogs(folder).items():
+            catalogs.setdefault(language, {}).update(table)
+    return catalogs
+
+
 class Translator:
     """Looks a message up in a language's catalog and fills in its `{named}` fields."""
 
     def __init__(self, catalogs: dict[str, dict[str, str]] | None = None) -> None:
-        self.catalogs = catalogs if catalogs is not None else load_catalogs()
+        if catalogs is None:  # the core's catalog and every installed module's
+            from wolaro.core.registry import discover_specs, locale_folders
+
+            catalogs = load_catalogs(extra=locale_folders(discover_specs()))
+        self.catalogs = catalogs
 
     @property
     def languages(self) -> list[str]:

@@ -1,21 +1,19 @@
-"""Finds modules under `wolaro/modules/`, adds their Cogs, reloads them in place, and fans guild events out.
+"""Adds the installed modules' Cogs to the bot, reloads them in place, and fans guild events out.
 
-The loader is the one place that knows which module handles which event; the bot's core listeners ask it
-to deliver an event to every module enabled in the event's guild.
+The modules come from their specs (`wolaro.core.registry`, found by entry points). The loader is the one place
+that knows which module handles which event; the bot's core listeners ask it to deliver an event to every module
+enabled in the event's guild.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
-from wolaro.core.registry import iter_module_packages
+from wolaro.core.registry import ModuleSpec, reload_spec
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
@@ -26,18 +24,16 @@ log = get_logger(__name__)
 Handler = Callable[..., Awaitable[None]]
 
 
-def module_class(package: str) -> type[WolaroModule]:
-    """The WolaroModule subclass defined in `wolaro/modules/<package>/module.py`."""
-    source = importlib.import_module(f"wolaro.modules.{package}.module")
-    for value in vars(source).values():
-        if inspect.isclass(value) and issubclass(value, WolaroModule) and "spec" in value.__dict__:
-            if value.__cog_listeners__:
-                raise TypeError(
-                    f"{value.__name__} registers discord.py listeners; implement on_guild_<event> handlers "
-                    "instead so the loader can gate them per guild"
-                )
-            return value
-    raise LookupError(f"wolaro.modules.{package}.module defines no WolaroModule with a spec")
+def check_cog(cog: type[Any]) -> type[WolaroModule]:
+    """`cog` if it is a WolaroModule that registers no discord.py listener of its own, else TypeError."""
+    if not (isinstance(cog, type) and issubclass(cog, WolaroModule)):
+        raise TypeError(f"{cog!r} is not a WolaroModule subclass")
+    if cog.__cog_listeners__:
+        raise TypeError(
+            f"{cog.__name__} registers discord.py listeners; implement on_guild_<event> handlers "
+            "instead so the loader can gate them per guild"
+        )
+    return cog
 
 
 class ModuleLoader:
@@ -46,55 +42,59 @@ class ModuleLoader:
     def __init__(self, bot: WolaroBot) -> None:
         self.bot = bot
         self.modules: dict[str, WolaroModule] = {}
-        self._packages: dict[str, str] = {}
+        self.cogs: dict[str, list[WolaroModule]] = {}
         self._handlers: dict[str, list[tuple[str, Handler]]] = {event: [] for event in GUILD_EVENTS}
 
-    async def load_all(self) -> None:
-        """Load every module package."""
-        for package in iter_module_packages():
-            await self.load(package)
+    async def load_all(self, specs: Mapping[str, ModuleSpec]) -> None:
+        """Load every installed module (a module whose Cog cannot be added is logged and left out)."""
+        for spec in specs.values():
+            try:
+                await self.load(spec)
+            except Exception:
+                log.exception("module could not be loaded", module=spec.name)
 
-    async def load(self, package: str) -> WolaroModule:
-        """Add one module's Cog (commands, app commands, event handlers) to the bot."""
-        cog = module_class(package)(self.bot)
-        await self.bot.add_cog(cog)
-        self.modules[cog.spec.name] = cog
-        self._packages[cog.spec.name] = package
-        self.bot.config.specs[cog.spec.name] = cog.spec
+    async def load(self, spec: ModuleSpec) -> WolaroModule | None:
+        """Add one module's Cogs (commands, app commands, event handlers) to the bot; its first Cog is returned."""
+        cogs = [check_cog(cog)(self.bot) for cog in spec.cogs]
+        for cog in cogs:
+            await self.bot.add_cog(cog)
+        self.cogs[spec.name] = cogs
+        if cogs:
+            self.modules[spec.name] = cogs[0]
+        self.bot.config.specs[spec.name] = spec
         self._rebuild_handlers()
-        log.debug("module loaded", module=cog.spec.name, version=cog.spec.version)
-        return cog
+        log.debug("module loaded", module=spec.name, version=spec.version)
+        return cogs[0] if cogs else None
 
     async def unload(self, name: str) -> None:
-        """Remove a module's Cog and handlers."""
-        cog = self.modules.pop(name)
-        await self.bot.remove_cog(cog.__cog_name__)
+        """Remove a module's Cogs and handlers."""
+        self.modules.pop(name, None)
+        for cog in self.cogs.pop(name, []):
+            await self.bot.remove_cog(cog.__cog_name__)
         self._rebuild_handlers()
 
-    async def reload(self, name: str) -> WolaroModule:
-        """Re-import a module's code and swap its Cog in, without restarting the bot.
+    async def reload(self, name: str) -> WolaroModule | None:
+        """Re-import a module's code and swap its Cogs in, without restarting the bot.
 
-        Its `models.py` is kept: tables are not redefined at run time (schema changes go through migrations).
+        Its models are kept: tables are not redefined at run time (schema changes go through migrations).
         """
-        if name not in self.modules:
+        if name not in self.cogs:
             raise LookupError(f"no loaded module named {name!r}")
-        package = self._packages[name]
         started = time.perf_counter()
-        root = f"wolaro.modules.{package}"
-        for module_name in sorted(sys.modules):
-            if module_name.startswith(root + ".") and not module_name.endswith(".models"):
-                importlib.reload(sys.modules[module_name])
+        spec = reload_spec(name)
         await self.unload(name)
-        cog = await self.load(package)
+        cog = await self.load(spec)
+        self.bot.services.jobs.registry.update(spec.jobs)
         await self.bot.config.drop_local(None)
         log.info("module reloaded", module=name, ms=round((time.perf_counter() - started) * 1000, 1))
         return cog
 
     def _rebuild_handlers(self) -> None:
         handlers: dict[str, list[tuple[str, Handler]]] = {event: [] for event in GUILD_EVENTS}
-        for name, cog in self.modules.items():
-            for event in cog.handled_events():
-                handlers[event].append((name, getattr(cog, GUILD_EVENTS[event])))
+        for name, cogs in self.cogs.items():
+            for cog in cogs:
+                for event in cog.handled_events():
+                    handlers[event].append((name, getattr(cog, GUILD_EVENTS[event])))
         self._handlers = handlers
 
     def has_handlers(self, event: str) -> bool:

@@ -1,4 +1,4 @@
-"""A module is a Cog with a `spec` (name, description, version, Config) and optional guild event handlers.
+"""A module's Cog: its commands and optional guild event handlers; its `spec` is set by the `ModuleSpec` naming it.
 
 Modules never register discord.py listeners themselves: they implement `on_guild_<event>(config, ...)`
 methods and the bot's single core listener per event calls them for the guilds where they are enabled.
@@ -38,12 +38,6 @@ class WolaroModule(commands.Cog):
 
     def __init__(self, bot: WolaroBot) -> None:
         self.bot = bot
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if "spec" in cls.__dict__:
-            cls.__cog_name__ = cls.spec.name  # help, errors and gating all speak the module's name
-            cls.__cog_description__ = cls.spec.description
 
     async def config_for(self, guild_id: int, model: type[ConfigT]) -> ConfigT:
         """The typed config of this module in a guild."""

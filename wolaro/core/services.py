@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from prometheus_client import REGISTRY
+
 from wolaro.core.config_service import GuildConfigService
-from wolaro.core.i18n import Translator
+from wolaro.core.i18n import Translator, load_catalogs
 from wolaro.core.ratelimit import RateLimiter
-from wolaro.core.registry import discover_specs
+from wolaro.core.registry import ModuleSpec, discover_specs, locale_folders, migration_folders, model_modules
 from wolaro.data.cache import Cache, make_cache
 from wolaro.data.database import Database
-from wolaro.data.migrate import upgrade_async
+from wolaro.data.migrate import upgrade
 from wolaro.data.pubsub import PubSub, make_pubsub
+from wolaro.jobs.registry import JobRegistry
 from wolaro.jobs.scheduler import JobScheduler
 from wolaro.logging import get_logger
 from wolaro.settings import Settings
@@ -31,6 +37,35 @@ def redis_down_message(redis_url: str) -> str:
     )
 
 
+def upgrade_schema(url: str, revision: str = "heads", specs: Mapping[str, ModuleSpec] | None = None) -> None:
+    """Migrate the core's schema and every installed module's branch (`wolaro migrate`; blocking)."""
+    specs = discover_specs() if specs is None else specs
+    upgrade(url, revision, branches=migration_folders(specs), models=model_modules(specs))
+
+
+async def upgrade_schema_async(
+    url: str, revision: str = "heads", specs: Mapping[str, ModuleSpec] | None = None
+) -> None:
+    """`upgrade_schema` in a worker thread, for callers inside an event loop."""
+    await asyncio.to_thread(upgrade_schema, url, revision, specs)
+
+
+def register_metrics(specs: Mapping[str, ModuleSpec]) -> None:
+    """Export every module's declared Prometheus collectors on `/metrics` (once per process)."""
+    for spec in specs.values():
+        for collector in spec.metrics:
+            with contextlib.suppress(ValueError):  # already registered (a second Services here, or a reload)
+                REGISTRY.register(collector)
+
+
+def job_registry(specs: Mapping[str, ModuleSpec]) -> JobRegistry:
+    """Every installed module's job handlers, by kind."""
+    registry = JobRegistry()
+    for spec in specs.values():
+        registry.update(spec.jobs)
+    return registry
+
+
 @dataclass(slots=True)
 class Services:
     """Everything the bot, the API and the workers of one process share."""
@@ -42,13 +77,21 @@ class Services:
     config: GuildConfigService
     limiter: RateLimiter
     translator: Translator
-    jobs: JobScheduler
+    jobs: JobScheduler = field(init=False)
+    """The durable jobs: built with these services (handlers get them as `ctx.services`) and the modules' handlers."""
+
+    def __post_init__(self) -> None:
+        self.jobs = JobScheduler.from_settings(
+            self.db, self.settings, services=self, registry=job_registry(self.config.specs)
+        )
 
     @classmethod
     async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
         """Connect everything (migrating the database first unless told not to)."""
+        specs = discover_specs()
+        register_metrics(specs)
         if migrate:
-            await upgrade_async(settings.effective_database_url)
+            await upgrade_schema_async(settings.effective_database_url, specs=specs)
         db = Database.from_settings(settings)
         cache = make_cache(settings)
         pubsub = make_pubsub(settings)
@@ -56,7 +99,7 @@ class Services:
         if settings.redis_url and not await cache.ping():
             # Not fatal, by design: the cache serves from memory and pub/sub reconnects until Redis is back.
             log.warning(redis_down_message(settings.redis_url))
-        config = GuildConfigService(db, cache, pubsub, discover_specs(), ttl=settings.guild_config_ttl)
+        config = GuildConfigService(db, cache, pubsub, specs, ttl=settings.guild_config_ttl)
         config.attach()
         limiter = RateLimiter(settings.redis_url, prefix=settings.redis_prefix)
         log.info(
@@ -65,10 +108,8 @@ class Services:
             cache="redis" if settings.redis_url else "memory",
             modules=sorted(config.specs),
         )
-        jobs = JobScheduler.from_settings(db, settings)
-        services = cls(settings, db, cache, pubsub, config, limiter, Translator(), jobs)
-        jobs.services = services
-        return services
+        translator = Translator(load_catalogs(extra=locale_folders(specs)))
+        return cls(settings, db, cache, pubsub, config, limiter, translator)
 
     async def close(self) -> None:
         """Stop the job loop (if it runs here), then release connections."""

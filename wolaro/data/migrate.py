@@ -1,11 +1,14 @@
 """Schema migrations with Alembic, driven from code (no alembic.ini): upgrade at start, check in tests.
 
-Module authors add a table by writing its model in `wolaro/modules/<name>/models.py`, then generating the
-revision against a database at the current head and reviewing it by hand:
+The core's revisions live in `wolaro/data/migrations/versions/` as one linear history, numbered 0001, 0002, ...
+Each module brings its own Alembic branch (`ModuleSpec.migrations`, a versions folder whose first revision has
+`branch_labels = ("<module>",)` and `depends_on` a core revision): the caller passes those folders (`branches`) and
+the modules' model files (`models`), so this layer knows no module. Upgrading goes to every head ("heads").
+The core computes both from the installed modules' specs (`wolaro.core.services.upgrade_schema`).
 
-    python -m wolaro.data.migrate revision "economy: wallets" --url sqlite+aiosqlite:///data/dev.db
+A core revision is generated against a database at the current heads and reviewed by hand:
 
-Revisions live in `wolaro/data/migrations/versions/` as one linear history, numbered 0001, 0002, ...
+    python -m wolaro.data.migrate revision "core: something" --url sqlite+aiosqlite:///data/dev.db
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 # Alembic announces each of its plugins at INFO when it is imported: noise at every start. Quiet it first.
@@ -35,10 +40,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _ALEMBIC = threading.Lock()
 
 
-def alembic_config(url: str) -> Config:
-    """An Alembic configuration for the database at `url`, using the migrations shipped in this package."""
+def alembic_config(url: str, branches: Sequence[Path] = (), models: Sequence[str] = ()) -> Config:
+    """An Alembic configuration for the database at `url`: the core's migrations plus the module `branches`.
+
+    `models` are the Python modules defining the modules' tables (imported so autogenerate and `check` see them).
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    locations = [MIGRATIONS_DIR / "versions", *(Path(b) for b in branches)]
+    config.set_main_option("version_locations", os.pathsep.join(str(p).replace("%", "%%") for p in locations))
+    config.attributes["models"] = list(models)
     config.set_main_option("path_separator", "os")
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     config.set_main_option("truncate_slug_length", "40")
@@ -47,16 +58,21 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def _target(revision: str) -> str:
+    """Every head (the core's and each module branch's) when asked for 'head', the CLI's habit."""
+    return "heads" if revision == "head" else revision
+
+
+def upgrade(url: str, revision: str = "heads", *, branches: Sequence[Path] = (), models: Sequence[str] = ()) -> None:
     """Bring the schema at `url` up to `revision` (blocking: from async code, prefer `upgrade_async`).
 
     Several processes may call it at once: they take turns (see `take_migration_lock`). A database that cannot
     be reached or logged in to raises `DatabaseUnreachable` with one line for the operator, not a traceback.
     """
-    log.info("migrating database", revision=revision)
+    log.info("migrating database", revision=revision, branches=len(branches))
     try:
         with _ALEMBIC:
-            command.upgrade(alembic_config(url), revision)
+            command.upgrade(alembic_config(url, branches, models), _target(revision))
     except Exception as exc:
         message = describe_unreachable(url, exc)
         if message is None:
@@ -65,29 +81,59 @@ def upgrade(url: str, revision: str = "head") -> None:
         raise DatabaseUnreachable(message) from None
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
+async def upgrade_async(
+    url: str, revision: str = "heads", *, branches: Sequence[Path] = (), models: Sequence[str] = ()
+) -> None:
     """`upgrade` in a worker thread, for callers inside an event loop (the bot at start-up)."""
-    await asyncio.to_thread(upgrade, url, revision)
+    await asyncio.to_thread(upgrade, url, revision, branches=branches, models=models)
 
 
-def downgrade(url: str, revision: str) -> None:
+def downgrade(url: str, revision: str, *, branches: Sequence[Path] = (), models: Sequence[str] = ()) -> None:
     """Take the schema at `url` back to `revision` (blocking)."""
     with _ALEMBIC:
-        command.downgrade(alembic_config(url), revision)
+        command.downgrade(alembic_config(url, branches, models), revision)
 
 
-def check(url: str) -> None:
+def check(url: str, *, branches: Sequence[Path] = (), models: Sequence[str] = ()) -> None:
     """Raise `alembic.util.exc.AutogenerateDiffsDetected` if the models differ from the migrated schema at `url`.
 
-    The database must be at head (call `upgrade` first).
+    The database must be at its heads (call `upgrade` with the same `branches` first).
     """
     with _ALEMBIC:
-        command.check(alembic_config(url))
+        command.check(alembic_config(url, branches, models))
 
 
 def head_revision() -> str | None:
-    """The newest revision id in the migrations folder."""
+    """The newest revision id of the core's own history."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def head_revisions(branches: Sequence[Path] = ()) -> set[str]:
+    """What `alembic_version` holds once the schema is at every head (the core's and each module branch's).
+
+    A head that a module branch `depends_on` (the core's, while no core revision came after it) is implied by that
+    branch's head, so Alembic does not store it.
+    """
+    script = ScriptDirectory.from_config(alembic_config("sqlite://", branches))
+    heads = set(script.get_heads())
+    implied: set[str] = set()
+    for head in heads:
+        pending = [head]
+        while pending:
+            revision = script.get_revision(pending.pop())
+            if revision is None:
+                continue
+            for parent in (*_ids(revision.down_revision), *_ids(revision.dependencies)):
+                if parent not in implied:
+                    implied.add(parent)
+                    pending.append(parent)
+    return heads - implied
+
+
+def _ids(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def next_revision_id() -> str:

@@ -1,8 +1,8 @@
 """ORM models shared by the whole platform, and the declarative base every module's models build on.
 
-Modules put their own tables in `wolaro/modules/<name>/models.py`, subclassing `Base` and using the column types
-defined here (`Snowflake` for Discord ids, `JSONType` for documents, `UTCDateTime` for instants), so that
-`import_all_models()` gives Alembic one complete metadata.
+Modules put their own tables in their package (named in their spec's `models`), subclassing `Base` and using the
+column types defined here (`Snowflake` for Discord ids, `JSONType` for documents, `UTCDateTime` for instants).
+`import_all_models()` loads the platform's own tables; the modules' come with their specs.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -170,22 +169,15 @@ class BotGuild(Base):
         return f"BotGuild(id={self.id!r}, name={self.name!r}, shard_id={self.shard_id!r})"
 
 
-_MODEL_PACKAGES = ("wolaro.modules",)
 _MODEL_MODULES = ("wolaro.jobs.models", "wolaro.web.models")
 
 
 def import_all_models() -> None:
-    """Import every module that defines tables, so `Base.metadata` is complete (for Alembic and create_all).
+    """Import the platform's own tables (this module, `wolaro.jobs.models`, `wolaro.web.models`) into `Base.metadata`.
 
-    That is this module, `models.py` of every package under `wolaro.modules`, and the optional
-    `wolaro.jobs.models` / `wolaro.web.models`. An error inside an existing models file propagates.
+    Modules' tables are not looked for here: each module's spec names its models, and whoever migrates or checks
+    the schema imports them (`wolaro.data.migrate`, `models=`).
     """
-    for package_name in _MODEL_PACKAGES:
-        package = importlib.import_module(package_name)
-        for folder in package.__path__:
-            for child in sorted(Path(folder).iterdir()):
-                if (child / "models.py").is_file():
-                    importlib.import_module(f"{package_name}.{child.name}.models")
     for module_name in _MODEL_MODULES:
         _import_if_present(module_name)
 

@@ -9,9 +9,8 @@ Scheduling (any process: bot, API, worker)::
     await services.jobs.cancel(dedupe_key=f"moderation.unban:{guild_id}:{user_id}", guild_id=guild_id)
     await services.jobs.pending(guild_id=guild_id, kind="reminders.deliver")
 
-Handling (module code, at import time, in its `service.py` or `module.py`)::
+Handling (module code: the handler is named in the module's spec, `ModuleSpec(jobs={UNBAN_JOB: lift_ban})`)::
 
-    @job_handler("moderation.unban")
     async def lift_ban(ctx: JobContext, payload: dict) -> None:
         http = await ctx.discord_http()
         try:
@@ -45,13 +44,14 @@ run in every worker. Handlers should use REST through it rather than the bot's c
 
 from wolaro.jobs.context import JobContext, LeaseLost, PermanentJobError
 from wolaro.jobs.models import JobStatus, ScheduledJob
-from wolaro.jobs.registry import JobRegistry, default_registry, job_handler
+from wolaro.jobs.registry import JobHandler, JobRegistry
 from wolaro.jobs.scheduler import ALL_GUILDS, JobScheduler
 from wolaro.jobs.store import JobInfo
 
 __all__ = [
     "ALL_GUILDS",
     "JobContext",
+    "JobHandler",
     "JobInfo",
     "JobRegistry",
     "JobScheduler",
@@ -59,6 +59,4 @@ __all__ = [
     "LeaseLost",
     "PermanentJobError",
     "ScheduledJob",
-    "default_registry",
-    "job_handler",
 ]

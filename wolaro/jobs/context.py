@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from discord.http import HTTPClient
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from wolaro.core.services import Services
     from wolaro.data.database import Database
     from wolaro.jobs.scheduler import JobScheduler
     from wolaro.settings import Settings
@@ -52,8 +51,8 @@ class JobContext:
     completed: bool = False
 
     @property
-    def services(self) -> Services:
-        """The process's `Services` (raises if the scheduler was built without them, as in some tests)."""
+    def services(self) -> Any:
+        """The process's `Services`, given to its scheduler at construction (raises if it was built without)."""
         services = self.scheduler.services
         if services is None:
             raise RuntimeError("this JobScheduler was created without Services")

@@ -1,4 +1,4 @@
-"""Job handlers by kind: module code registers them at import time with `@job_handler("moderation.unban")`.
+"""Job handlers by kind: each module declares its own in its spec (`ModuleSpec.jobs`), the process builds one registry.
 
 A worker claims only the kinds registered in its process, so during a rolling deploy an older worker never
 claims (and never burns the attempts of) a kind it does not know yet.
@@ -6,10 +6,8 @@ claims (and never burns the attempts of) a kind it does not know yet.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wolaro.logging import get_logger
@@ -36,8 +34,14 @@ def check_kind(kind: str) -> str:
 class JobRegistry:
     """A map from job kind to its handler."""
 
-    def __init__(self) -> None:
+    def __init__(self, handlers: Mapping[str, JobHandler] | None = None) -> None:
         self._handlers: dict[str, JobHandler] = {}
+        self.update(handlers or {})
+
+    def update(self, handlers: Mapping[str, JobHandler]) -> None:
+        """Register every `kind -> handler` of `handlers` (a module's `spec.jobs`)."""
+        for kind, handler in handlers.items():
+            self.register(kind, handler)
 
     def register(self, kind: str, handler: JobHandler) -> None:
         """Register `handler` for `kind`, replacing an earlier one (a module reload re-registers its handlers)."""
@@ -73,34 +77,6 @@ class JobRegistry:
 
     def __len__(self) -> int:
         return len(self._handlers)
-
-
-default_registry = JobRegistry()
-"""The process-wide registry `@job_handler` writes to and every `JobScheduler` reads by default."""
-
-
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the decorated coroutine as the handler of `kind` in the process-wide registry.
-
-    Write handlers idempotently: a job whose worker died after the side effect but before recording completion
-    runs again (see `wolaro.jobs`).
-    """
-    return default_registry.handler(kind)
-
-
-def load_module_handlers() -> list[str]:
-    """Import each module's `module.py` and `service.py` (where handlers are registered); return the kinds.
-
-    A worker process that runs without the bot calls this so it knows every module's job kinds.
-    """
-    from wolaro.core.registry import iter_module_packages
-
-    for package in iter_module_packages():
-        for part in ("module", "service"):
-            name = f"wolaro.modules.{package}.{part}"
-            if importlib.util.find_spec(name) is not None:
-                importlib.import_module(name)
-    return default_registry.kinds()
 
 
 def _name(function: Callable[..., Any]) -> str:

@@ -23,12 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wolaro.data.models import utcnow
 from wolaro.jobs import store
 from wolaro.jobs.context import DiscordAccess
-from wolaro.jobs.registry import JobRegistry, check_kind, default_registry
+from wolaro.jobs.registry import JobRegistry, check_kind
 from wolaro.jobs.worker import execute
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
-    from wolaro.core.services import Services
     from wolaro.data.database import Database
     from wolaro.settings import Settings
 
@@ -61,7 +60,7 @@ class JobScheduler:
         db: Database,
         *,
         settings: Settings | None = None,
-        services: Services | None = None,
+        services: Any = None,
         registry: JobRegistry | None = None,
         worker_id: str | None = None,
         poll_interval: float = 1.0,
@@ -78,7 +77,7 @@ class JobScheduler:
             raise ValueError("poll_interval, lease, job_timeout must be > 0, concurrency >= 1, retry_base >= 0")
         self.db = db
         self.services = services
-        self.registry = registry if registry is not None else default_registry
+        self.registry = registry if registry is not None else JobRegistry()
         self.worker_id = worker_id or _worker_id()
         self.poll_interval = poll_interval
         self.lease = lease

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -27,7 +27,6 @@ from wolaro.logging import get_logger
 if TYPE_CHECKING:
     from structlog.stdlib import BoundLogger
 
-    from wolaro.core.services import Services
     from wolaro.jobs.scheduler import JobScheduler
 
 log = get_logger(__name__)
@@ -177,14 +176,14 @@ async def _record_retry(
     return "released" if refund else "retry"
 
 
-async def run_worker(services: Services, stop: asyncio.Event) -> None:
-    """The worker component: load every module's job handlers, run the scheduler loop until `stop` is set."""
-    from wolaro.jobs.registry import load_module_handlers
+async def run_worker(services: Any, stop: asyncio.Event) -> None:
+    """The worker component: run the scheduler of `services` (its registry holds every installed module's job kinds).
 
-    kinds = load_module_handlers()
+    Until `stop` is set.
+    """
     scheduler = services.jobs
     await scheduler.start()
-    log.info("job worker running", kinds=kinds, worker=scheduler.worker_id)
+    log.info("job worker running", kinds=scheduler.registry.kinds(), worker=scheduler.worker_id)
     try:
         await stop.wait()
     finally:

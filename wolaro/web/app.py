@@ -3,17 +3,16 @@
 Served in the same process as the bot by `wolaro run`, or alone by `wolaro api` (several behind a load balancer:
 every piece of state is in the database or the shared cache, and pub/sub keeps each process's caches true).
 
-Routers: `routes/` (REST API, auth, WebSocket, health), `pages.py` (server-rendered pages), and each module's own
-`wolaro/modules/<name>/api.py` when it defines `router`, mounted under `/api/guilds/{guild_id}/modules/<name>`
-(its routes take `guild: ManagedGuild` like every guild route: the isolation test enforces it).
+Routers: `routes/` (REST API, auth, WebSocket, health), `pages.py` (server-rendered pages), and each installed
+module's own router when its spec declares one (`ModuleSpec.api`), mounted under
+`/api/guilds/{guild_id}/modules/<name>` (its routes take `guild: ManagedGuild` like every guild route: the isolation
+test enforces it). A module's panel templates are found as `<name>/<template>` (`ModuleSpec.templates`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
 from prometheus_client import CollectorRegistry
 
 from wolaro.core.config_service import ConfigError
 from wolaro.core.presence import BotPresence, PresenceReader
-from wolaro.core.registry import iter_module_packages
+from wolaro.core.registry import ModuleSpec
 from wolaro.core.services import Services
 from wolaro.logging import get_logger
 from wolaro.web import pages
@@ -75,7 +75,7 @@ def create_app(
     hub = Hub(access, services.pubsub, on_session_ended=sessions.forget)
     hub.attach()
     tokens = Tokens(secret, max_age=settings.session_max_age)
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates = Jinja2Templates(env=template_environment(services.config.specs))
     web = Web(
         services=services,
         settings=settings,
@@ -111,7 +111,7 @@ def create_app(
         app.include_router(router)
     app.include_router(privacy.router)
     app.include_router(ws.router)
-    _include_module_routers(app)
+    _include_module_routers(app, services.config.specs)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
@@ -139,15 +139,18 @@ async def _favicon() -> FileResponse:
 _FAVICON_CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
-def _include_module_routers(app: FastAPI) -> None:
-    """Mount `router` of each `wolaro/modules/<name>/api.py` under `/api/guilds/{guild_id}/modules/<name>`."""
-    for package in iter_module_packages():
-        name = f"wolaro.modules.{package}.api"
-        if importlib.util.find_spec(name) is None:
-            continue
-        router = getattr(importlib.import_module(name), "router", None)
-        if router is not None:
-            app.include_router(router, prefix=f"/api/guilds/{{guild_id}}/modules/{package}", tags=[package])
+def template_environment(specs: Mapping[str, ModuleSpec]) -> Environment:
+    """The dashboard's templates, and each module's under its name (`{% include "counting/panel.html" %}`)."""
+    modules = {name: FileSystemLoader(str(spec.templates)) for name, spec in specs.items() if spec.templates}
+    loader = ChoiceLoader([FileSystemLoader(str(TEMPLATES_DIR)), PrefixLoader(modules)])
+    return Environment(loader=loader, autoescape=True, auto_reload=False)
+
+
+def _include_module_routers(app: FastAPI, specs: Mapping[str, ModuleSpec]) -> None:
+    """Mount each module's declared router under `/api/guilds/{guild_id}/modules/<name>`."""
+    for name, spec in specs.items():
+        if spec.api is not None:
+            app.include_router(spec.api, prefix=f"/api/guilds/{{guild_id}}/modules/{name}", tags=[name])
 
 
 async def _config_error(request: Request, exc: ConfigError) -> JSONResponse:

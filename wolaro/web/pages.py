@@ -2,7 +2,9 @@
 
     /                                  the guilds the user can manage (the picker)
     /guilds/{guild_id}                 overview: prefix, language, modules on/off, the bot's presence and shard
-    /guilds/{guild_id}/modules/{name}  a module's settings, a form generated from its config's JSON schema
+    /guilds/{guild_id}/modules/{name}  a module's settings, a form generated from its config's JSON schema, and the
+                                       panels its spec adds (`ModuleSpec.panels`)
+    /guilds/{guild_id}/modules/{name}/{slug}  a page of the module's own (a panel with a `slug`)
     /guilds/{guild_id}/audit           the audit log (filters, keyset pages)
     /guilds/{guild_id}/commands        the live command log
 
@@ -18,6 +20,7 @@ page for 403/404/503; API clients keep FastAPI's JSON errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -29,6 +32,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
+from wolaro.core.registry import ModuleSpec, Panel, audit_labels
 from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
 from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
 from wolaro.web.routes.modules import module_out
@@ -37,27 +41,9 @@ from wolaro.web.security import safe_next
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PAGE_PREFIXES = ("/guilds/",)
-MODULE_TITLES = {"antiraid": "Anti-raid", "automod": "Automod", "admin": "Platform admin"}
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
-#: Suggestions for the audit log's action filter (value, label); any action can be typed.
-KNOWN_ACTIONS = [
-    ("guild.prefix", "Prefix changed"),
-    ("guild.language", "Language changed"),
-    ("module.enable", "Module switched on"),
-    ("module.disable", "Module switched off"),
-    ("module.config", "Module settings changed"),
-    ("guild.blacklist", "Server blacklisted"),
-    ("guild.unblacklist", "Blacklist lifted"),
-    ("admin.guild_access", "Master admin access"),
-    ("antiraid.start", "Raid mode started"),
-    ("antiraid.end", "Raid mode ended"),
-    ("moderation.warn", "Member warned"),
-    ("moderation.timeout", "Member timed out"),
-    ("moderation.kick", "Member kicked"),
-    ("moderation.ban", "Member banned"),
-    ("moderation.unban", "Member unbanned"),
-]
 ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+PageSlug = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 
 def page_context(user: CurrentUser | None, **extra: Any) -> dict[str, Any]:
@@ -76,11 +62,13 @@ class ModuleView:
     enabled: bool
     can_disable: bool
     has_settings: bool
+    panels: tuple[Panel, ...] = ()
+    pages: tuple[Panel, ...] = ()
 
 
-def module_title(name: str) -> str:
-    """A module's display name."""
-    return MODULE_TITLES.get(name, name.replace("_", " ").capitalize())
+def known_actions(specs: Mapping[str, ModuleSpec]) -> list[tuple[str, str]]:
+    """Suggestions for the audit log's action filter (value, label), from every module's spec."""
+    return list(audit_labels(specs).items())
 
 
 def initials(name: str) -> str:
@@ -94,12 +82,14 @@ async def _guild_context(guild: GuildAccess, web: WebDep, page: str, **extra: An
     modules = [
         ModuleView(
             name=spec.name,
-            title=module_title(spec.name),
+            title=spec.display_title,
             description=spec.description,
             version=spec.version,
             enabled=config.is_enabled(spec.name),
             can_disable=spec.can_disable,
             has_settings=bool(spec.config.model_fields),
+            panels=tuple(panel for panel in spec.panels if not panel.slug),
+            pages=tuple(panel for panel in spec.panels if panel.slug),
         )
         for spec in web.services.config.specs.values()
     ]
@@ -167,12 +157,28 @@ async def module_page(request: Request, module: ModuleName, guild: ManagedGuild,
     return web.templates.TemplateResponse(request, "module.html", {**context, "module": view, "module_data": data})
 
 
+@router.get("/guilds/{guild_id}/modules/{module}/{slug}", response_class=HTMLResponse)
+async def module_own_page(
+    request: Request, module: ModuleName, slug: PageSlug, guild: ManagedGuild, web: WebDep
+) -> Response:
+    """A page a module brings (`Panel` with a `slug` in its spec), rendered from the module's own template."""
+    spec = web.services.config.specs.get(module)
+    page = next((p for p in spec.panels if p.slug == slug), None) if spec is not None else None
+    if spec is None or page is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No page {slug!r} in module {module!r}")
+    context = await _guild_context(guild, web, "module")
+    view = next(m for m in context["modules"] if m.name == module)
+    extra = {"module": view, "module_page": page}
+    return web.templates.TemplateResponse(request, "module_page.html", {**context, **extra})
+
+
 @router.get("/guilds/{guild_id}/audit", response_class=HTMLResponse)
 async def audit_page(
     request: Request, guild: ManagedGuild, web: WebDep, limit: Annotated[int, Query(ge=1, le=200)] = 25
 ) -> Response:
     """The audit log with filters and pages (read through the REST API)."""
-    context = await _guild_context(guild, web, "audit", limit=limit, actions=KNOWN_ACTIONS)
+    actions = known_actions(web.services.config.specs)
+    context = await _guild_context(guild, web, "audit", limit=limit, actions=actions)
     return web.templates.TemplateResponse(request, "audit.html", context)
 
 

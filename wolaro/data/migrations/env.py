@@ -7,6 +7,7 @@ Driven programmatically by `wolaro.data.migrate` (there is no alembic.ini): the 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -20,6 +21,8 @@ from wolaro.data.models import Base, UTCDateTime, import_all_models
 
 config = context.config
 import_all_models()
+for _module in config.attributes.get("models", ()):  # the installed modules' tables (their specs name them)
+    importlib.import_module(_module)
 target_metadata = Base.metadata
 
 

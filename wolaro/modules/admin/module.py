@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import discord
 import psutil
@@ -17,13 +18,6 @@ from wolaro.core.registry import ModuleSpec
 from wolaro.core.snowflake import is_snowflake
 from wolaro.modules.admin import service
 
-SPEC = ModuleSpec(
-    name="admin",
-    description="Platform administration for the bot's master admins.",
-    version="1.0.0",
-    can_disable=False,
-)
-
 
 def _guild_id(raw: str) -> int:
     try:
@@ -37,8 +31,6 @@ def _guild_id(raw: str) -> int:
 
 class Admin(WolaroModule):
     """Master-admin tools."""
-
-    spec = SPEC
 
     @hybrid_group(name="admin", fallback="stats")
     @master_admin_only()
@@ -95,3 +87,22 @@ class Admin(WolaroModule):
         await self.bot.loader.reload(name)
         elapsed = round((time.perf_counter() - started) * 1000)
         await ctx.answer("Module `{module}` reloaded in {ms} ms.", module=name, ms=elapsed, ephemeral=True)
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="admin",
+    description="Platform administration for the bot's master admins.",
+    version="1.0.0",
+    can_disable=False,
+    enabled_by_default=True,
+    title="Platform admin",
+    cogs=(Admin,),
+    locales=HERE / "locales",
+    audit_labels={
+        "guild.blacklist": "Server blacklisted",
+        "guild.unblacklist": "Blacklist lifted",
+        "admin.guild_access": "Master admin access",
+    },
+)

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -29,21 +30,13 @@ from wolaro.data.models import utcnow
 from wolaro.logging import get_logger
 from wolaro.modules.antiraid import raid, service, state
 from wolaro.modules.antiraid.config import Config, JoinerAction
+from wolaro.modules.antiraid.models import RaidState
 from wolaro.modules.antiraid.privacy import PRIVACY
 from wolaro.modules.antiraid.state import RaidStates, RaidView
 from wolaro.modules.moderation.public import SanctionAction, sanction
 
 log = get_logger(__name__)
 
-SPEC = ModuleSpec(
-    name="antiraid",
-    requires=("moderation",),  # sanctions through moderation.public
-    description="Anti-raid: raid mode on join spikes, minimum account age, /raidmode.",
-    version="1.0.0",
-    config=Config,
-    enabled_by_default=False,
-    privacy=PRIVACY,
-)
 
 RECENT_JOINERS = 200
 """Joiners remembered per guild, so the members of the spike that started raid mode are acted on too."""
@@ -52,8 +45,6 @@ GUILDS_TRACKED = 10_000
 
 class AntiRaid(WolaroModule):
     """Raid detection and response."""
-
-    spec = SPEC
 
     def __init__(self, bot: Any) -> None:
         super().__init__(bot)
@@ -326,3 +317,26 @@ class AntiRaid(WolaroModule):
         if ended is None:
             raise UserFacingError("Raid mode is not on.")
         await ctx.answer("Raid mode is off; its protections were undone.")
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="antiraid",
+    requires=("moderation",),  # sanctions through moderation.public
+    description="Anti-raid: raid mode on join spikes, minimum account age, /raidmode.",
+    version="1.0.0",
+    config=Config,
+    enabled_by_default=False,
+    privacy=PRIVACY,
+    title="Anti-raid",
+    cogs=(AntiRaid,),
+    jobs={service.END_JOB: raid.end_job},
+    models=(RaidState,),
+    migrations=HERE / "migrations",
+    locales=HERE / "locales",
+    audit_labels={
+        "antiraid.start": "Raid mode started",
+        "antiraid.end": "Raid mode ended",
+    },
+)

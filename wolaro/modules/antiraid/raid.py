@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord.http import handle_message_parameters
 
-from wolaro.jobs import JobContext, job_handler
+from wolaro.jobs import JobContext
 from wolaro.logging import get_logger
 from wolaro.modules.antiraid import service, state
 from wolaro.modules.antiraid.config import Config
@@ -121,7 +121,6 @@ async def end_raid(
     return ended
 
 
-@job_handler(service.END_JOB)
 async def end_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The durable end of an automatic raid: due when nobody joined for the quiet period."""
     guild_id = int(ctx.guild_id if ctx.guild_id is not None else payload["guild_id"])

@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Collection, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -37,14 +38,6 @@ from wolaro.modules.moderation.public import SanctionAction, modlog_channel, san
 
 log = get_logger(__name__)
 
-SPEC = ModuleSpec(
-    name="automod",
-    requires=("moderation",),  # sanctions through moderation.public
-    description="Automatic moderation: spam, repeated messages, mass mentions, invites, links, words, regexes.",
-    version="1.0.0",
-    config=Config,
-    enabled_by_default=False,
-)
 
 ACTION_COOLDOWN = 30.0
 """Seconds during which a counting rule (spam, duplicates) acts on a member once; later messages are only deleted."""
@@ -75,8 +68,6 @@ def role_ids(author: discord.Member | discord.User) -> Collection[int]:
 
 class Automod(WolaroModule):
     """Automatic moderation of messages."""
-
-    spec = SPEC
 
     def __init__(self, bot: Any) -> None:
         super().__init__(bot)
@@ -422,3 +413,18 @@ class Automod(WolaroModule):
                 action=hit.action.value,
                 ephemeral=True,
             )
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="automod",
+    requires=("moderation",),  # sanctions through moderation.public
+    description="Automatic moderation: spam, repeated messages, mass mentions, invites, links, words, regexes.",
+    version="1.0.0",
+    config=Config,
+    enabled_by_default=False,
+    title="Automod",
+    cogs=(Automod,),
+    locales=HERE / "locales",
+)

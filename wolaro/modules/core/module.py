@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -15,13 +17,6 @@ from wolaro.core.registry import ModuleSpec
 from wolaro.modules.core import help as help_service
 from wolaro.modules.core import service
 
-SPEC = ModuleSpec(
-    name="core",
-    description="Server settings and help: prefix, language, modules and their configuration.",
-    version="1.0.0",
-    can_disable=False,
-)
-
 
 async def _module_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     specs = interaction.client.config.specs  # type: ignore[attr-defined]
@@ -30,8 +25,6 @@ async def _module_names(interaction: discord.Interaction, current: str) -> list[
 
 class Core(WolaroModule):
     """Server settings."""
-
-    spec = SPEC
 
     @hybrid_command(name="prefix")
     @commands.guild_only()
@@ -157,3 +150,24 @@ class Core(WolaroModule):
                 embed.add_field(name=module if index == 0 else f"{module} ({index + 1})", value=value, inline=False)
         embed.set_footer(text=ctx.t("Use {prefix}help <command> for details.", prefix=prefix))
         await ctx.embed(embed, ephemeral=True)
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="core",
+    description="Server settings and help: prefix, language, modules and their configuration.",
+    version="1.0.0",
+    can_disable=False,
+    enabled_by_default=True,
+    title="Core",
+    cogs=(Core,),
+    locales=HERE / "locales",
+    audit_labels={
+        "guild.prefix": "Prefix changed",
+        "guild.language": "Language changed",
+        "module.enable": "Module switched on",
+        "module.disable": "Module switched off",
+        "module.config": "Module settings changed",
+    },
+)

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from wolaro.jobs.registry import job_handler
 from wolaro.logging import get_logger
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.config import Config
 from wolaro.modules.moderation.rules import Action, audit_reason
-from wolaro.modules.moderation.service import UNBAN_JOB, announce, record
+from wolaro.modules.moderation.service import announce, record
 
 if TYPE_CHECKING:
     from wolaro.jobs.context import JobContext
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-@job_handler(UNBAN_JOB)
 async def lift_temporary_ban(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Lift a temporary ban that has ended and record it as an automatic unban case."""
     guild_id = int(payload["guild_id"])

@@ -6,14 +6,25 @@ punishment goes through `service.execute`; automod and anti-raid reach it throug
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wolaro.core.module import WolaroModule
 from wolaro.core.registry import ModuleSpec
-from wolaro.modules.moderation import jobs  # noqa: F401 - registers the moderation job handlers
+from wolaro.modules.moderation import jobs
 from wolaro.modules.moderation.commands_actions import ActionCommands
 from wolaro.modules.moderation.commands_cases import CaseCommands
 from wolaro.modules.moderation.commands_channels import ChannelCommands
 from wolaro.modules.moderation.config import Config
+from wolaro.modules.moderation.models import ModCase, ModCaseCounter
 from wolaro.modules.moderation.privacy import PRIVACY
+from wolaro.modules.moderation.service import UNBAN_JOB
+
+
+class Moderation(ActionCommands, CaseCommands, ChannelCommands, WolaroModule):
+    """Moderation commands."""
+
+
+HERE = Path(__file__).resolve().parent
 
 SPEC = ModuleSpec(
     name="moderation",
@@ -21,10 +32,18 @@ SPEC = ModuleSpec(
     version="1.0.0",
     config=Config,
     privacy=PRIVACY,
+    enabled_by_default=True,
+    title="Moderation",
+    cogs=(Moderation,),
+    jobs={UNBAN_JOB: jobs.lift_temporary_ban},
+    models=(ModCase, ModCaseCounter),
+    migrations=HERE / "migrations",
+    locales=HERE / "locales",
+    audit_labels={
+        "moderation.warn": "Member warned",
+        "moderation.timeout": "Member timed out",
+        "moderation.kick": "Member kicked",
+        "moderation.ban": "Member banned",
+        "moderation.unban": "Member unbanned",
+    },
 )
-
-
-class Moderation(ActionCommands, CaseCommands, ChannelCommands, WolaroModule):
-    """Moderation commands."""
-
-    spec = SPEC

@@ -7,6 +7,7 @@ The work is done by every module's hooks (see `wolaro.core.privacy` and docs/pri
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -21,21 +22,9 @@ from wolaro.core.registry import ModuleSpec
 from wolaro.modules.privacy import service
 from wolaro.modules.privacy.views import ConfirmErase
 
-SPEC = ModuleSpec(
-    name="privacy",
-    description="Privacy: download or erase what the bot stores about you (/privacy export, /privacy delete).",
-    version="1.0.0",
-    enabled_by_default=True,
-    can_disable=False,
-    title="Privacy",
-    audit_labels={service.ERASE_ACTION: "A departed member's data erased"},
-)
-
 
 class Privacy(WolaroModule):
     """Your data: export and erasure."""
-
-    spec = SPEC
 
     async def _export(self, user_id: int, guild_id: int | None) -> discord.File:
         try:
@@ -133,3 +122,18 @@ class Privacy(WolaroModule):
         )
         view = ConfirmErase(owner_id=admin_id, erase=erase, t=ctx.t, timeout=service.CONFIRM_SECONDS)
         await self._confirm(ctx, question, view)
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="privacy",
+    description="Privacy: download or erase what the bot stores about you (/privacy export, /privacy delete).",
+    version="1.0.0",
+    enabled_by_default=True,
+    can_disable=False,
+    title="Privacy",
+    audit_labels={service.ERASE_ACTION: "A departed member's data erased"},
+    cogs=(Privacy,),
+    locales=HERE / "locales",
+)

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from wolaro.jobs.context import PermanentJobError
-from wolaro.jobs.registry import job_handler
 from wolaro.logging import get_logger
-from wolaro.modules.reminders.service import DELIVER_JOB
 
 if TYPE_CHECKING:
     from discord.http import HTTPClient
@@ -39,7 +37,6 @@ IN_CHANNEL = t("⏰ {mention}, you asked me {created} to remind you: {text}")
 BY_DM = t("⏰ In **{guild}**, you asked me {created} to remind you: {text}")
 
 
-@job_handler(DELIVER_JOB)
 async def deliver_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Post the reminder in its channel, or by DM if the channel is gone or closed to the bot."""
     guild_id = int(payload["guild_id"])

@@ -6,6 +6,7 @@ delivered once, by whichever worker runs when it is due.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import discord
@@ -15,12 +16,12 @@ from pydantic import Field, field_validator
 
 from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.context import WolaroContext
+from wolaro.core.durations import DurationError
 from wolaro.core.errors import UserFacingError
 from wolaro.core.module import WolaroModule
 from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.data.models import utcnow
-from wolaro.core.durations import DurationError
-from wolaro.modules.reminders import jobs as _jobs  # noqa: F401 - registers the reminders.deliver job handler
+from wolaro.modules.reminders import jobs as reminder_jobs
 from wolaro.modules.reminders import service
 from wolaro.modules.reminders.privacy import PRIVACY
 from wolaro.modules.reminders.service import DELIVER_JOB, MAX_TEXT, Reminder, WhenError, WhenProblem
@@ -44,15 +45,6 @@ class Config(ModuleConfig):
         except DurationError:
             raise ValueError("a delay like 7d, 30d or 52w (units s, m, h, d, w), at most 3650d") from None
         return value.strip()
-
-
-SPEC = ModuleSpec(
-    name="reminders",
-    description="Reminders: /remind in 10m, delivered on time even across restarts.",
-    version="1.0.0",
-    config=Config,
-    privacy=PRIVACY,
-)
 
 
 class When(commands.Converter[str]):
@@ -87,8 +79,6 @@ def _when_error(exc: WhenError) -> UserFacingError:
 
 class Reminders(WolaroModule):
     """Reminders."""
-
-    spec = SPEC
 
     async def _mine(self, guild_id: int, user_id: int) -> list[Reminder]:
         pending = await self.bot.services.jobs.pending(
@@ -183,3 +173,19 @@ class Reminders(WolaroModule):
         if not await jobs.cancel(job_id=number, guild_id=ctx.guild.id):
             raise UserFacingError("Reminder #{number} is being delivered right now.", number=number)
         await ctx.answer("Reminder #{number} cancelled.", ephemeral=True, number=number)
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="reminders",
+    description="Reminders: /remind in 10m, delivered on time even across restarts.",
+    version="1.0.0",
+    config=Config,
+    privacy=PRIVACY,
+    enabled_by_default=True,
+    title="Reminders",
+    cogs=(Reminders,),
+    jobs={DELIVER_JOB: reminder_jobs.deliver_reminder},
+    locales=HERE / "locales",
+)

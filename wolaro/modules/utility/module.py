@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -23,18 +24,8 @@ class Config(ModuleConfig):
     embed_colour: int = Field(default=0x5865F2, ge=0, le=0xFFFFFF, description="Colour of info embeds")
 
 
-SPEC = ModuleSpec(
-    name="utility",
-    description="Everyday tools: ping, server and user info, avatars.",
-    version="1.0.0",
-    config=Config,
-)
-
-
 class Utility(WolaroModule):
     """Everyday tools."""
-
-    spec = SPEC
 
     @hybrid_command(name="ping")
     async def ping(self, ctx: WolaroContext) -> None:
@@ -95,3 +86,17 @@ class Utility(WolaroModule):
         embed = discord.Embed(title=ctx.t("Avatar of {user}", user=str(target)))
         embed.set_image(url=target.display_avatar.with_size(1024).url)
         await ctx.embed(embed)
+
+
+HERE = Path(__file__).resolve().parent
+
+SPEC = ModuleSpec(
+    name="utility",
+    description="Everyday tools: ping, server and user info, avatars.",
+    version="1.0.0",
+    config=Config,
+    enabled_by_default=True,
+    title="Utility",
+    cogs=(Utility,),
+    locales=HERE / "locales",
+)

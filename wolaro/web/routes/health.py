@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from wolaro.core.registry import module_problems
 from wolaro.web.context import Web
 from wolaro.web.deps import WebDep
 
@@ -32,7 +33,9 @@ HEALTH_TIMEOUT = 3.0
     responses={503: {"description": "The database is down or a gateway shard is disconnected"}},
 )
 async def health(request: Request, web: WebDep) -> Response:
-    """Database, cache, pub/sub, each gateway shard and the WebSocket clients of this process.
+    """Database, cache, pub/sub, each gateway shard, the WebSocket clients and the modules of this process.
+
+    `warnings` lists each installed module that was left out (failed to import, or declared something invalid).
 
     Shards come from the bots' shared heartbeat. 200 when healthy or degraded (Redis down: memory fallback), 503
     when the database is down or a shard that reported is disconnected. Only `status` unless the caller is an
@@ -62,6 +65,8 @@ async def health(request: Request, web: WebDep) -> Response:
         "websocket": "active",
         "connectedUsers": hub["connectedUsers"],
         "websocketConnections": hub["totalConnections"],
+        "modules": sorted(services.config.specs),
+        "warnings": [f"module {p['module']} skipped: {p['reason']}" for p in module_problems()],
         "time": time.time(),
     }
     return Response(orjson.dumps(body), media_type="application/json", status_code=code)

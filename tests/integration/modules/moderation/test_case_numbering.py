@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from wolaro.core.services import upgrade_schema_async as upgrade_async
 from wolaro.data.database import Database
-from wolaro.data.migrate import upgrade_async
 from wolaro.data.models import AuditLog
 from wolaro.modules.moderation import cases
 from wolaro.modules.moderation.config import Config
@@ -48,9 +48,7 @@ async def test_fifty_concurrent_warnings_on_separate_connections(database_url):
         return case.number, count, step.action if step else None
 
     try:
-        results = await asyncio.gather(
-            *(warn(i, GUILD_A) for i in range(50)), *(warn(i, GUILD_B) for i in range(20))
-        )
+        results = await asyncio.gather(*(warn(i, GUILD_A) for i in range(50)), *(warn(i, GUILD_B) for i in range(20)))
         in_a, in_b = results[:50], results[50:]
         assert sorted(number for number, _, _ in in_a) == list(range(1, 51))
         assert sorted(number for number, _, _ in in_b) == list(range(1, 21))

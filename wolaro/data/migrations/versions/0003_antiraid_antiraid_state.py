@@ -3,40 +3,24 @@
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 18:27:11.632599
+
+Moved: the antiraid module's tables are created by its own Alembic branch now
+(`wolaro/modules/antiraid/migrations`), whose first revision
+brings a database made by this revision to the same schema without touching its rows. This id stays in the core's
+history so databases created before the move stay on a known graph.
 """
 
 from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
 
 def upgrade() -> None:
-    op.create_table(
-        "antiraid_state",
-        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("active", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("manual", sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column("started_by", sa.BigInteger(), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_join_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("joins", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("previous_verification_level", sa.Integer(), nullable=True),
-        sa.Column("raised_verification_level", sa.Integer(), nullable=True),
-        sa.Column("locked_channels", JSON, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_antiraid_state")),
-    )
+    pass  # see the module's branch
 
 
 def downgrade() -> None:
-    op.drop_table("antiraid_state")
+    pass

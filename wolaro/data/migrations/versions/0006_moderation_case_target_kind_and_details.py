@@ -7,29 +7,24 @@ nickname changes: `target_kind` says whether `target_id` is a member or a channe
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23 19:10:26.768753
+
+Moved: the moderation module's tables are created by its own Alembic branch now
+(`wolaro/modules/moderation/migrations`), whose first revision
+brings a database made by this revision to the same schema without touching its rows. This id stays in the core's
+history so databases created before the move stay on a known graph.
 """
 
 from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def upgrade() -> None:
-    with op.batch_alter_table("mod_cases", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("target_kind", sa.String(length=8), server_default="member", nullable=False))
-        batch_op.add_column(sa.Column("details", JSON, nullable=True))
+    pass  # see the module's branch
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("mod_cases", schema=None) as batch_op:
-        batch_op.drop_column("details")
-        batch_op.drop_column("target_kind")
+    pass
