@@ -21,8 +21,6 @@ STILL_TOO_BIG = frozenset(
         "wolaro/core/bot.py",
         "wolaro/core/bot.py::on_command_error",
         "wolaro/jobs/worker.py::execute",
-        "wolaro/sandbox/interactions.py",
-        "wolaro/sandbox/interactions.py::value",
         "wolaro/sandbox/payloads.py::message",
         "wolaro/sandbox/rest_interactions.py::interaction_callback",
         "wolaro/sandbox/world.py::build_world",

@@ -9,7 +9,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from wolaro.sandbox.errors import SandboxError
-from wolaro.sandbox.interactions import (
+from wolaro.sandbox.interaction_options import (
     ATTACHMENT,
     BOOLEAN,
     CHANNEL,
