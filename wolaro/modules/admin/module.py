@@ -9,14 +9,16 @@ import discord
 import psutil
 from discord import app_commands
 
-from wolaro.core.commands import hybrid_group
-from wolaro.core.context import WolaroContext
-from wolaro.core.errors import UserFacingError
-from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import master_admin_only
-from wolaro.core.registry import ModuleSpec
-from wolaro.core.snowflake import is_snowflake
 from wolaro.modules.admin import service
+from wolaro.sdk import (
+    ModuleSpec,
+    UserFacingError,
+    WolaroContext,
+    WolaroModule,
+    hybrid_group,
+    is_snowflake,
+    master_admin_only,
+)
 
 
 def _guild_id(raw: str) -> int:

@@ -19,21 +19,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core.commands import hybrid_group
 from wolaro.core.config_service import GuildConfig
-from wolaro.core.context import WolaroContext
-from wolaro.core.errors import UserFacingError
-from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import guild_admin_only
-from wolaro.core.registry import ModuleSpec
-from wolaro.data.models import utcnow
-from wolaro.logging import get_logger
 from wolaro.modules.antiraid import raid, service, state
 from wolaro.modules.antiraid.config import Config, JoinerAction
 from wolaro.modules.antiraid.models import RaidState
 from wolaro.modules.antiraid.privacy import PRIVACY
 from wolaro.modules.antiraid.state import RaidStates, RaidView
 from wolaro.modules.moderation.public import SanctionAction, sanction
+from wolaro.sdk import (
+    ModuleSpec,
+    UserFacingError,
+    WolaroContext,
+    WolaroModule,
+    get_logger,
+    guild_admin_only,
+    hybrid_group,
+    utcnow,
+)
 
 log = get_logger(__name__)
 

@@ -25,16 +25,11 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import handle_message_parameters
 
-from wolaro.core.commands import hybrid_group
 from wolaro.core.config_service import GuildConfig
-from wolaro.core.context import WolaroContext
-from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import guild_admin_only
-from wolaro.core.registry import ModuleSpec
-from wolaro.logging import get_logger
 from wolaro.modules.automod import service
 from wolaro.modules.automod.config import Action, Config
 from wolaro.modules.moderation.public import SanctionAction, modlog_channel, sanction
+from wolaro.sdk import ModuleSpec, WolaroContext, WolaroModule, get_logger, guild_admin_only, hybrid_group
 
 log = get_logger(__name__)
 

@@ -8,14 +8,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_service import coerce_setting
-from wolaro.core.context import WolaroContext
-from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, is_master_admin
-from wolaro.core.registry import ModuleSpec
+from wolaro.core.permissions import is_master_admin
 from wolaro.modules.core import help as help_service
 from wolaro.modules.core import service
+from wolaro.sdk import (
+    ModuleSpec,
+    WolaroContext,
+    WolaroModule,
+    ensure_guild_admin,
+    guild_admin_only,
+    hybrid_command,
+    hybrid_group,
+)
 
 
 async def _module_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wolaro.core.module import WolaroModule
-from wolaro.core.registry import ModuleSpec
 from wolaro.modules.moderation import jobs
 from wolaro.modules.moderation.commands_actions import ActionCommands
 from wolaro.modules.moderation.commands_cases import CaseCommands
@@ -18,6 +16,7 @@ from wolaro.modules.moderation.config import Config
 from wolaro.modules.moderation.models import ModCase, ModCaseCounter
 from wolaro.modules.moderation.privacy import PRIVACY
 from wolaro.modules.moderation.service import UNBAN_JOB
+from wolaro.sdk import ModuleSpec, WolaroModule
 
 
 class Moderation(ActionCommands, CaseCommands, ChannelCommands, WolaroModule):

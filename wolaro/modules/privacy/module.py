@@ -13,14 +13,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core.commands import hybrid_group
-from wolaro.core.context import WolaroContext
-from wolaro.core.errors import UserFacingError
-from wolaro.core.module import WolaroModule
-from wolaro.core.permissions import guild_admin_only
-from wolaro.core.registry import ModuleSpec
 from wolaro.modules.privacy import service
 from wolaro.modules.privacy.views import ConfirmErase
+from wolaro.sdk import ModuleSpec, UserFacingError, WolaroContext, WolaroModule, guild_admin_only, hybrid_group
 
 
 class Privacy(WolaroModule):

@@ -14,17 +14,21 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import Field, field_validator
 
-from wolaro.core.commands import hybrid_command, hybrid_group
-from wolaro.core.context import WolaroContext
 from wolaro.core.durations import DurationError
-from wolaro.core.errors import UserFacingError
-from wolaro.core.module import WolaroModule
-from wolaro.core.registry import ModuleConfig, ModuleSpec
-from wolaro.data.models import utcnow
 from wolaro.modules.reminders import jobs as reminder_jobs
 from wolaro.modules.reminders import service
 from wolaro.modules.reminders.privacy import PRIVACY
 from wolaro.modules.reminders.service import DELIVER_JOB, MAX_TEXT, Reminder, WhenError, WhenProblem
+from wolaro.sdk import (
+    ModuleConfig,
+    ModuleSpec,
+    UserFacingError,
+    WolaroContext,
+    WolaroModule,
+    hybrid_command,
+    hybrid_group,
+    utcnow,
+)
 
 
 class Config(ModuleConfig):

@@ -10,11 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import Field
 
-from wolaro.core.commands import hybrid_command
-from wolaro.core.context import WolaroContext
-from wolaro.core.module import WolaroModule
-from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.modules.utility import service
+from wolaro.sdk import ModuleConfig, ModuleSpec, WolaroContext, WolaroModule, hybrid_command
 
 
 class Config(ModuleConfig):
