@@ -345,6 +345,37 @@ async def test_stop_gives_running_jobs_back(
     assert not scheduler.running
 
 
+async def test_stop_while_a_finished_job_is_being_recorded_leaves_it_done(
+    make_scheduler: Callable[..., JobScheduler],
+    registry: JobRegistry,
+    migrated_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler's work is done when the worker is told to stop: its completion is still written, so the job
+    never runs a second time after its lease."""
+    runs: list[int] = []
+    recording = asyncio.Event()
+    complete = job_store.complete
+
+    async def slow_complete(*args: Any, **kwargs: Any) -> bool:
+        recording.set()
+        await asyncio.sleep(0.5)  # a slow database while the worker stops (shutdown grace is 0.05 s)
+        return await complete(*args, **kwargs)
+
+    async def handler(ctx: JobContext, payload: dict[str, Any]) -> None:
+        runs.append(ctx.job_id)
+
+    monkeypatch.setattr(job_store, "complete", slow_complete)
+    registry.register("test.quick", handler)
+    scheduler = make_scheduler(shutdown_grace=0.05)
+    job_id = await scheduler.schedule("test.quick", run_at=ago(), guild_id=1, payload={})
+    await scheduler.start()
+    await asyncio.wait_for(recording.wait(), 3)
+    await asyncio.wait_for(scheduler.stop(), 3)
+    row = await job_row(migrated_db, job_id)
+    assert runs == [job_id] and row.status == "done"
+
+
 async def test_a_retry_superseded_by_a_newer_job_with_its_key(
     scheduler: JobScheduler, registry: JobRegistry, migrated_db: Database
 ) -> None:

@@ -101,17 +101,32 @@ async def execute(scheduler: JobScheduler, claim: store.Claim) -> str:
     if ctx.completed:
         bound.debug("job done")
         return JobStatus.DONE.value
+    # The handler's work is done: its completion is written even if the worker is told to stop meanwhile, or the
+    # job would run a second time once its lease expires.
+    completion = asyncio.ensure_future(_record_done(scheduler, claim))
     try:
-        async with scheduler.db.transaction() as session:
-            recorded = await store.complete(session, scheduler.db.dialect, claim)
-    except Exception:
-        bound.exception("job ran but its completion could not be recorded: it will run again after its lease")
+        recorded = await asyncio.shield(completion)
+    except asyncio.CancelledError:
+        await completion
+        raise
+    if recorded is None:
+        bound.error("job ran but its completion could not be recorded: it will run again after its lease")
         return "unrecorded"
     if not recorded:
         bound.warning("job ran but another worker took it over meanwhile (lease expired): not recorded")
         return "lost"
     bound.debug("job done")
     return JobStatus.DONE.value
+
+
+async def _record_done(scheduler: JobScheduler, claim: store.Claim) -> bool | None:
+    """Mark the claimed job done; False when another worker owns it now, None when the write failed."""
+    try:
+        async with scheduler.db.transaction() as session:
+            return await store.complete(session, scheduler.db.dialect, claim)
+    except Exception:
+        log.exception("job completion write failed", job_id=claim.id, kind=claim.kind)
+        return None
 
 
 async def _heartbeat(
