@@ -42,6 +42,10 @@ from wolaro.data.database import Database
 from wolaro.data.pubsub import MemoryPubSub, PubSub, RedisPubSub
 from wolaro.settings import Settings
 
+#: The real bot against the sandbox (`sandbox`, `master_admin`, `bot`) for end-to-end tests anywhere in the tree;
+#: tests/web and tests/sandbox define their own `sandbox` in their conftest.py.
+pytest_plugins = ["tests.support.bot_fixtures"]
+
 T = TypeVar("T")
 
 POSTGRES_ENV = "WOLARO_TEST_POSTGRES_URL"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.jobs.helpers import FAST, Recorder
+from tests.support.jobs import FAST, Recorder
 from wolaro.data.database import Database
 from wolaro.jobs import JobRegistry, JobScheduler
 

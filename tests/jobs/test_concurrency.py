@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.jobs.helpers import FAST, ago, all_rows, later
+from tests.support.jobs import FAST, ago, all_rows, later
 from wolaro.core.services import upgrade_schema_async as upgrade_async
 from wolaro.data.database import Database
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler
 
 Eventually = Callable[..., Awaitable[None]]
-WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
 ROOT = Path(__file__).resolve().parents[2]
+WORKER_SCRIPT = ROOT / "tests" / "support" / "worker_process.py"
 JOBS = 200
 WORKERS = 4
 

@@ -11,7 +11,7 @@ import discord
 import pytest
 import pytest_asyncio
 
-from tests.jobs.helpers import ago, job_row
+from tests.support.jobs import ago, job_row
 from wolaro.data.database import Database
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler
 from wolaro.sandbox import Sandbox

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text, update
 
-from tests.jobs.helpers import Recorder, ago, all_rows, job_row, later, now
+from tests.support.jobs import Recorder, ago, all_rows, job_row, later, now
 from wolaro.data.database import Database
 from wolaro.jobs import JobContext, JobRegistry, JobScheduler, PermanentJobError, ScheduledJob
 from wolaro.jobs import store as job_store

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from tests.jobs.helpers import Recorder, all_rows, job_row, later
+from tests.support.jobs import Recorder, all_rows, job_row, later
 from wolaro.data.database import Database
 from wolaro.jobs import JobScheduler, JobStatus
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.jobs.helpers import ago, job_row
+from tests.support.jobs import ago, job_row
 from wolaro.app import worker_component
 from wolaro.core.services import Services
 from wolaro.jobs import JobContext, JobScheduler

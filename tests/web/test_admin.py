@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import select
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.core.presence import SHARD_KEY, SHARDS_KEY
 from wolaro.data.models import AuditLog
 

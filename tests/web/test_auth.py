@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.web.security import CSRF_COOKIE, CSRF_HEADER, SESSION_AUDIENCE, SESSION_COOKIE, STATE_COOKIE
 
 
@@ -154,7 +154,7 @@ async def test_logout_ends_the_session(env: Env) -> None:
 
 
 async def test_login_unconfigured_says_what_to_set(world, web_settings) -> None:
-    from tests.web.conftest import running_env
+    from tests.support.web import running_env
 
     async with running_env(world, web_settings(discord_client_secret=None)) as env:
         resp = await env.client().get("/auth/login")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.core.snowflake import SNOWFLAKE_MAX
 from wolaro.data import guilds as repo
 from wolaro.web.limits import MAX_BODY_BYTES

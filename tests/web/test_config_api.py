@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.data.models import AuditLog, Guild, GuildModule
 from wolaro.data.pubsub import GUILD_RELOAD
 

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from sqlalchemy import func, select
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.data.models import AuditLog, Guild, GuildModule
 from wolaro.web.deps import managed_guild
 
@@ -119,7 +119,7 @@ async def test_guilds_list_only_holds_managed_guilds_with_the_bot(env: Env) -> N
 
 
 async def test_guild_without_the_bot_is_refused(world, web_settings) -> None:
-    from tests.web.conftest import running_env
+    from tests.support.web import running_env
 
     async with running_env(world, web_settings(), present=[world.guild_b]) as env:
         owner_a = await env.as_user(world.owner_a)

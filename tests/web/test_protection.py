@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.web.conftest import running_env
+from tests.support.web import running_env
 
 
 async def test_ip_limit(world, web_settings) -> None:

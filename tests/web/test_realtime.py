@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.web.conftest import Env, live, served
+from tests.support.web import Env, live, served
 from wolaro.core.services import Services
 from wolaro.data.pubsub import COMMAND_EXECUTED
 

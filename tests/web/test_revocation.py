@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.harness import bot_settings, running_bot
-from tests.web.conftest import World, live, running_env, served
+from tests.support.harness import bot_settings, running_bot
+from tests.support.web import World, live, running_env, served
 from wolaro.core.discord_endpoint import point_discord_at
 from wolaro.data.models import BotGuild
 

@@ -8,7 +8,7 @@ import socket
 
 import httpx
 
-from tests.web.conftest import World
+from tests.support.web import World
 from wolaro.app import api_component, bot_component, run_components, worker_component
 
 

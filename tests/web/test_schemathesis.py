@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.web.conftest import World, mark_present
+from tests.support.web import World, mark_present
 from wolaro.data.database import Database
 from wolaro.data.models import BotGuild
 from wolaro.sandbox.oauth import emulator

@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import select, text
 
-from tests.web.conftest import Env, World, live, running_env, served
+from tests.support.web import Env, World, live, running_env, served
 from tests.web.test_auth import oauth_login
 from wolaro.cli_sandbox import sandbox_secret_key
 from wolaro.data.models import AuditLog

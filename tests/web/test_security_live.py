@@ -19,8 +19,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.e2e.harness import PlatformProcess, process_env
-from tests.web.conftest import LiveClient, World, live
+from tests.support.harness import PlatformProcess, process_env
+from tests.support.web import LiveClient, World, live
 from wolaro.sandbox import mutations
 from wolaro.sandbox.oauth import emulator
 from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE

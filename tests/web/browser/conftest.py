@@ -28,7 +28,7 @@ from tests.conftest import (
     run_sync,
     service_unavailable,
 )
-from tests.web.browser.stack import Stack, running_stack
+from tests.support.browser_stack import Stack, running_stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

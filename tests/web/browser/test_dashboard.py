@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from tests.support.browser_stack import Stack
 from tests.web.browser.conftest import DESKTOP, PHONE
-from tests.web.browser.stack import Stack
 
 pytestmark = [
     pytest.mark.browser,

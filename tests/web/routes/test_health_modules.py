@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import Env
+from tests.support.web import Env
 from wolaro.core import registry
 
 

@@ -1,6 +1,6 @@
 """A job worker in its own process, for the multi-process test.
 
-`python tests/jobs/worker_process.py URL NAME`: runs a `JobScheduler` loop on the database at URL until SIGTERM.
+`python tests/support/worker_process.py URL NAME`: runs a `JobScheduler` loop on the database at URL until SIGTERM.
 Its handler `test.multiprocess` inserts one `job_runs` row per run in a transaction of its own (not the one that
 records completion), so a job run twice would show up as two rows.
 """

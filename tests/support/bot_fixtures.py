@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e.harness import bot_settings, running_bot
+from tests.support.harness import bot_settings, running_bot
 from wolaro.core.bot import WolaroBot
 from wolaro.sandbox import Sandbox
 

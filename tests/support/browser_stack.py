@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from tests.e2e.harness import bot_settings, running_bot
+from tests.support.harness import bot_settings, running_bot
 from wolaro.core.bot import WolaroBot
 from wolaro.core.services import Services
 from wolaro.data.models import BotGuild

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.e2e.modules.moderation.helpers import (
+from tests.support.moderation import (
     Place,
     audit_actions,
     case_list,

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import BotProcess, PlatformProcess, answered, process_env, send_interaction
-from tests.e2e.private_postgres import postgres_bin, private_postgres
+from tests.support.harness import BotProcess, PlatformProcess, answered, process_env, send_interaction
+from tests.support.private_postgres import postgres_bin, private_postgres
 from wolaro.sandbox import Sandbox
 from wolaro.sandbox.interactions import build_interaction, build_unregistered_interaction, without_fields
 

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from tests.e2e.harness import BotProcess, bot_settings, process_env, running_bot
+from tests.support.harness import BotProcess, bot_settings, process_env, running_bot
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from tests.e2e.modules.moderation.helpers import Place, dm_texts, rest_calls, say, slash
+from tests.support.moderation import Place, dm_texts, rest_calls, say, slash
 from wolaro.jobs import JobContext, ScheduledJob
 from wolaro.modules.reminders.jobs import deliver_reminder
 from wolaro.modules.reminders.service import DELIVER_JOB

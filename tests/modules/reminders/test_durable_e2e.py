@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.harness import PlatformProcess, answered, process_env
-from tests.e2e.modules.moderation.helpers import Place, say
+from tests.support.harness import PlatformProcess, answered, process_env
+from tests.support.moderation import Place, say
 from wolaro.data.database import Database
 from wolaro.jobs import ScheduledJob
 from wolaro.settings import Settings

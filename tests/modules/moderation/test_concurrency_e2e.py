@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.e2e.harness import bot_settings, running_bot
-from tests.e2e.modules.moderation.helpers import Place
+from tests.support.harness import bot_settings, running_bot
+from tests.support.moderation import Place
 from wolaro.modules.moderation import cases
 
 pytestmark = pytest.mark.timeout(120)

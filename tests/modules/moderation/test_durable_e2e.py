@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import PlatformProcess, answered, process_env
-from tests.e2e.modules.moderation.helpers import Place, case_list, rest_calls, say, set_config
+from tests.support.harness import PlatformProcess, answered, process_env
+from tests.support.moderation import Place, case_list, rest_calls, say, set_config
 from wolaro.core.services import Services
 from wolaro.data.database import Database
 from wolaro.modules.moderation import cases

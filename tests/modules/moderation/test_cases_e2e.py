@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.modules.moderation.helpers import Place, audit_actions, rest_calls, say, set_config, slash
+from tests.support.moderation import Place, audit_actions, rest_calls, say, set_config, slash
 from wolaro.data.models import AuditLog
 from wolaro.modules.moderation.service import Action, enforce
 
