@@ -128,6 +128,20 @@ def _redis_server_url() -> str:
     return os.environ.get(REDIS_ENV) or REDIS_DEFAULT
 
 
+# --------------------------------------------------------------------------- kinds of tests
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, so `-m "not e2e and not integration"` is the quick run.
+
+    `e2e`: a file named `*_e2e.py` (the real bot through the sandbox); `integration`: a test that needs PostgreSQL or
+    Redis (its `postgres` / `redis` marks).
+    """
+    for item in items:
+        if item.path.name.endswith("_e2e.py"):
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("postgres") or item.get_closest_marker("redis"):
+            item.add_marker(pytest.mark.integration)
+
+
 # --------------------------------------------------------------------------- discord.py endpoints
 @pytest.fixture(autouse=True)
 def restore_discord_endpoints() -> Iterator[None]:

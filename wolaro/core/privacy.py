@@ -6,7 +6,7 @@ The tables of the platform itself (audit log, scheduled jobs, dashboard sessions
 covered by `wolaro.core.privacy_core.PLATFORM`.
 
 Each implementation also says which columns hold a person's id (`stores`): the coverage test
-(`tests/unit/test_privacy_coverage.py`) walks every mapped table and fails for a column that looks like a person's
+(`tests/core/test_privacy_coverage.py`) walks every mapped table and fails for a column that looks like a person's
 id and that no hook declares, so a new module cannot forget one.
 """
 
