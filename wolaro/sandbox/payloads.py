@@ -437,32 +437,46 @@ def message(
     if nonce is not None:
         data["nonce"] = nonce
     if reference is not None:
-        data["message_reference"] = {
-            "type": 0,
-            "message_id": reference["id"],
-            "channel_id": reference["channel_id"],
-            **({"guild_id": reference["guild_id"]} if "guild_id" in reference else {}),
-        }
-        data["referenced_message"] = {k: v for k, v in reference.items() if k != "referenced_message"}
+        data.update(_reply_fields(reference))
     if webhook_id is not None:
         data["webhook_id"] = str(webhook_id)
         data["application_id"] = str(webhook_id)
     if interaction is not None:
-        data["interaction_metadata"] = {
+        data.update(_interaction_fields(interaction))
+    return data
+
+
+def _reply_fields(reference: dict[str, Any]) -> dict[str, Any]:
+    """``message_reference`` and ``referenced_message`` of a reply to the message ``reference``."""
+    return {
+        "message_reference": {
+            "type": 0,
+            "message_id": reference["id"],
+            "channel_id": reference["channel_id"],
+            **({"guild_id": reference["guild_id"]} if "guild_id" in reference else {}),
+        },
+        "referenced_message": {k: v for k, v in reference.items() if k != "referenced_message"},
+    }
+
+
+def _interaction_fields(interaction: dict[str, Any]) -> dict[str, Any]:
+    """``interaction_metadata`` and the older ``interaction`` of a message answering ``interaction``."""
+    return {
+        "interaction_metadata": {
             "id": interaction["id"],
             "type": interaction["type"],
             "name": interaction["name"],
             "command_type": 1,
             "user": interaction["user"],
             "authorizing_integration_owners": interaction["authorizing_integration_owners"],
-        }
-        data["interaction"] = {
+        },
+        "interaction": {
             "id": interaction["id"],
             "type": interaction["type"],
             "name": interaction["name"],
             "user": interaction["user"],
-        }
-    return data
+        },
+    }
 
 
 def edited(message_data: dict[str, Any]) -> dict[str, Any]:

@@ -136,30 +136,11 @@ async def interaction_callback(call: Call) -> Any:
     kind = int(body["type"])
     data = body.get("data") or {}
     call.body = data
-    needs_message = kind in (DEFERRED_UPDATE, UPDATE_MESSAGE)
-    if kind not in ALLOWED_CALLBACKS.get(record.kind, set()) or (needs_message and record.message is None):
+    if kind not in ALLOWED_CALLBACKS.get(record.kind, set()) or (
+        kind in (DEFERRED_UPDATE, UPDATE_MESSAGE) and record.message is None
+    ):
         raise DiscordHTTPError(400, 40043, "Interaction response type is not valid for this interaction")
-    message: dict[str, Any] | None = None
-    if kind == CHANNEL_MESSAGE:
-        message = await _interaction_message(sb, record, call)
-    elif kind == DEFERRED_MESSAGE:
-        message = await _interaction_message(sb, record, call, flags_extra=payloads.LOADING, allow_empty=True)
-    elif kind == AUTOCOMPLETE:
-        choices = data.get("choices")
-        if not isinstance(choices, list) or len(choices) > 25:
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body")
-    elif kind == MODAL:
-        if not data.get("custom_id") or not data.get("title") or not data.get("components"):
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body")
-    elif needs_message:
-        message = record.message
-        assert message is not None
-        if kind == UPDATE_MESSAGE:
-            channel = sb.state.channel(record.channel_id)
-            apply_edit(sb, channel, message, data, call.files)
-            if not message["flags"] & payloads.EPHEMERAL:
-                await mutations.message_updated(sb, channel, message)
-            sb.observe_edit(channel.id, message, interaction=record)
+    message = await _callback_message(call, record, kind, data)
     record.callback_type = kind
     record.callback_data = data
     record.original = message
@@ -174,6 +155,42 @@ async def interaction_callback(call: Call) -> Any:
         sb.interaction_answered()
     if call.query.get("with_response") not in ("1", "true", "True"):
         return None
+    return _callback_answer(record, kind, message)
+
+
+async def _callback_message(
+    call: Call, record: InteractionRecord, kind: int, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Carry out a (valid) callback of type ``kind``: the message it posts or updates, if any."""
+    sb = call.sb
+    if kind == CHANNEL_MESSAGE:
+        return await _interaction_message(sb, record, call)
+    if kind == DEFERRED_MESSAGE:
+        return await _interaction_message(sb, record, call, flags_extra=payloads.LOADING, allow_empty=True)
+    if kind == AUTOCOMPLETE:
+        choices = data.get("choices")
+        if not isinstance(choices, list) or len(choices) > 25:
+            raise DiscordHTTPError(400, 50035, "Invalid Form Body")
+        return None
+    if kind == MODAL:
+        if not data.get("custom_id") or not data.get("title") or not data.get("components"):
+            raise DiscordHTTPError(400, 50035, "Invalid Form Body")
+        return None
+    if kind in (DEFERRED_UPDATE, UPDATE_MESSAGE):
+        message = record.message
+        assert message is not None
+        if kind == UPDATE_MESSAGE:
+            channel = sb.state.channel(record.channel_id)
+            apply_edit(sb, channel, message, data, call.files)
+            if not message["flags"] & payloads.EPHEMERAL:
+                await mutations.message_updated(sb, channel, message)
+            sb.observe_edit(channel.id, message, interaction=record)
+        return message
+    return None
+
+
+def _callback_answer(record: InteractionRecord, kind: int, message: dict[str, Any] | None) -> dict[str, Any]:
+    """The body of a ``with_response`` callback: the interaction, and the message it answered with if any."""
     answer: dict[str, Any] = {"interaction": {"id": str(record.id), "type": 2}}
     if message is not None:
         answer["interaction"].update(
