@@ -7,7 +7,6 @@ import contextlib
 import gc
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,9 +15,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from wolaro.core import metrics
-from wolaro.core.config_service import ConfigError, GuildConfig
+from wolaro.core.command_errors import answer_command_error
+from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
-from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited, UserFacingError
+from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited
 from wolaro.core.loader import ModuleLoader
 from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
@@ -402,75 +402,10 @@ class WolaroBot(commands.AutoShardedBot):
 
     async def on_command_error(self, ctx: WolaroContext, error: commands.CommandError) -> None:  # type: ignore[override]
         """Turn every failure into a clear reply (ephemeral for slash commands) and a log line."""
-        if isinstance(error, commands.CommandNotFound):
-            return
-        if isinstance(error, commands.HybridCommandError | commands.CommandInvokeError):
-            original = getattr(error, "original", error)
-            if isinstance(original, app_commands.CommandInvokeError):
-                original = original.original
-            error = original if isinstance(original, commands.CommandError) else error
-            if isinstance(original, ConfigError):
-                await self._reply(
-                    ctx, "Invalid value for {field}: {message}", field=original.field, message=original.message
-                )
-                await self._record(ctx, "invalid")
-                return
-            if isinstance(original, app_commands.TransformerError):
-                await self._reply(
-                    ctx, "Invalid value for {field}: {message}", field=original.type.name, message=str(original)
-                )
-                await self._record(ctx, "invalid")
-                return
-        if isinstance(error, ModuleDisabled):
-            if ctx.interaction is not None:
-                await self._reply(ctx, "The {module} module is disabled in this server.", module=error.module)
-            return
-        if isinstance(error, GuildBlacklisted):
-            if ctx.interaction is not None:
-                await self._reply(ctx, "This server is blacklisted from using the bot.")
-            return
-        if isinstance(error, UserFacingError):
-            await self._reply(ctx, error.msgid, **error.fields)
-            await self._record(ctx, "denied", error.msgid)
-            return
-        if isinstance(error, commands.UserInputError):
-            usage = f"{ctx.clean_prefix}{ctx.command.qualified_name} {ctx.command.signature}" if ctx.command else ""
-            await self._reply(ctx, "Invalid input: {error}\nUsage: `{usage}`", error=str(error), usage=usage.strip())
-            await self._record(ctx, "invalid", str(error))
-            return
-        if isinstance(error, commands.CheckFailure):
-            await self._reply(ctx, "You can't use this command here.")
-            await self._record(ctx, "denied", str(error))
-            return
-        if is_unavailable(error):
-            log.warning(
-                "command failed: the database is unavailable",
-                command=ctx.command.qualified_name if ctx.command else None,
-                guild_id=ctx.guild.id if ctx.guild else None,
-                error=repr(getattr(error, "original", error)),
-            )
-            await self._reply(
-                ctx,
-                "The data store is unavailable right now, so nothing was done. Please try again in a few minutes.",
-            )
-            await self._record(ctx, "unavailable")
-            return
-        error_id = uuid.uuid4().hex[:8]
-        log.error(
-            "command failed",
-            command=ctx.command.qualified_name if ctx.command else None,
-            error_id=error_id,
-            guild_id=ctx.guild.id if ctx.guild else None,
-            exc_info=error,
-        )
-        await self._reply(ctx, "Something went wrong (error {error_id}). The team has been told.", error_id=error_id)
-        await self._record(ctx, "error", error_id)
-
-    async def _reply(self, ctx: WolaroContext, message: str, /, **fields: Any) -> None:
-        try:
-            await ctx.refuse(message, **fields)
-        except Exception as exc:  # the error path must never raise again (e.g. Discord unreachable while stopping)
-            log.warning("could not deliver error reply", guild_id=ctx.guild.id if ctx.guild else None, error=repr(exc))
+        outcome = await answer_command_error(ctx, error)
+        if outcome is not None:
+            status, detail = outcome
+            await self._record(ctx, status, detail)
 
 
 def guard_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
