@@ -51,23 +51,35 @@ def test_it_is_discovered_as_an_installed_module_and_imports_only_the_sdk() -> N
 
 
 def test_the_rules() -> None:
-    from wolaro_counting.game import Snapshot, Verdict, judge, parse_count, resets
+    from wolaro_counting.game import Snapshot, Stamp, Verdict, judge, parse_count, resets
 
     texts = ("1", " 42 ", "007", "1.5", "one", "12 apples", "", "9" * 10)
     assert [parse_count(t) for t in texts] == [1, 42, 7, None, None, None, None, None]
-    then, now = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC)
-    at_3_by_7 = Snapshot(current=3, high_score=5, last_user_id=7, last_number=3, last_at=then)
-    assert judge(at_3_by_7, 8, 4, now, allow_same_member_twice=False) is Verdict.COUNTS
-    assert judge(at_3_by_7, 7, 4, now, allow_same_member_twice=False) is Verdict.TWICE_IN_A_ROW
-    assert judge(at_3_by_7, 7, 4, now, allow_same_member_twice=True) is Verdict.COUNTS
-    assert judge(at_3_by_7, 8, 5, now, allow_same_member_twice=False) is Verdict.WRONG_NUMBER
-    assert judge(at_3_by_7, 7, 3, now, allow_same_member_twice=False) is Verdict.WRONG_NUMBER  # said again, later
-    assert judge(at_3_by_7, 7, 3, then, allow_same_member_twice=False) is Verdict.HANDLED  # the same message again
-    assert judge(at_3_by_7, 8, 4, then - timedelta(seconds=1), allow_same_member_twice=False) is Verdict.HANDLED
+    message_id = 1_058_897_343_341_920_256
+    stamp = Stamp.of(message_id)
+    assert (int((stamp.at - datetime(2015, 1, 1, tzinfo=UTC)).total_seconds() * 1000) << 22) | stamp.sequence == (
+        message_id
+    )
+    assert Stamp.of(message_id) < Stamp.of(message_id + 1) < Stamp.of(message_id + (1 << 22))
+
+    then = datetime(2026, 1, 1, tzinfo=UTC)
+    at_3_by_7 = Snapshot(current=3, high_score=5, last_user_id=7, last_number=3, last_at=then, last_seq=5)
+    now, same_ms_later, same_ms_earlier = Stamp(then + timedelta(seconds=1)), Stamp(then, 6), Stamp(then, 4)
+
+    def verdict(state: Snapshot, author: int, number: int, at: Stamp, twice: bool = False) -> Verdict:
+        return judge(state, author, number, at, allow_same_member_twice=twice)
+
+    assert verdict(at_3_by_7, 8, 4, now) is Verdict.COUNTS
+    assert verdict(at_3_by_7, 8, 4, same_ms_later) is Verdict.COUNTS
+    assert verdict(at_3_by_7, 7, 4, now) is Verdict.TWICE_IN_A_ROW
+    assert verdict(at_3_by_7, 7, 4, now, twice=True) is Verdict.COUNTS
+    assert verdict(at_3_by_7, 8, 5, now) is Verdict.WRONG_NUMBER
+    assert verdict(at_3_by_7, 7, 3, now) is Verdict.WRONG_NUMBER  # said again, in a later message
+    assert verdict(at_3_by_7, 7, 3, Stamp(then, 5)) is Verdict.HANDLED  # the very message that counted 3
+    assert verdict(at_3_by_7, 8, 4, same_ms_earlier) is Verdict.HANDLED  # a message before it
     broken_by_9 = Snapshot(current=0, high_score=5, last_user_id=9, last_number=8, last_at=then)
-    assert judge(broken_by_9, 9, 8, then, allow_same_member_twice=False) is Verdict.HANDLED
-    assert judge(broken_by_9, 9, 1, now, allow_same_member_twice=False) is Verdict.COUNTS  # the breaker may restart
-    assert judge(Snapshot(), 9, 1, then, allow_same_member_twice=False) is Verdict.COUNTS
+    assert verdict(broken_by_9, 9, 1, now) is Verdict.COUNTS  # the breaker may start again
+    assert verdict(Snapshot(), 9, 1, Stamp(then)) is Verdict.COUNTS
     assert resets(Verdict.WRONG_NUMBER, at_3_by_7, reset_on_mistake=True)
     assert not resets(Verdict.WRONG_NUMBER, at_3_by_7, reset_on_mistake=False)
     assert not resets(Verdict.WRONG_NUMBER, Snapshot(), reset_on_mistake=True)  # nothing to lose at 0
@@ -94,8 +106,11 @@ async def test_every_process_sees_every_message_and_each_counts_once(database_ur
     await upgrade_schema_async(database_url)
     processes = [Database(database_url, pool_size=2, max_overflow=0) for _ in range(4)]
 
+    from wolaro_counting.game import Stamp
+
     start = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    sent = [start + timedelta(milliseconds=137 * position) for position in range(len(channel))]
+    # three messages in each millisecond: only their place in it tells them apart
+    sent = [Stamp(start + timedelta(milliseconds=position // 3), position % 3) for position in range(len(channel))]
     pace = random.Random(7)
 
     async def run(db: Database) -> list[Any]:
@@ -246,6 +261,7 @@ async def test_privacy_export_and_delete_cover_the_counting_data(sandbox: Sandbo
 # ------------------------------------------------------------------------------------------ dashboard API
 async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     from wolaro_counting import store
+    from wolaro_counting.game import Stamp
 
     guild = env.world.guild_a
     channel = env.world.sandbox.text_channel_ids(guild)[1]
@@ -271,7 +287,7 @@ async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     db = env.services.db
     start = datetime(2026, 5, 1, 12, tzinfo=UTC)
     for position, (user, number) in enumerate([(1001, 1), (1002, 2), (1001, 3), (1003, 3)]):
-        at = start + timedelta(seconds=position)
+        at = Stamp(start + timedelta(seconds=position))
         await store.record(db, guild, user, number, at, allow_twice=False, reset_on_mistake=False)
     board = (await owner.get(f"{base}/scoreboard")).json()
     assert board == {
@@ -293,3 +309,55 @@ async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     assert page.status_code == 200
     assert "How counting works here" in page.text and f"<code>{channel}</code>" in page.text
     assert "a ❌ and the count stays" in page.text
+
+
+# ------------------------------------------------------------------------------------------ two bot processes
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_two_bots_see_every_message_and_count_it_once(
+    sandbox: Sandbox, tmp_path: Any, postgres_url: str, redis_url: str, redis_prefix: str, eventually
+) -> None:
+    """Two bots on one PostgreSQL and Redis, both connected: each message reaches both, the count moves once."""
+    import contextlib
+
+    from wolaro_counting import store
+
+    from tests.support.harness import bot_settings, running_bot
+
+    guild = sandbox.guild_ids()[0]
+    counting = sandbox.text_channel_ids(guild)[1]
+    ada, bob, cy = sandbox.member_ids(guild)[2:5]
+    shared = {"database_url": postgres_url, "redis_url": redis_url, "redis_prefix": redis_prefix}
+    async with contextlib.AsyncExitStack() as stack:
+        first = await stack.enter_async_context(running_bot(sandbox, bot_settings(sandbox, tmp_path / "a", **shared)))
+        second = await stack.enter_async_context(running_bot(sandbox, bot_settings(sandbox, tmp_path / "b", **shared)))
+        config = first.services.config
+        await config.set_module_enabled(guild, "counting", True, actor_id=None)
+        await config.update_module_config(guild, "counting", {"channel_id": counting}, actor_id=None)
+
+        async def both_configured() -> bool:  # the other bot dropped its cached config (pub/sub)
+            for bot in (first, second):
+                seen = await bot.services.config.get(guild)
+                if not seen.is_enabled("counting") or seen.module_configs["counting"]["channel_id"] != counting:
+                    return False
+            return True
+
+        await eventually(both_configured, timeout=10)
+
+        plays = [(ada, "1"), (bob, "2"), (cy, "3"), (ada, "4"), (bob, "5"), (bob, "6"), (cy, "1"), (ada, "2")]
+        sent = [await sandbox.send_message(counting, author, text) for author, text in plays]
+
+        def judged() -> bool:
+            return all(reactions(sandbox, counting, message) for message in sent)
+
+        await eventually(judged, timeout=15)
+        marks = [reactions(sandbox, counting, message) for message in sent]
+        assert marks == [{"✅"}] * 5 + [{"❌"}] + [{"✅"}] * 2
+        await asyncio.sleep(0.5)  # a second announcement would have arrived by now
+        said = [m for m in sandbox.state.messages[counting].values() if int(m["author"]["id"]) != ada]
+        announcements = [m["content"] for m in said if "broke the count" in m["content"]]
+        assert announcements == [f"<@{bob}> broke the count at 5: nobody may count twice in a row. Start again from 1."]
+        state = await store.snapshot(first.services.db, guild)
+        assert (state.current, state.high_score) == (2, 5)
+        tallies = [await store.tally(first.services.db, guild, user) for user in (ada, bob, cy)]
+        assert tallies == [3, 2, 2]

@@ -27,7 +27,9 @@ class CountingState(Base):
     last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """What they said."""
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """When they said it (a message sent before this was handled already, by this or another bot process)."""
+    """When they said it (a message sent before this was handled already, by this or another bot process)..."""
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """...and the message's place within that millisecond (the two make up its snowflake id)."""
     resets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

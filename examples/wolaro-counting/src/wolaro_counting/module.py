@@ -80,7 +80,7 @@ class Counting(WolaroModule):
                 config.guild_id,
                 message.author.id,
                 number,
-                message.created_at,
+                game.Stamp.of(message.id),
                 allow_twice=settings.allow_same_member_twice,
                 reset_on_mistake=settings.reset_on_mistake,
             )

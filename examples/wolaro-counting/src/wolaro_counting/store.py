@@ -1,17 +1,16 @@
 """The count in the database, changed only by atomic conditional updates (Wolaro's rule 9: many bot processes).
 
-Every bot process receives every message of the counting channel. Counting `n` is one statement,
-`UPDATE counting_state SET current = n ... WHERE guild_id = g AND current = n - 1 AND <member may count>`: of
-the processes handling the same message, exactly one changes the row (and bumps the member's tally in the same
-transaction); the others change nothing and then find the count changed by that message or a later one (`last_at`,
-when the message that last changed it was sent). A reset is also conditional, on the count it read, so a reset never
-undoes a number counted in between.
+Every bot process receives every message of the counting channel, in order. Counting `n` is one statement,
+`UPDATE counting_state SET current = n ... WHERE guild_id = g AND current = n - 1 AND <member may count> AND
+<no message from this one on was handled>`: of the processes handling the same message, exactly one changes the row
+(and bumps the member's tally in the same transaction); the others change nothing and then find the count changed
+by that message or a later one (`last_at` and `last_seq`: where that message stands, see `game.Stamp`). A reset
+is conditional on the count it read, so it never undoes a number counted in between.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, delete, or_, select, update
@@ -19,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.sdk import Database, utcnow
-from wolaro_counting.game import Snapshot, Verdict, judge, resets
+from wolaro_counting.game import Snapshot, Stamp, Verdict, judge, resets
 from wolaro_counting.models import CountingState, CountingTally
 
 LEADERBOARD_SIZE = 10
@@ -48,7 +47,7 @@ async def _snapshot(session: AsyncSession, guild_id: int) -> Snapshot:
     row = (await session.execute(select(CountingState).where(CountingState.guild_id == guild_id))).scalar_one_or_none()
     if row is None:
         return Snapshot()
-    return Snapshot(row.current, row.high_score, row.last_user_id, row.last_number, row.last_at)
+    return Snapshot(row.current, row.high_score, row.last_user_id, row.last_number, row.last_at, row.last_seq)
 
 
 async def _ensure_row(session: AsyncSession, guild_id: int) -> None:
@@ -56,14 +55,20 @@ async def _ensure_row(session: AsyncSession, guild_id: int) -> None:
     await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id"]))
 
 
+def _before(stamp: Stamp) -> Any:
+    """The count was last changed by a message sent before the one at `stamp` (or by none)."""
+    at, seq = CountingState.last_at, CountingState.last_seq
+    return or_(at.is_(None), at < stamp.at, and_(at == stamp.at, seq < stamp.sequence))
+
+
 async def _count(
-    session: AsyncSession, guild_id: int, user_id: int, number: int, sent_at: datetime, *, allow_twice: bool
+    session: AsyncSession, guild_id: int, user_id: int, number: int, stamp: Stamp, *, allow_twice: bool
 ) -> bool:
     """Move the count from `number - 1` to `number` if it still stands there; True if this call moved it."""
     where = [
         CountingState.guild_id == guild_id,
         CountingState.current == number - 1,
-        or_(CountingState.last_at.is_(None), CountingState.last_at <= sent_at),  # no later message was handled
+        _before(stamp),  # neither this message nor a later one was handled
     ]
     if not allow_twice:
         last = CountingState.last_user_id  # who counted `number - 1` may not count `number`
@@ -82,7 +87,8 @@ async def _count(
             current=number,
             last_user_id=user_id,
             last_number=number,
-            last_at=sent_at,
+            last_at=stamp.at,
+            last_seq=stamp.sequence,
             high_score=case((CountingState.high_score < number, number), else_=CountingState.high_score),
             updated_at=utcnow(),
         )
@@ -101,7 +107,7 @@ async def _count(
 
 
 async def _reset_from(
-    session: AsyncSession, guild_id: int, seen: Snapshot, user_id: int, number: int, sent_at: datetime
+    session: AsyncSession, guild_id: int, seen: Snapshot, user_id: int, number: int, stamp: Stamp
 ) -> bool:
     """Start the count again at 0 if it is still what was judged (the breaker remembered); True if this call did."""
     last = CountingState.last_user_id
@@ -113,12 +119,14 @@ async def _reset_from(
             CountingState.last_number == seen.last_number,
             last.is_(None) if seen.last_user_id is None else last == seen.last_user_id,
             CountingState.last_at.is_(None) if seen.last_at is None else CountingState.last_at == seen.last_at,
+            CountingState.last_seq == seen.last_seq,
         )
         .values(
             current=0,
             last_user_id=user_id,
             last_number=number,
-            last_at=sent_at,
+            last_at=stamp.at,
+            last_seq=stamp.sequence,
             resets=CountingState.resets + 1,
             updated_at=utcnow(),
         )
@@ -132,25 +140,25 @@ async def record(
     guild_id: int,
     user_id: int,
     number: int,
-    sent_at: datetime,
+    stamp: Stamp,
     *,
     allow_twice: bool,
     reset_on_mistake: bool,
 ) -> Outcome:
-    """Apply a counting message (sent at `sent_at`) to the server's count, safely under any number of processes."""
+    """Apply a counting message (at `stamp`) to the server's count, safely under any number of processes."""
     for _ in range(ATTEMPTS):
         async with db.transaction() as session:
             seen = await _snapshot(session, guild_id)
-            verdict = judge(seen, user_id, number, sent_at, allow_same_member_twice=allow_twice)
+            verdict = judge(seen, user_id, number, stamp, allow_same_member_twice=allow_twice)
             if verdict is Verdict.COUNTS:
                 if seen == Snapshot():
                     await _ensure_row(session, guild_id)
-                if await _count(session, guild_id, user_id, number, sent_at, allow_twice=allow_twice):
+                if await _count(session, guild_id, user_id, number, stamp, allow_twice=allow_twice):
                     return Outcome(verdict, seen, applied=True)
                 continue  # another process changed the count since the read: judge again
             if not resets(verdict, seen, reset_on_mistake=reset_on_mistake):
                 return Outcome(verdict, seen, applied=False)
-            if await _reset_from(session, guild_id, seen, user_id, number, sent_at):
+            if await _reset_from(session, guild_id, seen, user_id, number, stamp):
                 return Outcome(verdict, seen, applied=True, reset=True)
     return Outcome(Verdict.HANDLED, Snapshot(), applied=False)  # the count kept moving: leave this one
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("last_user_id", sa.BigInteger(), nullable=True),
         sa.Column("last_number", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_seq", sa.Integer(), server_default="0", nullable=False),
         sa.Column("resets", sa.Integer(), server_default="0", nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_counting_state")),
