@@ -50,17 +50,7 @@ async def execute(scheduler: JobScheduler, claim: store.Claim) -> str:
     handler = scheduler.registry.get(claim.kind)
     if handler is None:  # unregistered after the claim (a module reload): let a worker that knows it take it
         return await _record_retry(scheduler, claim, scheduler.poll_interval, None, bound, refund=True)
-    ctx = JobContext(
-        job_id=claim.id,
-        kind=claim.kind,
-        guild_id=claim.guild_id,
-        attempt=claim.attempt,
-        max_attempts=claim.max_attempts,
-        run_at=claim.run_at,
-        scheduler=scheduler,
-        bot=scheduler.discord.bot,
-        _claim=claim,
-    )
+    ctx = _job_context(scheduler, claim)
     if claim.attempt > 1:
         bound.info("job retrying")
     task = asyncio.current_task()
@@ -87,17 +77,44 @@ async def execute(scheduler: JobScheduler, claim: store.Claim) -> str:
         await _record_final(scheduler, claim, JobStatus.FAILED, store.error_text(exc), bound)
         return JobStatus.FAILED.value
     except Exception as exc:
-        if ctx.completed:
-            bound.exception("job raised after its transaction recorded it done: left done")
-            return JobStatus.DONE.value
-        error = store.error_text(exc)
-        if claim.attempt >= claim.max_attempts:
-            bound.error("job failed after its last attempt", error=error, exc_info=True)
-            await _record_final(scheduler, claim, JobStatus.FAILED, error, bound)
-            return JobStatus.FAILED.value
-        delay = backoff_delay(claim.attempt, scheduler.retry_base, scheduler.retry_max)
-        bound.warning("job attempt failed, will retry", error=error, retry_in=round(delay, 3), exc_info=True)
-        return await _record_retry(scheduler, claim, delay, error, bound)
+        return await _attempt_failed(scheduler, claim, ctx, exc, bound)
+    return await _finish(scheduler, claim, ctx, bound)
+
+
+def _job_context(scheduler: JobScheduler, claim: store.Claim) -> JobContext:
+    """What the handler of the claimed job is given: the job, the scheduler and the bot."""
+    return JobContext(
+        job_id=claim.id,
+        kind=claim.kind,
+        guild_id=claim.guild_id,
+        attempt=claim.attempt,
+        max_attempts=claim.max_attempts,
+        run_at=claim.run_at,
+        scheduler=scheduler,
+        bot=scheduler.discord.bot,
+        _claim=claim,
+    )
+
+
+async def _attempt_failed(
+    scheduler: JobScheduler, claim: store.Claim, ctx: JobContext, exc: Exception, bound: BoundLogger
+) -> str:
+    """The handler raised (called while handling it, so the logs carry its traceback): retry, fail, or leave done."""
+    if ctx.completed:
+        bound.exception("job raised after its transaction recorded it done: left done")
+        return JobStatus.DONE.value
+    error = store.error_text(exc)
+    if claim.attempt >= claim.max_attempts:
+        bound.error("job failed after its last attempt", error=error, exc_info=True)
+        await _record_final(scheduler, claim, JobStatus.FAILED, error, bound)
+        return JobStatus.FAILED.value
+    delay = backoff_delay(claim.attempt, scheduler.retry_base, scheduler.retry_max)
+    bound.warning("job attempt failed, will retry", error=error, retry_in=round(delay, 3), exc_info=True)
+    return await _record_retry(scheduler, claim, delay, error, bound)
+
+
+async def _finish(scheduler: JobScheduler, claim: store.Claim, ctx: JobContext, bound: BoundLogger) -> str:
+    """The handler returned: record the job done unless its own transaction already did."""
     if ctx.completed:
         bound.debug("job done")
         return JobStatus.DONE.value
