@@ -10,7 +10,10 @@ Importing from here, not from Wolaro's internals, keeps a module working as the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_service import GuildConfig
@@ -18,10 +21,11 @@ from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master_admin_only
-from wolaro.core.privacy import UserData
+from wolaro.core.privacy import UserData, jsonable
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
 from wolaro.data.database import Database
+from wolaro.data.guilds import add_audit
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
 from wolaro.logging import get_logger
@@ -57,9 +61,50 @@ __all__ = [
     "hybrid_command",
     "hybrid_group",
     "is_snowflake",
+    "jsonable",
     "master_admin_only",
+    "record_audit",
     "utcnow",
 ]
+
+
+_ACTION = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+ACTION_MAX = 64
+"""The longest audit action the audit log keeps."""
+
+
+def record_audit(
+    session: AsyncSession,
+    *,
+    module: str,
+    guild_id: int | None,
+    actor_id: int | None,
+    action: str,
+    target: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Record a change in the server's audit log, in the caller's transaction (the change and its record together).
+
+    `action` must read `<module>.<what>` (lowercase), so a module writes only its own kind of rows; give it a label
+    in the spec's `audit_labels` for the dashboard's audit page. `actor_id` is who made the change (None: the bot
+    on its own); `target` what it was made to (a person as `user:<id>`, which `/privacy delete` recognises);
+    `before` and `after` are stored as JSON (`jsonable`: ids past 2**53 as text, instants in ISO 8601). A bad
+    action raises `ValueError`: it is a mistake in the module, not the user's.
+    """
+    if not action.startswith(f"{module}.") or not _ACTION.fullmatch(action) or len(action) > ACTION_MAX:
+        raise ValueError(
+            f"audit action {action!r} must read '{module}.<what>' (lowercase letters, digits, _; at most {ACTION_MAX})"
+        )
+    add_audit(
+        session,
+        guild_id=guild_id,
+        actor_id=actor_id,
+        action=action,
+        target=target,
+        before=None if before is None else jsonable(before),
+        after=None if after is None else jsonable(after),
+    )
 
 
 def __getattr__(name: str) -> object:

@@ -4,24 +4,35 @@ export it and erase it.
 The rule (strict, so a future module cannot forget): among every table mapped on `Base.metadata` (the core's, the
 jobs' and the dashboard's, and every module's models), a column is *person-shaped* when it is a 64-bit integer
 (`Snowflake`/`BigInteger`), a JSON document, or its name ends in `_id` or `_by`. Each person-shaped column must be
-either declared in some hook's `stores` or listed below in `NOT_PERSONAL` with the reason it never names a
-person. Then, for every declared column, a row naming a person is written in two servers: the person's export
-finds it, a `/privacy delete` in one server clears that server's row only, and an erasure everywhere leaves no
-row of any table mentioning the person.
+either declared in some hook's `stores` or declared not personal with the reason it never names a person: by
+its module's spec (`ModuleSpec.not_personal`, read from every installed module, third parties included), by the
+platform (`privacy_core.PLATFORM_NOT_PERSONAL`), or, for the built-in modules that predate the field, below in
+`BUILT_IN_NOT_PERSONAL`. Then, for every declared column, a row naming a person is written in two servers: the
+person's export finds it, a `/privacy delete` in one server clears that server's row only, and an erasure
+everywhere leaves no row of any table mentioning the person.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, insert, select
 
-from wolaro.core.privacy import declared_columns, delete_user, export_user, privacy_hooks
-from wolaro.core.registry import discover_specs
+from wolaro.core.privacy import (
+    declared_columns,
+    delete_user,
+    export_user,
+    not_personal_columns,
+    not_personal_problems,
+    privacy_hooks,
+)
+from wolaro.core.registry import ModuleSpec, discover_specs
 from wolaro.data.database import Database
 from wolaro.data.models import Base, UTCDateTime, import_all_models
 
@@ -32,16 +43,12 @@ SOMEONE_ELSE = 42
 
 #: Names that never name a person, in any table: a row's own key, and the server it belongs to.
 GENERIC_NOT_PERSONAL = {"id", "guild_id"}
-#: Person-shaped columns that hold no person's id, each with the reason.
-NOT_PERSONAL = {
-    "guilds.settings": "a server's platform settings, written by its admins",
-    "guild_modules.config": "a server's module settings, written by its admins",
+#: Person-shaped columns of built-in modules that hold no person's id, each with the reason.
+BUILT_IN_NOT_PERSONAL = {
     "mod_cases.duration_seconds": "a length of time",
     "mod_cases.modlog_channel_id": "a channel",
     "mod_cases.modlog_message_id": "a message in the mod-log channel",
     "antiraid_state.locked_channels": "channel ids and permission bits",
-    "bot_guilds.shard_id": "the bot's gateway shard serving the server",
-    "scheduled_jobs.locked_by": "the worker process running the job",
 }
 
 
@@ -50,8 +57,8 @@ def person_shaped(column: Column[Any]) -> bool:
     return isinstance(column.type, BigInteger | JSON) or column.name.endswith("_id") or column.name.endswith("_by")
 
 
-def uncovered(metadata: MetaData, declared: set[str]) -> list[str]:
-    """Person-shaped columns neither declared by a hook nor listed as not personal."""
+def uncovered(metadata: MetaData, declared: set[str], not_personal: Mapping[str, str]) -> list[str]:
+    """Person-shaped columns neither declared by a hook nor declared not personal."""
     return sorted(
         f"{table.name}.{column.name}"
         for table in metadata.tables.values()
@@ -59,7 +66,7 @@ def uncovered(metadata: MetaData, declared: set[str]) -> list[str]:
         if person_shaped(column)
         and column.name not in GENERIC_NOT_PERSONAL
         and f"{table.name}.{column.name}" not in declared
-        and f"{table.name}.{column.name}" not in NOT_PERSONAL
+        and f"{table.name}.{column.name}" not in not_personal
     )
 
 
@@ -69,15 +76,65 @@ def hooks() -> dict[str, Any]:
     return privacy_hooks(discover_specs().values())
 
 
-def test_every_person_shaped_column_is_declared_by_a_hook(hooks) -> None:
+@pytest.fixture(scope="module")
+def not_personal() -> dict[str, str]:
+    """Every declared exception: the installed modules' specs, the platform's, the built-ins' listed here."""
+    return {**not_personal_columns(discover_specs().values()), **BUILT_IN_NOT_PERSONAL}
+
+
+def test_every_person_shaped_column_is_declared_by_a_hook(hooks, not_personal) -> None:
     declared = set(declared_columns(hooks))
-    assert uncovered(Base.metadata, declared) == []
+    assert uncovered(Base.metadata, declared, not_personal) == []
     columns = {f"{t.name}.{c.name}" for t in Base.metadata.tables.values() for c in t.columns}
     assert declared <= columns, f"hooks declare columns that do not exist: {sorted(declared - columns)}"
-    assert set(NOT_PERSONAL) <= columns, f"stale NOT_PERSONAL entries: {sorted(set(NOT_PERSONAL) - columns)}"
+    assert set(not_personal) <= columns, f"stale not-personal entries: {sorted(set(not_personal) - columns)}"
+    assert all(reason.strip() for reason in not_personal.values())
+    assert not declared & set(not_personal), "a column is declared both personal and not personal"
 
 
-def test_the_rule_catches_a_module_that_forgets_a_column(hooks) -> None:
+def _spec_with_table(not_personal: Mapping[str, str], stores: Mapping[str, str] | None = None) -> ModuleSpec:
+    table = Table(
+        "np_probe_scores",
+        MetaData(),
+        Column("guild_id", BigInteger, primary_key=True),
+        Column("message_id", BigInteger),
+    )
+    scores = type("Scores", (), {"__tablename__": table.name, "__table__": table})  # a model, unmapped
+    hook = SimpleNamespace(stores=stores or {})
+    return ModuleSpec(
+        name="np_probe",
+        description="probe",
+        version="1",
+        models=(scores,),
+        not_personal=not_personal,
+        privacy=cast(Any, hook) if stores else None,
+    )
+
+
+def test_a_module_declares_its_own_columns_not_personal_with_a_reason() -> None:
+    """`ModuleSpec.not_personal` clears a column of the module's own tables, and only with a reason."""
+    good = _spec_with_table({"np_probe_scores.message_id": "a message of the counting channel"})
+    assert not_personal_problems(good) == []
+    found = not_personal_columns([good])
+    assert found["np_probe_scores.message_id"] == "a message of the counting channel"
+    assert "scheduled_jobs.locked_by" in found  # the platform's own exceptions come with them
+
+    bad = {
+        "needs a reason": _spec_with_table({"np_probe_scores.message_id": "  "}),
+        "is not 'table.column' of one of its own models": _spec_with_table({"audit_log.actor_id": "mine"}),
+        "has no column 'author_id'": _spec_with_table({"np_probe_scores.author_id": "a typo"}),
+        "is both declared personal": _spec_with_table(
+            {"np_probe_scores.message_id": "a message"}, stores={"np_probe_scores.message_id": "your messages"}
+        ),
+    }
+    for problem, spec in bad.items():
+        problems = not_personal_problems(spec)
+        assert len(problems) == 1 and problem in problems[0], (problem, problems)
+        with pytest.raises(ValueError, match="np_probe"):
+            not_personal_columns([spec])
+
+
+def test_the_rule_catches_a_module_that_forgets_a_column(hooks, not_personal) -> None:
     """A new table with a person's id that no hook declares fails the rule (by type, by name, or as JSON)."""
     metadata = MetaData()
     Table(
@@ -91,7 +148,7 @@ def test_the_rule_catches_a_module_that_forgets_a_column(hooks) -> None:
         Column("history", JSON),
         Column("count", Integer),
     )
-    found = uncovered(metadata, set(declared_columns(hooks)))
+    found = uncovered(metadata, set(declared_columns(hooks)), not_personal)
     assert found == [
         "counting_scores.approved_by",
         "counting_scores.history",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -38,6 +38,8 @@ def test_it_is_discovered_as_an_installed_module_and_imports_only_the_sdk() -> N
     spec = discover_specs()["counting"]
     assert spec.enabled_by_default is False and spec.privacy is not None and spec.api is not None
     assert {model.__tablename__ for model in spec.models} == {"counting_state", "counting_tallies"}
+    assert set(spec.not_personal) == {"counting_state.last_message_id"}  # a message's id, declared, with a reason
+    assert spec.audit_labels == {"counting.reset": "Count reset"}
     package = Path(wolaro_counting.__file__).parent
     assert "examples/wolaro-counting" in package.as_posix()  # the example's own folder, not wolaro/
     imported = set()
@@ -51,23 +53,16 @@ def test_it_is_discovered_as_an_installed_module_and_imports_only_the_sdk() -> N
 
 
 def test_the_rules() -> None:
-    from wolaro_counting.game import Snapshot, Stamp, Verdict, judge, parse_count, resets
+    from wolaro_counting.game import Snapshot, Verdict, judge, parse_count, resets
 
     texts = ("1", " 42 ", "007", "1.5", "one", "12 apples", "", "9" * 10)
     assert [parse_count(t) for t in texts] == [1, 42, 7, None, None, None, None, None]
-    message_id = 1_058_897_343_341_920_256
-    stamp = Stamp.of(message_id)
-    assert (int((stamp.at - datetime(2015, 1, 1, tzinfo=UTC)).total_seconds() * 1000) << 22) | stamp.sequence == (
-        message_id
-    )
-    assert Stamp.of(message_id) < Stamp.of(message_id + 1) < Stamp.of(message_id + (1 << 22))
+    then = 1_058_897_343_341_920_256  # a Discord message id: (milliseconds since 2015 << 22) | its place in it
+    at_3_by_7 = Snapshot(current=3, high_score=5, last_user_id=7, last_number=3, last_message_id=then + 5)
+    now, same_ms_later, same_ms_earlier = then + (1000 << 22), then + 6, then + 4
 
-    then = datetime(2026, 1, 1, tzinfo=UTC)
-    at_3_by_7 = Snapshot(current=3, high_score=5, last_user_id=7, last_number=3, last_at=then, last_seq=5)
-    now, same_ms_later, same_ms_earlier = Stamp(then + timedelta(seconds=1)), Stamp(then, 6), Stamp(then, 4)
-
-    def verdict(state: Snapshot, author: int, number: int, at: Stamp, twice: bool = False) -> Verdict:
-        return judge(state, author, number, at, allow_same_member_twice=twice)
+    def verdict(state: Snapshot, author: int, number: int, message_id: int, twice: bool = False) -> Verdict:
+        return judge(state, author, number, message_id, allow_same_member_twice=twice)
 
     assert verdict(at_3_by_7, 8, 4, now) is Verdict.COUNTS
     assert verdict(at_3_by_7, 8, 4, same_ms_later) is Verdict.COUNTS
@@ -75,20 +70,63 @@ def test_the_rules() -> None:
     assert verdict(at_3_by_7, 7, 4, now, twice=True) is Verdict.COUNTS
     assert verdict(at_3_by_7, 8, 5, now) is Verdict.WRONG_NUMBER
     assert verdict(at_3_by_7, 7, 3, now) is Verdict.WRONG_NUMBER  # said again, in a later message
-    assert verdict(at_3_by_7, 7, 3, Stamp(then, 5)) is Verdict.HANDLED  # the very message that counted 3
+    assert verdict(at_3_by_7, 7, 3, then + 5) is Verdict.HANDLED  # the very message that counted 3
     assert verdict(at_3_by_7, 8, 4, same_ms_earlier) is Verdict.HANDLED  # a message before it
-    broken_by_9 = Snapshot(current=0, high_score=5, last_user_id=9, last_number=8, last_at=then)
+    broken_by_9 = Snapshot(current=0, high_score=5, last_user_id=9, last_number=8, last_message_id=then)
     assert verdict(broken_by_9, 9, 1, now) is Verdict.COUNTS  # the breaker may start again
-    assert verdict(Snapshot(), 9, 1, Stamp(then)) is Verdict.COUNTS
+    assert verdict(Snapshot(), 9, 1, then) is Verdict.COUNTS
     assert resets(Verdict.WRONG_NUMBER, at_3_by_7, reset_on_mistake=True)
     assert not resets(Verdict.WRONG_NUMBER, at_3_by_7, reset_on_mistake=False)
     assert not resets(Verdict.WRONG_NUMBER, Snapshot(), reset_on_mistake=True)  # nothing to lose at 0
     assert not resets(Verdict.COUNTS, at_3_by_7, reset_on_mistake=True)
 
 
+async def audit_rows(db: Database, guild: int) -> list[tuple[int | None, Any, Any]]:
+    """The `counting.reset` rows of a server's audit log: who, before, after."""
+    from wolaro.data.models import AuditLog
+
+    async with db.session() as session:
+        rows = await session.execute(
+            select(AuditLog.actor_id, AuditLog.before, AuditLog.after)
+            .where(AuditLog.guild_id == guild, AuditLog.action == "counting.reset")
+            .order_by(AuditLog.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_the_sdk_records_a_module_audit_row_only_under_its_own_name(migrated_db: Database) -> None:
+    """`wolaro.sdk.record_audit`: a module writes `<its name>.<what>` rows, JSON-ready, in the caller's transaction."""
+    from wolaro.data.models import AuditLog
+    from wolaro.sdk import jsonable, record_audit
+
+    when = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    wrong = ("moderation.ban", "counting", "counting.", "Counting.reset", "countingx.reset", "counting." + "x" * 60)
+    for action in wrong:
+        with pytest.raises(ValueError, match="counting"):
+            async with migrated_db.transaction() as session:
+                record_audit(session, module="counting", guild_id=GUILD, actor_id=1, action=action)
+    async with migrated_db.transaction() as session:
+        record_audit(
+            session,
+            module="counting",
+            guild_id=GUILD,
+            actor_id=MEMBERS[0],
+            action="counting.reset",
+            target="channel:5",
+            before={"current": 7, "at": when, "message": FIRST_MESSAGE},
+            after={"current": 0},
+        )
+    async with migrated_db.session() as session:
+        (row,) = (await session.execute(select(AuditLog))).scalars().all()
+    assert (row.guild_id, row.actor_id, row.action, row.target) == (GUILD, MEMBERS[0], "counting.reset", "channel:5")
+    assert row.before == {"current": 7, "at": when.isoformat(), "message": str(FIRST_MESSAGE)} == jsonable(row.before)
+    assert row.after == {"current": 0}
+
+
 # ------------------------------------------------------------------------------------------ many processes
 GUILD = 500_000_000_000_000_001
 MEMBERS = [600_000_000_000_000_000 + n for n in range(4)]
+FIRST_MESSAGE = 1_058_897_343_341_920_256
 
 
 async def test_every_process_sees_every_message_and_each_counts_once(database_url: str) -> None:
@@ -106,11 +144,8 @@ async def test_every_process_sees_every_message_and_each_counts_once(database_ur
     await upgrade_schema_async(database_url)
     processes = [Database(database_url, pool_size=2, max_overflow=0) for _ in range(4)]
 
-    from wolaro_counting.game import Stamp
-
-    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    # three messages in each millisecond: only their place in it tells them apart
-    sent = [Stamp(start + timedelta(milliseconds=position // 3), position % 3) for position in range(len(channel))]
+    # three messages in each millisecond (the low 22 bits of their ids tell them apart)
+    sent = [FIRST_MESSAGE + ((position // 3) << 22) + position % 3 for position in range(len(channel))]
     pace = random.Random(7)
 
     async def run(db: Database) -> list[Any]:
@@ -207,6 +242,10 @@ async def test_a_counting_channel_through_the_sandbox_and_the_bot(sandbox: Sandb
         f"The count is at 0 in <#{counting}> (next: 1). High score: 4. You counted 4 numbers correctly here."
     )
     assert "starts again from 1" in (await say(sandbox, general, owner, "!counting reset"))["content"]
+    assert await audit_rows(bot.services.db, guild) == [
+        (owner, {"current": 0, "high_score": 4}, {"current": 0, "high_score": 4})
+    ]
+    assert bot.translator.translate("fr", "Count reset") == "Compte remis à zéro"  # its audit label, in French
 
     # in French
     await say(sandbox, general, owner, "!language fr")
@@ -261,7 +300,6 @@ async def test_privacy_export_and_delete_cover_the_counting_data(sandbox: Sandbo
 # ------------------------------------------------------------------------------------------ dashboard API
 async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     from wolaro_counting import store
-    from wolaro_counting.game import Stamp
 
     guild = env.world.guild_a
     channel = env.world.sandbox.text_channel_ids(guild)[1]
@@ -285,10 +323,9 @@ async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     assert (await owner.put(f"{base}/enabled", json={"enabled": True})).json()["enabled"] is True
 
     db = env.services.db
-    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
     for position, (user, number) in enumerate([(1001, 1), (1002, 2), (1001, 3), (1003, 3)]):
-        at = Stamp(start + timedelta(seconds=position))
-        await store.record(db, guild, user, number, at, allow_twice=False, reset_on_mistake=False)
+        message_id = FIRST_MESSAGE + (position << 22)
+        await store.record(db, guild, user, number, message_id, allow_twice=False, reset_on_mistake=False)
     board = (await owner.get(f"{base}/scoreboard")).json()
     assert board == {
         "current": 3,
@@ -304,6 +341,9 @@ async def test_its_config_router_and_panel_on_the_dashboard(env: Any) -> None:
     assert (await other.post(f"{base}/reset")).status_code == 403  # another server's owner
     reset = await owner.post(f"{base}/reset")
     assert reset.status_code == 200 and (reset.json()["current"], reset.json()["high_score"]) == (0, 3)
+    assert await audit_rows(db, guild) == [
+        (env.world.owner_a, {"current": 3, "high_score": 3}, {"current": 0, "high_score": 3})
+    ]  # the dashboard's reset is in the audit log, by who clicked it
 
     page = await owner.get(f"/guilds/{guild}/modules/counting", headers={"accept": "text/html"})
     assert page.status_code == 200

@@ -7,7 +7,8 @@ covered by `wolaro.core.privacy_core.PLATFORM`.
 
 Each implementation also says which columns hold a person's id (`stores`): the coverage test
 (`tests/core/test_privacy_coverage.py`) walks every mapped table and fails for a column that looks like a person's
-id and that no hook declares, so a new module cannot forget one.
+id and that no hook declares, so a new module cannot forget one. A column that only looks like one (a message's
+id, a channel's) is declared in the module's `ModuleSpec.not_personal`, with the reason (`not_personal_columns`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,47 @@ def declared_columns(hooks: Mapping[str, UserData]) -> dict[str, list[str]]:
     for name, hook in hooks.items():
         for column in hook.stores:
             found.setdefault(column, []).append(name)
+    return found
+
+
+def not_personal_problems(spec: ModuleSpec) -> list[str]:
+    """What is wrong with a module's `not_personal`: each key names a column of its own tables, with a reason.
+
+    A module may vouch only for its own tables (never the platform's or another module's), and a column its
+    privacy hooks declare as a person's cannot also be "not personal".
+    """
+    own = {getattr(model, "__tablename__", None): model for model in spec.models}
+    stored = set(spec.privacy.stores) if spec.privacy is not None else set()
+    problems: list[str] = []
+    for key, reason in spec.not_personal.items():
+        table, _, column = key.partition(".")
+        model = own.get(table)
+        if model is None or not column:
+            problems.append(f"{spec.name}: not_personal {key!r} is not 'table.column' of one of its own models")
+        elif column not in model.__table__.columns:
+            problems.append(f"{spec.name}: not_personal {key!r}: table {table!r} has no column {column!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            problems.append(f"{spec.name}: not_personal {key!r} needs a reason (why it never names a person)")
+        if key in stored:
+            problems.append(f"{spec.name}: {key!r} is both declared personal (privacy.stores) and not_personal")
+    return problems
+
+
+def not_personal_columns(specs: Iterable[ModuleSpec]) -> dict[str, str]:
+    """`"table.column"` -> why it never holds a person's id: every module's `not_personal`, then the platform's.
+
+    Raises `ValueError` listing every problem (see `not_personal_problems`) rather than trust a bad declaration.
+    """
+    from wolaro.core.privacy_core import PLATFORM_NOT_PERSONAL
+
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for spec in specs:
+        problems.extend(not_personal_problems(spec))
+        found.update(spec.not_personal)
+    if problems:
+        raise ValueError("; ".join(problems))
+    found.update(PLATFORM_NOT_PERSONAL)
     return found
 
 

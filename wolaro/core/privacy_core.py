@@ -45,6 +45,16 @@ _sessions = table(
 )
 
 
+PLATFORM_NOT_PERSONAL: Mapping[str, str] = {
+    "guilds.settings": "a server's platform settings, written by its admins",
+    "guild_modules.config": "a server's module settings, written by its admins",
+    "bot_guilds.shard_id": "the bot's gateway shard serving the server",
+    "scheduled_jobs.locked_by": "the worker process running the job",
+}
+"""The platform's own columns that look like a person's id and are not (what `ModuleSpec.not_personal` is for a
+module)."""
+
+
 def audit_targets(user_id: int) -> list[str]:
     """The ways an audit row's `target` names a person."""
     return [str(user_id), f"user:{user_id}", f"member:{user_id}"]

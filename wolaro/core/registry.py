@@ -80,6 +80,10 @@ class ModuleSpec:
     """Audit action -> its label for people (English msgid), e.g. {"moderation.warn": "Member warned"}."""
     privacy: UserData | None = None
     """How the module exports and erases what it stores about a person (None: it stores nothing per user)."""
+    not_personal: Mapping[str, str] = field(default_factory=dict)
+    """`"table.column"` of its own tables -> why it never holds a person's id, in plain English (a message's or a
+    channel's id, a count). The privacy coverage test takes every 64-bit, JSON or `*_id` column for a person's id
+    unless a privacy hook declares it (`privacy.stores`) or it is listed here with its reason."""
     cogs: tuple[type[Any], ...] = ()
     """Its `WolaroModule` classes: commands, and guild event handlers (`on_guild_<event>` methods)."""
     jobs: Mapping[str, Callable[..., Any]] = field(default_factory=dict)

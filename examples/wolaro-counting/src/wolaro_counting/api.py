@@ -51,5 +51,5 @@ async def scoreboard(guild: ManagedGuild, web: WebDep) -> Scoreboard:
 @router.post("/reset", response_model=Scoreboard, summary="Start the count again at 0")
 async def reset(guild: ManagedGuild, web: WebDep) -> Scoreboard:
     """An admin's reset from the dashboard (the high score and the tallies stay)."""
-    await store.reset(web.services.db, guild.guild_id)
+    await store.reset(web.services.db, guild.guild_id, guild.user.id)
     return await _scoreboard(web, guild.guild_id)

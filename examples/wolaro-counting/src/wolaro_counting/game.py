@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 MAX_DIGITS = 9
@@ -21,28 +20,6 @@ def parse_count(content: str) -> int | None:
     """The number a counting message says, or None when it is not a counting message."""
     match = _NUMBER.fullmatch(content)
     return int(match.group(1)) if match else None
-
-
-DISCORD_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
-SEQUENCE_BITS = 22
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Stamp:
-    """Where a message stands in its channel: the millisecond it was sent, then its place within that millisecond.
-
-    Together they are the message's snowflake id (`(milliseconds << 22) | sequence`), split so that neither part
-    can be taken for a person's id; every bot process reads the same stamp from the same message.
-    """
-
-    at: datetime
-    sequence: int = 0
-
-    @classmethod
-    def of(cls, message_id: int) -> Stamp:
-        """The stamp of a Discord message, from its id."""
-        milliseconds = message_id >> SEQUENCE_BITS
-        return cls(DISCORD_EPOCH + timedelta(milliseconds=milliseconds), message_id & ((1 << SEQUENCE_BITS) - 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +34,8 @@ class Snapshot:
     high_score: int = 0
     last_user_id: int | None = None
     last_number: int = 0
-    last_at: datetime | None = None
-    """When the message that last changed the count was sent..."""
-    last_seq: int = 0
-    """...and its place within that millisecond (see `Stamp`)."""
-
-    @property
-    def last_stamp(self) -> Stamp | None:
-        """The stamp of the message that last changed the count (None: no message did yet)."""
-        return None if self.last_at is None else Stamp(self.last_at, self.last_seq)
+    last_message_id: int | None = None
+    """The Discord message that last changed the count (its id: message ids grow in the order they are sent)."""
 
     @property
     def last_counted(self) -> bool:
@@ -84,14 +54,13 @@ class Verdict(StrEnum):
     TWICE_IN_A_ROW = "twice_in_a_row"
 
 
-def judge(state: Snapshot, author_id: int, number: int, stamp: Stamp, *, allow_same_member_twice: bool) -> Verdict:
-    """Whether `author_id` saying `number` in the message at `stamp` continues the count, was handled, or breaks it.
+def judge(state: Snapshot, author_id: int, number: int, message_id: int, *, allow_same_member_twice: bool) -> Verdict:
+    """Whether `author_id` saying `number` in message `message_id` continues the count, was handled, or breaks it.
 
     Every bot process receives every message, in order. The first to store a message's effect wins; a process that
-    comes later finds the count changed by this very message or a later one: handled.
+    comes later finds the count changed by this very message or a later one (an id at least as large): handled.
     """
-    last = state.last_stamp
-    if last is not None and stamp <= last:
+    if state.last_message_id is not None and message_id <= state.last_message_id:
         return Verdict.HANDLED
     if number != state.current + 1:
         return Verdict.WRONG_NUMBER

@@ -26,10 +26,8 @@ class CountingState(Base):
     """Who said the last number that changed the count (counted it, or broke it)."""
     last_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """What they said."""
-    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """When they said it (a message sent before this was handled already, by this or another bot process)..."""
-    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    """...and the message's place within that millisecond (the two make up its snowflake id)."""
+    last_message_id: Mapped[int | None] = mapped_column(Snowflake)
+    """The message that said it (one sent before it was handled already, by this or another bot process)."""
     resets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

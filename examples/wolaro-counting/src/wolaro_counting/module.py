@@ -36,7 +36,7 @@ from wolaro_counting.privacy import PRIVACY
 
 log = get_logger(__name__)
 
-NAME = "counting"
+NAME = store.NAME
 GUILDS_TRACKED = 10_000
 CORRECT, WRONG = "✅", "❌"
 
@@ -80,7 +80,7 @@ class Counting(WolaroModule):
                 config.guild_id,
                 message.author.id,
                 number,
-                game.Stamp.of(message.id),
+                message.id,
                 allow_twice=settings.allow_same_member_twice,
                 reset_on_mistake=settings.reset_on_mistake,
             )
@@ -162,7 +162,7 @@ class Counting(WolaroModule):
     async def counting_reset(self, ctx: WolaroContext) -> None:
         """Start the count again at 0; the high score and everyone's tally stay (Manage Server)."""
         assert ctx.guild is not None
-        before = await store.reset(self.bot.services.db, ctx.guild.id)
+        before = await store.reset(self.bot.services.db, ctx.guild.id, ctx.author.id)
         await ctx.answer("The count was at {count}; it starts again from 1.", count=before.current)
 
 
@@ -183,4 +183,6 @@ SPEC = ModuleSpec(
     templates=HERE / "templates",
     panels=(Panel(title="How counting works here", template="panel.html"),),
     privacy=PRIVACY,
+    not_personal={"counting_state.last_message_id": "a message of the counting channel (where the count stands)"},
+    audit_labels={store.RESET_ACTION: "Count reset"},
 )

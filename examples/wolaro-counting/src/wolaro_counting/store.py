@@ -4,8 +4,8 @@ Every bot process receives every message of the counting channel, in order. Coun
 `UPDATE counting_state SET current = n ... WHERE guild_id = g AND current = n - 1 AND <member may count> AND
 <no message from this one on was handled>`: of the processes handling the same message, exactly one changes the row
 (and bumps the member's tally in the same transaction); the others change nothing and then find the count changed
-by that message or a later one (`last_at` and `last_seq`: where that message stands, see `game.Stamp`). A reset
-is conditional on the count it read, so it never undoes a number counted in between.
+by that message or a later one (`last_message_id`: Discord message ids grow in the order messages are sent). A
+reset is conditional on the count it read, so it never undoes a number counted in between.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wolaro.sdk import Database, utcnow
-from wolaro_counting.game import Snapshot, Stamp, Verdict, judge, resets
+from wolaro.sdk import Database, record_audit, utcnow
+from wolaro_counting.game import Snapshot, Verdict, judge, resets
 from wolaro_counting.models import CountingState, CountingTally
 
+NAME = "counting"
+RESET_ACTION = "counting.reset"
+"""The audit action of an admin's reset (its label is in the spec's `audit_labels`)."""
 LEADERBOARD_SIZE = 10
 ATTEMPTS = 5
 """Re-reads allowed when another process changes the count between a read and a conditional update."""
@@ -47,7 +50,7 @@ async def _snapshot(session: AsyncSession, guild_id: int) -> Snapshot:
     row = (await session.execute(select(CountingState).where(CountingState.guild_id == guild_id))).scalar_one_or_none()
     if row is None:
         return Snapshot()
-    return Snapshot(row.current, row.high_score, row.last_user_id, row.last_number, row.last_at, row.last_seq)
+    return Snapshot(row.current, row.high_score, row.last_user_id, row.last_number, row.last_message_id)
 
 
 async def _ensure_row(session: AsyncSession, guild_id: int) -> None:
@@ -55,20 +58,20 @@ async def _ensure_row(session: AsyncSession, guild_id: int) -> None:
     await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id"]))
 
 
-def _before(stamp: Stamp) -> Any:
-    """The count was last changed by a message sent before the one at `stamp` (or by none)."""
-    at, seq = CountingState.last_at, CountingState.last_seq
-    return or_(at.is_(None), at < stamp.at, and_(at == stamp.at, seq < stamp.sequence))
+def _before(message_id: int) -> Any:
+    """The count was last changed by a message sent before `message_id` (or by none)."""
+    last = CountingState.last_message_id
+    return or_(last.is_(None), last < message_id)
 
 
 async def _count(
-    session: AsyncSession, guild_id: int, user_id: int, number: int, stamp: Stamp, *, allow_twice: bool
+    session: AsyncSession, guild_id: int, user_id: int, number: int, message_id: int, *, allow_twice: bool
 ) -> bool:
     """Move the count from `number - 1` to `number` if it still stands there; True if this call moved it."""
     where = [
         CountingState.guild_id == guild_id,
         CountingState.current == number - 1,
-        _before(stamp),  # neither this message nor a later one was handled
+        _before(message_id),  # neither this message nor a later one was handled
     ]
     if not allow_twice:
         last = CountingState.last_user_id  # who counted `number - 1` may not count `number`
@@ -87,8 +90,7 @@ async def _count(
             current=number,
             last_user_id=user_id,
             last_number=number,
-            last_at=stamp.at,
-            last_seq=stamp.sequence,
+            last_message_id=message_id,
             high_score=case((CountingState.high_score < number, number), else_=CountingState.high_score),
             updated_at=utcnow(),
         )
@@ -107,7 +109,7 @@ async def _count(
 
 
 async def _reset_from(
-    session: AsyncSession, guild_id: int, seen: Snapshot, user_id: int, number: int, stamp: Stamp
+    session: AsyncSession, guild_id: int, seen: Snapshot, user_id: int, number: int, message_id: int
 ) -> bool:
     """Start the count again at 0 if it is still what was judged (the breaker remembered); True if this call did."""
     last = CountingState.last_user_id
@@ -118,15 +120,15 @@ async def _reset_from(
             CountingState.current == seen.current,
             CountingState.last_number == seen.last_number,
             last.is_(None) if seen.last_user_id is None else last == seen.last_user_id,
-            CountingState.last_at.is_(None) if seen.last_at is None else CountingState.last_at == seen.last_at,
-            CountingState.last_seq == seen.last_seq,
+            CountingState.last_message_id.is_(None)
+            if seen.last_message_id is None
+            else CountingState.last_message_id == seen.last_message_id,
         )
         .values(
             current=0,
             last_user_id=user_id,
             last_number=number,
-            last_at=stamp.at,
-            last_seq=stamp.sequence,
+            last_message_id=message_id,
             resets=CountingState.resets + 1,
             updated_at=utcnow(),
         )
@@ -140,31 +142,35 @@ async def record(
     guild_id: int,
     user_id: int,
     number: int,
-    stamp: Stamp,
+    message_id: int,
     *,
     allow_twice: bool,
     reset_on_mistake: bool,
 ) -> Outcome:
-    """Apply a counting message (at `stamp`) to the server's count, safely under any number of processes."""
+    """Apply counting message `message_id` to the server's count, safely under any number of processes."""
     for _ in range(ATTEMPTS):
         async with db.transaction() as session:
             seen = await _snapshot(session, guild_id)
-            verdict = judge(seen, user_id, number, stamp, allow_same_member_twice=allow_twice)
+            verdict = judge(seen, user_id, number, message_id, allow_same_member_twice=allow_twice)
             if verdict is Verdict.COUNTS:
                 if seen == Snapshot():
                     await _ensure_row(session, guild_id)
-                if await _count(session, guild_id, user_id, number, stamp, allow_twice=allow_twice):
+                if await _count(session, guild_id, user_id, number, message_id, allow_twice=allow_twice):
                     return Outcome(verdict, seen, applied=True)
                 continue  # another process changed the count since the read: judge again
             if not resets(verdict, seen, reset_on_mistake=reset_on_mistake):
                 return Outcome(verdict, seen, applied=False)
-            if await _reset_from(session, guild_id, seen, user_id, number, stamp):
+            if await _reset_from(session, guild_id, seen, user_id, number, message_id):
                 return Outcome(verdict, seen, applied=True, reset=True)
     return Outcome(Verdict.HANDLED, Snapshot(), applied=False)  # the count kept moving: leave this one
 
 
-async def reset(db: Database, guild_id: int) -> Snapshot:
-    """An admin's reset: the count starts again at 0 (the high score and the tallies stay); the count before."""
+async def reset(db: Database, guild_id: int, actor_id: int) -> Snapshot:
+    """An admin's reset: the count starts again at 0 (the high score and the tallies stay); the count before.
+
+    The server's audit log records it (`counting.reset`: who, and the count before and after) in the same
+    transaction, so a reset is never unrecorded.
+    """
     async with db.transaction() as session:
         before = await _snapshot(session, guild_id)
         await session.execute(
@@ -172,6 +178,15 @@ async def reset(db: Database, guild_id: int) -> Snapshot:
             .where(CountingState.guild_id == guild_id)
             .values(current=0, last_user_id=None, last_number=0, resets=CountingState.resets + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
+        )
+        record_audit(
+            session,
+            module=NAME,
+            guild_id=guild_id,
+            actor_id=actor_id,
+            action=RESET_ACTION,
+            before={"current": before.current, "high_score": before.high_score},
+            after={"current": 0, "high_score": before.high_score},
         )
     return before
 
