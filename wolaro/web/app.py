@@ -65,31 +65,7 @@ def create_app(
     `bot_presence` says where the bot is (default: the shared `bot_guilds` table and shard heartbeats that the bot
     processes maintain); `discord_transport` lets tests route Discord calls elsewhere.
     """
-    settings = services.settings
-    presence = bot_presence or PresenceReader(services.db, services.cache)
-    discord = DiscordAPI(settings, services.cache, transport=discord_transport)
-    secret = secret_key(settings)  # MissingSecretKey (naming SECRET_KEY) when unset: no usable default
-    local_ttl = min(30.0, settings.dashboard_guilds_ttl or 30.0)
-    sessions = SessionStore(services.db, TokenCipher(secret), discord, local_ttl=local_ttl)
-    access = AccessService(settings, services.db, services.cache, discord, sessions, presence, services.config)
-    hub = Hub(access, services.pubsub, on_session_ended=sessions.forget)
-    hub.attach()
-    tokens = Tokens(secret, max_age=settings.session_max_age)
-    templates = Jinja2Templates(env=template_environment(services.config.specs))
-    web = Web(
-        services=services,
-        settings=settings,
-        presence=presence,
-        discord=discord,
-        sessions=sessions,
-        access=access,
-        hub=hub,
-        tokens=tokens,
-        templates=templates,
-        metrics_registry=CollectorRegistry(auto_describe=True),
-        security=SecurityStats(),
-    )
-    web.metrics_registry.register(health.WebCollector(web))
+    web = _build_web(services, bot_presence, discord_transport)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -107,19 +83,54 @@ def create_app(
     )
     app.state.web = web
     app.add_exception_handler(ConfigError, _config_error)  # type: ignore[arg-type]
+    _include_routes(app, services.config.specs)
+    app.add_middleware(
+        SecurityMiddleware, settings=web.settings, limiter=services.limiter, tokens=web.tokens, stats=web.security
+    )
+    app.add_middleware(BodyLimitMiddleware)  # outermost: a too-large body is refused (413) before anything reads it
+    return app
+
+
+def _build_web(
+    services: Services, bot_presence: BotPresence | None, discord_transport: httpx.AsyncBaseTransport | None
+) -> Web:
+    """The dashboard's per-process services (Discord client, sessions, access, live hub, templates, metrics)."""
+    settings = services.settings
+    presence = bot_presence or PresenceReader(services.db, services.cache)
+    discord = DiscordAPI(settings, services.cache, transport=discord_transport)
+    secret = secret_key(settings)  # MissingSecretKey (naming SECRET_KEY) when unset: no usable default
+    local_ttl = min(30.0, settings.dashboard_guilds_ttl or 30.0)
+    sessions = SessionStore(services.db, TokenCipher(secret), discord, local_ttl=local_ttl)
+    access = AccessService(settings, services.db, services.cache, discord, sessions, presence, services.config)
+    hub = Hub(access, services.pubsub, on_session_ended=sessions.forget)
+    hub.attach()
+    web = Web(
+        services=services,
+        settings=settings,
+        presence=presence,
+        discord=discord,
+        sessions=sessions,
+        access=access,
+        hub=hub,
+        tokens=Tokens(secret, max_age=settings.session_max_age),
+        templates=Jinja2Templates(env=template_environment(services.config.specs)),
+        metrics_registry=CollectorRegistry(auto_describe=True),
+        security=SecurityStats(),
+    )
+    web.metrics_registry.register(health.WebCollector(web))
+    return web
+
+
+def _include_routes(app: FastAPI, specs: Mapping[str, ModuleSpec]) -> None:
+    """The API routers (the busiest first), the modules' routers, the pages, static files and the icon."""
     for router in (guilds.router, modules.router, auth.router, audit.router, admin.router, health.router):  # hot first
         app.include_router(router)
     app.include_router(privacy.router)
     app.include_router(ws.router)
-    _include_module_routers(app, services.config.specs)
+    _include_module_routers(app, specs)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)
-    app.add_middleware(
-        SecurityMiddleware, settings=settings, limiter=services.limiter, tokens=tokens, stats=web.security
-    )
-    app.add_middleware(BodyLimitMiddleware)  # outermost: a too-large body is refused (413) before anything reads it
-    return app
 
 
 #: Wolaro exports Prometheus metrics, not OpenTelemetry: FastAPI versions with native OTel support would otherwise
