@@ -6,20 +6,25 @@ Each module brings its own Alembic branch (`ModuleSpec.migrations`, a versions f
 the modules' model files (`models`), so this layer knows no module. Upgrading goes to every head ("heads").
 The core computes both from the installed modules' specs (`wolaro.core.services.upgrade_schema`).
 
-A core revision is generated against a database at the current heads and reviewed by hand:
+A revision is generated against a database at the current heads and reviewed by hand; the core's, or with
+`--module <name>` one in that installed module's own folder (the head of its branch; the first one starts the
+branch, labelled with its name and depending on the core's head):
 
     python -m wolaro.data.migrate revision "core: something" --url sqlite+aiosqlite:///data/dev.db
+    python -m wolaro.data.migrate revision "counting: a column" --module counting --url sqlite+aiosqlite:///dev.db
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import logging
 import os
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 # Alembic announces each of its plugins at INFO when it is imported: noise at every start. Quiet it first.
@@ -148,6 +153,98 @@ def revision(url: str, message: str, *, autogenerate: bool = True) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=autogenerate, rev_id=next_revision_id())
 
 
+ENTRY_POINT_GROUP = "wolaro.modules"
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSchema:
+    """What the migrations need of an installed module: its versions folder and the Python modules of its tables."""
+
+    folder: Path | None
+    models: tuple[str, ...]
+
+
+def installed_schemas() -> dict[str, ModuleSchema]:
+    """Every installed module's schema, by name, read from its entry point's spec.
+
+    This layer imports no core: the spec is read by its attributes (`name`, `migrations`, `models`). A module that
+    cannot be loaded is left out (the platform reports it at start).
+    """
+    found: dict[str, ModuleSchema] = {}
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = point.load()
+        except Exception as exc:  # a broken module must not stop a developer's migration of another
+            log.warning("module not loaded", entry_point=point.name, error=repr(exc))
+            continue
+        folder = getattr(spec, "migrations", None)
+        models = tuple(sorted({model.__module__ for model in getattr(spec, "models", ())}))
+        found[str(getattr(spec, "name", point.name))] = ModuleSchema(None if folder is None else Path(folder), models)
+    return found
+
+
+def module_revision(
+    url: str,
+    message: str,
+    module: str,
+    folder: Path,
+    *,
+    branches: Sequence[Path] = (),
+    models: Sequence[str] = (),
+    autogenerate: bool = True,
+) -> Path:
+    """Write a new revision of `module`'s branch into its `folder`; the file written.
+
+    The database at `url` must be at every head (`branches` includes `folder`). Revision ids read
+    `<module>_0001`, `<module>_0002`... The first one starts the branch: labelled `module`, depending on the
+    core's head (the schema it was written against); later ones follow the branch's head.
+    """
+    config = alembic_config(url, branches, models)
+    script = ScriptDirectory.from_config(config)
+    own = [rev for rev in script.walk_revisions() if Path(rev.path).resolve().parent == folder.resolve()]
+    numbers = [int(m.group(1)) for rev in own if (m := re.fullmatch(rf"{re.escape(module)}_(\d+)", rev.revision))]
+    rev_id = f"{module}_{max(numbers, default=0) + 1:04d}"
+    with _ALEMBIC:
+        if own:
+            written = command.revision(
+                config,
+                message=message,
+                autogenerate=autogenerate,
+                rev_id=rev_id,
+                head=f"{module}@head",
+                version_path=str(folder),
+            )
+        else:
+            written = command.revision(
+                config,
+                message=message,
+                autogenerate=autogenerate,
+                rev_id=rev_id,
+                head="base",
+                branch_label=module,
+                depends_on=head_revision(),
+                version_path=str(folder),
+            )
+    scripts = written if isinstance(written, list) else [written]
+    return Path(scripts[0].path) if scripts and scripts[0] is not None else folder / f"{rev_id}.py"
+
+
+def _module_revision(parser: argparse.ArgumentParser, url: str, args: argparse.Namespace) -> None:
+    schemas = installed_schemas()
+    schema = schemas.get(args.module)
+    if schema is None:
+        parser.error(f"no installed module named {args.module!r} (installed: {', '.join(sorted(schemas)) or 'none'})")
+    if schema.folder is None:
+        parser.error(f"module {args.module!r} has no migrations folder: set `migrations=` in its ModuleSpec")
+    branches = [s.folder for s in schemas.values() if s.folder is not None]
+    models = sorted({name for s in schemas.values() for name in s.models})
+    upgrade(url, branches=branches, models=models)
+    path = module_revision(
+        url, args.message, args.module, schema.folder, branches=branches, models=models, autogenerate=not args.empty
+    )
+    print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m wolaro.data.migrate upgrade|check|revision ...`, for developers writing migrations."""
     parser = argparse.ArgumentParser(prog="python -m wolaro.data.migrate", description=__doc__.split("\n")[0])
@@ -158,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     rev = sub.add_parser("revision", help="autogenerate a new revision (database must be at head)")
     rev.add_argument("message")
     rev.add_argument("--empty", action="store_true", help="write an empty revision instead of autogenerating")
+    rev.add_argument("--module", help="write it in this installed module's own branch and folder (not the core's)")
     args = parser.parse_args(argv)
     url = args.url
     if url is None:
@@ -170,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(url)
     elif args.action == "check":
         check(url)
+    elif args.module:
+        _module_revision(parser, url, args)
     else:
         upgrade(url)
         revision(url, args.message, autogenerate=not args.empty)
