@@ -25,8 +25,8 @@ if { ! command -v promtool >/dev/null || ! { docker compose version >/dev/null 2
 fi
 
 # static checks: lint, formatting, types
-python3 -m ruff check wolaro tests benchmarks
-python3 -m ruff format --check wolaro tests benchmarks
+python3 -m ruff check wolaro tests benchmarks examples
+python3 -m ruff format --check wolaro tests benchmarks examples
 python3 -m mypy wolaro
 # the layers (.importlinter): data < core < modules; product and sandbox apart; modules meet through public.py
 lint-imports

@@ -6,10 +6,9 @@ jobs' and the dashboard's, and every module's models), a column is *person-shape
 (`Snowflake`/`BigInteger`), a JSON document, or its name ends in `_id` or `_by`. Each person-shaped column must be
 either declared in some hook's `stores` or declared not personal with the reason it never names a person: by
 its module's spec (`ModuleSpec.not_personal`, read from every installed module, third parties included), by the
-platform (`privacy_core.PLATFORM_NOT_PERSONAL`), or, for the built-in modules that predate the field, below in
-`BUILT_IN_NOT_PERSONAL`. Then, for every declared column, a row naming a person is written in two servers: the
-person's export finds it, a `/privacy delete` in one server clears that server's row only, and an erasure
-everywhere leaves no row of any table mentioning the person.
+platform (`privacy_core.PLATFORM_NOT_PERSONAL`). Then, for every declared column, a row naming a person is
+written in two servers: the person's export finds it, a `/privacy delete` in one server clears that server's
+row only, and an erasure everywhere leaves no row of any table mentioning the person.
 """
 
 from __future__ import annotations
@@ -43,15 +42,9 @@ SOMEONE_ELSE = 42
 
 #: Names that never name a person, in any table: a row's own key, and the server it belongs to.
 GENERIC_NOT_PERSONAL = {"id", "guild_id"}
+
+
 #: Person-shaped columns of built-in modules that hold no person's id, each with the reason.
-BUILT_IN_NOT_PERSONAL = {
-    "mod_cases.duration_seconds": "a length of time",
-    "mod_cases.modlog_channel_id": "a channel",
-    "mod_cases.modlog_message_id": "a message in the mod-log channel",
-    "antiraid_state.locked_channels": "channel ids and permission bits",
-}
-
-
 def person_shaped(column: Column[Any]) -> bool:
     """Whether a column could hold a person's id (see the module docstring)."""
     return isinstance(column.type, BigInteger | JSON) or column.name.endswith("_id") or column.name.endswith("_by")
@@ -79,7 +72,7 @@ def hooks() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def not_personal() -> dict[str, str]:
     """Every declared exception: the installed modules' specs, the platform's, the built-ins' listed here."""
-    return {**not_personal_columns(discover_specs().values()), **BUILT_IN_NOT_PERSONAL}
+    return not_personal_columns(discover_specs().values())
 
 
 def test_every_person_shaped_column_is_declared_by_a_hook(hooks, not_personal) -> None:

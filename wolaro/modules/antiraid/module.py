@@ -331,6 +331,7 @@ SPEC = ModuleSpec(
     config=Config,
     enabled_by_default=False,
     privacy=PRIVACY,
+    not_personal={"antiraid_state.locked_channels": "channel ids and permission bits"},
     title="Anti-raid",
     cogs=(AntiRaid,),
     jobs={service.END_JOB: raid.end_job},

@@ -31,6 +31,11 @@ SPEC = ModuleSpec(
     version="1.0.0",
     config=Config,
     privacy=PRIVACY,
+    not_personal={
+        "mod_cases.duration_seconds": "a length of time",
+        "mod_cases.modlog_channel_id": "a channel",
+        "mod_cases.modlog_message_id": "a message in the mod-log channel",
+    },
     enabled_by_default=True,
     title="Moderation",
     cogs=(Moderation,),
