@@ -227,3 +227,21 @@ async def served(env: Env) -> AsyncIterator[str]:
 
     async with serving(env.app, env.services.settings, host="127.0.0.1", port=0, lifespan="off") as server:
         yield f"http://127.0.0.1:{server.port}"
+
+
+async def log_in_over_http(base: str, user_id: int) -> dict[str, str]:
+    """Log `user_id` in to a live dashboard at `base` through the sandbox's Discord OAuth, as a browser would.
+
+    Returns the session and CSRF cookies, after checking `/api/me` answers as that user.
+    """
+    from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE
+
+    async with httpx.AsyncClient(base_url=base, timeout=10) as browser:
+        start = await browser.get("/auth/login", params={"next": "/api/me"})
+        consent = await browser.get(start.headers["location"] + f"&user_id={user_id}")
+        done = await browser.get(consent.headers["location"])
+        assert done.status_code == 302, done.text
+        cookies = {name: browser.cookies[name] for name in (SESSION_COOKIE, CSRF_COOKIE)}
+        me = await browser.get("/api/me")
+        assert me.status_code == 200 and me.json()["id"] == str(user_id), me.text
+    return cookies

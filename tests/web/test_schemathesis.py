@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.support.web import World, mark_present
+from tests.support.web import World, log_in_over_http, mark_present
 from wolaro.data.database import Database
 from wolaro.data.models import BotGuild
 from wolaro.sandbox.oauth import emulator
@@ -129,19 +129,6 @@ async def wolaro_api(env: dict[str, str], port: int, log: Path) -> AsyncIterator
                     await process.wait()
 
 
-async def login(base: str, user_id: int) -> dict[str, str]:
-    """Log `user_id` in through the sandbox's Discord OAuth, as a browser would; the session and CSRF cookies."""
-    async with httpx.AsyncClient(base_url=base, timeout=10) as browser:
-        start = await browser.get("/auth/login", params={"next": "/api/me"})
-        consent = await browser.get(start.headers["location"] + f"&user_id={user_id}")
-        done = await browser.get(consent.headers["location"])
-        assert done.status_code == 302, done.text
-        cookies = {name: browser.cookies[name] for name in (SESSION_COOKIE, CSRF_COOKIE)}
-        me = await browser.get("/api/me")
-        assert me.status_code == 200 and me.json()["id"] == str(user_id), me.text
-    return cookies
-
-
 async def schemathesis(base: str, workdir: Path, *args: str, extra_config: str = "") -> tuple[int, str]:
     """Run `schemathesis run` against `base`'s /openapi.json; its exit code and output."""
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or shutil.which("schemathesis")
@@ -188,7 +175,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_break(world: Wor
         code, anonymous = await schemathesis(base, tmp_path / "anonymous")
         assert code == 0, anonymous[-12000:]
 
-        cookies = await login(base, world.master)  # a master admin: the admin routes too, and every guild
+        cookies = await log_in_over_http(base, world.master)  # a master admin: the admin routes too, and every guild
         code, logged_in = await schemathesis(
             base,
             tmp_path / "logged-in",

@@ -20,7 +20,7 @@ import jwt
 import pytest
 
 from tests.support.harness import PlatformProcess, process_env
-from tests.support.web import LiveClient, World, live
+from tests.support.web import LiveClient, World, live, log_in_over_http
 from wolaro.sandbox import mutations
 from wolaro.sandbox.oauth import emulator
 from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE
@@ -80,16 +80,6 @@ async def wolaro_run(
         process.stop()
 
 
-async def login(base: str, user_id: int) -> dict[str, str]:
-    """Log in through the sandbox's Discord OAuth as a browser would: the session and CSRF cookies."""
-    async with httpx.AsyncClient(base_url=base, timeout=10) as browser:
-        start = await browser.get("/auth/login", params={"next": "/api/me"})
-        consent = await browser.get(start.headers["location"] + f"&user_id={user_id}")
-        done = await browser.get(consent.headers["location"])
-        assert done.status_code == 302, done.text
-        return {name: browser.cookies[name] for name in (SESSION_COOKIE, CSRF_COOKIE)}
-
-
 def api(base: str, cookies: dict[str, str]) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base, cookies=cookies, headers={"X-CSRF-Token": cookies[CSRF_COOKIE]})
 
@@ -107,7 +97,7 @@ async def test_forged_session_tokens_are_refused_by_a_live_wolaro_run(
 ) -> None:
     async with wolaro_run(world, tmp_path, postgres_url, redis_url, redis_prefix) as base:
         attacker = world.plain_a
-        cookies = await login(base, attacker)
+        cookies = await log_in_over_http(base, attacker)
         async with api(base, cookies) as own:
             me = await own.get("/api/me")
             assert me.status_code == 200 and me.json()["master_admin"] is False
@@ -140,7 +130,7 @@ async def test_losing_manage_server_closes_socket_and_rest_within_a_second(
     figures: dict[str, float] = {}
 
     async with wolaro_run(world, tmp_path, postgres_url, redis_url, redis_prefix) as base:
-        owner_cookies = await login(base, world.owner_a)
+        owner_cookies = await log_in_over_http(base, world.owner_a)
         settings_path = f"/api/guilds/{world.guild_a}/settings"
         async with live(base, owner_cookies) as owner:
             assert (await owner.join(world.guild_a))["type"] == "joined"
@@ -148,7 +138,7 @@ async def test_losing_manage_server_closes_socket_and_rest_within_a_second(
             async def promoted(user: int) -> tuple[dict[str, str], httpx.AsyncClient]:
                 await sb.member_update(world.guild_a, user, roles=[member_role, admin_role])
                 assert _manages_on_discord(sb, world.guild_a, user)
-                cookies = await login(base, user)
+                cookies = await log_in_over_http(base, user)
                 rest = api(base, cookies)
                 assert (await rest.get(settings_path)).status_code == 200
                 return cookies, rest
