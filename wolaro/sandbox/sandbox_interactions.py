@@ -34,19 +34,7 @@ class InteractionsMixin(WaitingMixin):
         a filename or ``(filename, bytes)`` for attachments. Raises :class:`SandboxError` if the command is
         not registered, the options do not fit it, or the user cannot see it.
         """
-        self._action()
-        record = build_interaction(
-            self.state,
-            self.ids,
-            self.url,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            user_id=user_id,
-            name=name,
-            options=options,
-            subcommand=subcommand,
-            locale=locale,
-        )
+        record = self._command_interaction(guild_id, channel_id, user_id, name, options, subcommand, locale)
         shown = " ".join(f"{k}:{v}" for k, v in (options or {}).items())
         return await self._dispatch_interaction(record, f"/{record.name} {shown}".rstrip())
 
@@ -64,8 +52,29 @@ class InteractionsMixin(WaitingMixin):
         locale: str = "en-US",
     ) -> list[dict[str, Any]]:
         """The user types ``typed`` into option ``focused`` of ``/name``; returns the choices the bot offers."""
+        record = self._command_interaction(
+            guild_id, channel_id, user_id, name, {**(options or {}), focused: typed}, subcommand, locale, focused
+        )
+        self.interactions[record.id] = record
+        self.interactions_by_token[record.token] = record
+        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=guild_id)
+        answer = await self.wait_for_interaction_response(record)
+        return list(answer["choices"] or [])
+
+    def _command_interaction(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        name: str,
+        options: dict[str, Any] | None,
+        subcommand: str | None,
+        locale: str,
+        focused: str | None = None,
+    ) -> InteractionRecord:
+        """A user's slash command (or autocomplete, with the `focused` option) as Discord would send it."""
         self._action()
-        record = build_interaction(
+        return build_interaction(
             self.state,
             self.ids,
             self.url,
@@ -73,16 +82,11 @@ class InteractionsMixin(WaitingMixin):
             channel_id=channel_id,
             user_id=user_id,
             name=name,
-            options={**(options or {}), focused: typed},
+            options=options,
             subcommand=subcommand,
             locale=locale,
             focused=focused,
         )
-        self.interactions[record.id] = record
-        self.interactions_by_token[record.token] = record
-        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=guild_id)
-        answer = await self.wait_for_interaction_response(record)
-        return list(answer["choices"] or [])
 
     def find_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         """A message by id: channel history, or an ephemeral answer the bot gave."""
