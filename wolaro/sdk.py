@@ -19,9 +19,10 @@ from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
+from wolaro.core.jsonsafe import jsonable
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master_admin_only
-from wolaro.core.privacy import UserData, jsonable
+from wolaro.core.privacy import UserData
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
 from wolaro.data.database import Database

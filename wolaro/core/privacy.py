@@ -14,7 +14,7 @@ id, a channel's) is declared in the module's `ModuleSpec.not_personal`, with the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wolaro.data.database import Database
@@ -144,21 +144,6 @@ async def delete_user(
         if count:
             counts[name] = count
     return counts
-
-
-def jsonable(value: Any) -> Any:
-    """A stored value as JSON-ready data: ids as strings (JavaScript loses precision past 2**53), ISO instants."""
-    if isinstance(value, bool) or value is None or isinstance(value, float | str):
-        return value
-    if isinstance(value, int):
-        return str(value) if abs(value) >= 2**53 else value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return str(value)
 
 
 def payload_user(payload: Any) -> int | None:

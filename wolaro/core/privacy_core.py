@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, Text, cast, column, delete, or_, select, table, update
 
-from wolaro.core.privacy import jsonable, mentions, payload_user, scrub
+from wolaro.core.jsonsafe import jsonable
+from wolaro.core.privacy import mentions, payload_user, scrub
 from wolaro.data.database import Database
 from wolaro.data.models import AuditLog, BotGuild, JSONType, Snowflake, UTCDateTime
 

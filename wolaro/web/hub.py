@@ -43,10 +43,10 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
+from wolaro.core.jsonsafe import js_safe
 from wolaro.data.pubsub import COMMAND_EXECUTED, CONFIG_UPDATE, GUILD_RELOAD, MODULE_TOGGLE, PERMISSION_REVOKED, PubSub
 from wolaro.logging import get_logger
 from wolaro.web.access import AccessDenied, AccessService, CurrentUser, GuildAccess, NotAuthenticated
-from wolaro.web.jsonsafe import js_safe
 
 log = get_logger(__name__)
 

@@ -1,27 +1,11 @@
-"""JSON for browsers: Discord ids (64-bit) do not fit a JavaScript number, so they travel as strings."""
+"""JSON for browsers, bounded: audit rows shown through `js_safe_capped` (ids as strings, like `js_safe`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-MAX_SAFE_INTEGER = 2**53 - 1
-
-
-def js_safe(value: Any) -> Any:
-    """`value` with every integer beyond JavaScript's safe range turned into a string (recursively).
-
-    Module configs keep ids as integers; the API accepts them back as strings (pydantic converts "123" to 123).
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return str(value) if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else value
-    if isinstance(value, dict):
-        return {key: js_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [js_safe(item) for item in value]
-    return value
+from wolaro.core.jsonsafe import js_safe
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
 
-from wolaro.core.privacy import jsonable
+from wolaro.core.jsonsafe import jsonable
 from wolaro.data.database import Database
 from wolaro.modules.antiraid.models import RaidState
 

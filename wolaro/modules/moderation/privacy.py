@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, or_, select, update
 
-from wolaro.core.privacy import ERASED_USER_ID, jsonable, mentions, scrub
+from wolaro.core.jsonsafe import jsonable
+from wolaro.core.privacy import ERASED_USER_ID, mentions, scrub
 from wolaro.data.database import Database
 from wolaro.modules.moderation.models import ModCase
 from wolaro.modules.moderation.service import TargetKind

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wolaro.core.privacy import jsonable, payload_user
+from wolaro.core.jsonsafe import jsonable
+from wolaro.core.privacy import payload_user
 from wolaro.data.database import Database
 from wolaro.jobs.models import ScheduledJob
 from wolaro.modules.reminders.service import DELIVER_JOB

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 from pydantic import Field
 
 from wolaro.core.config_service import GuildConfig
+from wolaro.core.jsonsafe import js_safe
 from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.web.deps import ManagedGuild, WebDep
-from wolaro.web.jsonsafe import js_safe
 from wolaro.web.schemas import EnabledIn, ModuleOut, ModuleSummary
 
 router = APIRouter(prefix="/api/guilds/{guild_id}/modules", tags=["modules"])
