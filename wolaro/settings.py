@@ -15,7 +15,9 @@ SECRET_KEY_MIN_BYTES = 32
 SECRET_KEY_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
-SNOWFLAKE_MAX = 2**63 - 1  # Discord ids are positive signed 64-bit integers
+# Discord ids are positive signed 64-bit integers (wolaro.core.snowflake has the same bound; the data layer reads
+# these settings and may not import core, so this module keeps its own copy)
+SNOWFLAKE_MAX = 2**63 - 1
 HOUR = 3600
 DAY = 86_400
 

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from wolaro.core.snowflake import is_snowflake
 from wolaro.logging import get_logger
 from wolaro.web.access import AccessDenied, DiscordUnavailable, NotAuthenticated
 from wolaro.web.deps import authenticate, get_web
@@ -122,7 +123,7 @@ def _guild_id(raw: Any) -> int | None:
         value = int(raw)
     except (TypeError, ValueError):
         return None
-    return value if 0 < value < 2**63 else None
+    return value if is_snowflake(value) else None
 
 
 async def _join(hub: Hub, connection: Connection, raw: Any) -> None:
