@@ -193,3 +193,33 @@ async def test_losing_manage_server_closes_socket_and_rest_within_a_second(
 def _manages_on_discord(sb, guild_id: int, user_id: int) -> bool:  # type: ignore[no-untyped-def]
     entry = next(g for g in emulator(sb).user_guilds(user_id) if int(g["id"]) == guild_id)
     return bool(int(entry["permissions"]) & (ADMINISTRATOR | MANAGE_GUILD))
+
+
+async def test_oversized_input_is_refused_by_a_live_wolaro_run(
+    world: World, tmp_path: Path, postgres_url: str, redis_url: str, redis_prefix: str
+) -> None:
+    """The issue's replay on a real process: a 20 MB PATCH of a million ids, a 5 MB word, a 20-digit actor id."""
+    async with wolaro_run(world, tmp_path, postgres_url, redis_url, redis_prefix) as base:
+        cookies = await log_in_over_http(base, world.owner_a)
+        module = f"/api/guilds/{world.guild_a}/modules/automod"
+        async with api(base, cookies) as owner:
+            million_ids = {"exempt_channels": [str(10**18 + n) for n in range(1_000_000)]}  # ~23 MB of JSON
+            resp = await owner.patch(module, json=million_ids, timeout=30)
+            assert resp.status_code == 413, resp.text[:200]
+            word = {"words": {"enabled": True, "words": ["x" * 5_000_000]}}
+            assert (await owner.patch(module, json=word, timeout=30)).status_code == 413
+            too_many = {"exempt_channels": [str(10**18 + n) for n in range(1_000)]}  # small enough to be read
+            resp = await owner.patch(module, json=too_many)
+            assert resp.status_code == 422 and resp.json()["field"] == "exempt_channels", resp.text[:300]
+            resp = await owner.get(f"/api/guilds/{world.guild_a}/audit", params={"actor_id": "9" * 20})
+            assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "actor_id"]
+
+            # nothing was written, the responses stay small and the process stays quick
+            got = await owner.get(module)
+            assert got.status_code == 200 and got.json()["config"]["exempt_channels"] == []
+            assert len(got.content) < 100_000
+            audit = await owner.get(f"/api/guilds/{world.guild_a}/audit")
+            assert audit.status_code == 200 and len(audit.content) < 100_000
+            started = time.perf_counter()
+            assert (await owner.get("/api/health")).status_code == 200
+            assert time.perf_counter() - started < 5.0

@@ -1,12 +1,15 @@
 """`BodyLimitMiddleware`: refuse a request body over a size with 413, before the app parses any of it.
 
 A pure ASGI middleware (no `BaseHTTPMiddleware`: it would buffer the body first). It refuses a too-large declared
-`Content-Length` at once, and counts the bytes of bodies sent without one (chunked, streamed): past the limit it
-stops reading and answers 413, whatever the app was doing with the body.
+`Content-Length` without passing it to the app, and counts the bytes of bodies sent without one (chunked,
+streamed): past the limit the app sees no more of it and the answer is 413, whatever the app was doing with the
+body. The rest of the body is read and dropped (bounded) before the answer, so a client still sending sees the 413
+rather than a connection reset.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Final
 
 import orjson
@@ -15,6 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 #: Largest request body the API accepts. Every module config is bounded far below this (its lists and strings have
 #: maximum lengths), so only abuse reaches it.
 MAX_BODY_BYTES: Final = 512 * 1024
+#: Before a 413 the rest of the body is read and dropped, up to this much and this long (like nginx's lingering
+#: close): a client still sending would otherwise get a connection reset instead of the answer.
+LINGER_BYTES: Final = 64 * 1024 * 1024
+LINGER_SECONDS: Final = 10.0
 
 
 class BodyTooLarge(Exception):
@@ -39,6 +46,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
+            await _drain(receive)
             await self._refuse(send)
             return
         received = 0
@@ -53,6 +61,8 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     exceeded = True
+                    if message.get("more_body", False):
+                        await _drain(receive)
                     raise BodyTooLarge
             return message
 
@@ -88,6 +98,22 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop what is left of the request body, within `LINGER_BYTES` and `LINGER_SECONDS`."""
+    dropped = 0
+    try:
+        async with asyncio.timeout(LINGER_SECONDS):
+            while dropped < LINGER_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                dropped += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 def _content_length(scope: Scope) -> int | None:
