@@ -24,13 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from wolaro.sandbox import Sandbox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _enable_modules import enable_modules, parse_module_configs, parse_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE_CMD = [sys.executable, str(ROOT / "benchmarks" / "_bare_client.py")]
@@ -54,6 +57,8 @@ class Client:
     sb: Sandbox
     workdir: Path
     proc: subprocess.Popen[bytes] | None = None
+    modules: tuple[str, ...] = ()
+    module_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def log_path(self) -> Path:
@@ -69,6 +74,8 @@ class Client:
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.modules:  # on in every guild of this world before the bot starts (--modules)
+            enable_modules(self.workdir / "bench.db", self.sb.guild_ids(), self.modules, self.module_configs)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
 
@@ -157,9 +164,16 @@ async def bring_up(client: Client, limit_s: float) -> None:
             break
 
 
+def _modules(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The modules (and their configs) to switch on in every guild for this client: Wolaro's only."""
+    if name != "wolaro":
+        return {}
+    return {"modules": parse_modules(args.modules), "module_configs": parse_module_configs(args.module_config)}
+
+
 async def throughput(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> float:
     async with Sandbox(guilds=args.guilds, members_per_guild=args.members, seed=1) as sb:
-        client = Client(name, cmd, sb, workdir)
+        client = Client(name, cmd, sb, workdir, **_modules(name, args))
         try:
             await bring_up(client, args.startup_timeout)
             channels = [c for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
@@ -184,7 +198,7 @@ async def memory(
 ) -> tuple[int, int]:
     """(steady RSS KB after ready, peak RSS KB) of the client in a world of ``guilds`` x ``members``."""
     async with Sandbox(guilds=guilds, members_per_guild=members, seed=2) as sb:
-        client = Client(f"{name}-{guilds}g", cmd, sb, workdir)
+        client = Client(f"{name}-{guilds}g", cmd, sb, workdir, **_modules(name, args))
         try:
             await bring_up(client, args.startup_timeout)
             steady = client.rss_kb()
@@ -222,6 +236,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             say(f"[wolaro] failed: {error}")
     result: dict[str, Any] = {
         "events": args.events,
+        "modules": list(parse_modules(args.modules)),
         "wolaro_eps": round(wolaro["eps"], 1) if "eps" in wolaro else None,
         "bare_discordpy_eps": round(bare["eps"], 1),
         "ratio": round(wolaro["eps"] / bare["eps"], 3) if "eps" in wolaro else None,
@@ -248,6 +263,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=50, help="members per guild in the throughput world")
     parser.add_argument("--rss-guilds", type=int, default=1000, help="guilds in the memory world")
     parser.add_argument("--rss-members", type=int, default=50, help="members per guild in the memory world")
+    parser.add_argument(
+        "--modules", default="", help="modules to enable in every guild before Wolaro starts, e.g. economy,leveling"
+    )
+    parser.add_argument(
+        "--module-config",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a module's configuration in every guild, e.g. leveling='{\"cooldown_seconds\": 0}' (repeatable)",
+    )
     parser.add_argument("--skip-memory", action="store_true", help="only measure throughput")
     parser.add_argument("--startup-timeout", type=float, default=180.0, help="seconds a client has to come up")
     return parser.parse_args(argv)
