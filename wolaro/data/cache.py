@@ -68,6 +68,10 @@ class Cache(Protocol):
         """
         ...
 
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Take `key` for `ttl` seconds if nobody holds it (True), else leave it as it is (False); atomic."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the backend answers (never raises)."""
         ...
@@ -154,6 +158,14 @@ class MemoryCache(Cache):
         while len(self._windows) > self.max_entries:
             self._windows.popitem(last=False)
         return len(hits)
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Store a marker at `key` for `ttl` seconds unless a live value is there (one event loop: atomic)."""
+        entry = self._values.get(key)
+        if entry is not None and entry[0] > self._clock():
+            return False
+        await self.set(key, b"1", ttl)
+        return True
 
     async def ping(self) -> bool:
         """Always True: memory does not go away."""
@@ -283,6 +295,11 @@ class RedisCache(Cache):
         results = await self._run(pipe.execute())
         return int(results[3])
 
+    async def claim(self, key: str, ttl: float) -> bool:
+        """SET prefix+key NX PX: one process of many takes the key."""
+        px = max(1, math.ceil(ttl * 1000))
+        return bool(await self._run(self.client.set(self.prefix + key, b"1", px=px, nx=True)))
+
     async def ping(self) -> bool:
         """PING, False on any error."""
         try:
@@ -400,6 +417,10 @@ class FallbackCache(Cache):
             lambda: self.redis.window_hit(key, window, limit_members=limit_members),
             lambda: self.memory.window_hit(key, window, limit_members=limit_members),
         )
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Taken in Redis (shared by every process), or in this process's memory while Redis is down."""
+        return await self._call(lambda: self.redis.claim(key, ttl), lambda: self.memory.claim(key, ttl))
 
     async def ping(self) -> bool:
         """Whether Redis answers right now (never raises). The cache keeps serving from memory either way."""
