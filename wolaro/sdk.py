@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wolaro.core import command_access
+from wolaro.core.command_access import CommandRule
 from wolaro.core.commands import hybrid_command, hybrid_group
-from wolaro.core.config_service import GuildConfig
+from wolaro.core.config_edit import edit_module_config
+from wolaro.core.config_service import ConfigError, GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
 from wolaro.core.jsonsafe import jsonable
@@ -25,6 +28,15 @@ from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master
 from wolaro.core.privacy import UserData
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
+from wolaro.core.templates import (
+    TemplateBudget,
+    TemplateError,
+    compile_template,
+    register_filter,
+    render_template,
+    render_template_async,
+    session_of,
+)
 from wolaro.data.database import Database
 from wolaro.data.guilds import add_audit
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
@@ -37,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = [
     "GUILD_EVENTS",
     "Base",
+    "CommandRule",
+    "ConfigError",
     "Database",
     "EmptyConfig",
     "GuildConfig",
@@ -50,12 +64,17 @@ __all__ = [
     "PermanentJobError",
     "Snowflake",
     "SnowflakeId",
+    "TemplateBudget",
+    "TemplateError",
     "UTCDateTime",
     "UserData",
     "UserFacingError",
     "WebDep",
     "WolaroContext",
     "WolaroModule",
+    "command_access",
+    "compile_template",
+    "edit_module_config",
     "ensure_guild_admin",
     "get_logger",
     "guild_admin_only",
@@ -65,6 +84,10 @@ __all__ = [
     "jsonable",
     "master_admin_only",
     "record_audit",
+    "register_filter",
+    "render_template",
+    "render_template_async",
+    "session_of",
     "utcnow",
 ]
 

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core import metrics
+from wolaro.core import command_access, metrics
 from wolaro.core.command_errors import answer_command_error
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
@@ -341,7 +341,7 @@ class WolaroBot(commands.AutoShardedBot):
         await self._guild_event("raw_reaction_add", payload.guild_id, payload)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:  # noqa: D102
-        if interaction.type is discord.InteractionType.component:
+        if interaction.type in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             await self._guild_event("interaction", interaction.guild_id, interaction)
 
     # ------------------------------------------------- the one gate for commands
@@ -355,6 +355,8 @@ class WolaroBot(commands.AutoShardedBot):
             spec = getattr(ctx.command.cog, "spec", None) if ctx.command else None
             if spec is not None and spec.name not in config.enabled_modules:
                 raise ModuleDisabled(spec.name)
+            if spec is not None and not master:
+                command_access.enforce(ctx, config.module_configs, spec.name)
         if not master and ctx.command is not None:
             user = str(ctx.author.id)
             rate = ctx.command.extras.get("rate", self.settings.command_cooldown_rate)

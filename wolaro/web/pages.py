@@ -71,6 +71,12 @@ def known_actions(specs: Mapping[str, ModuleSpec]) -> list[tuple[str, str]]:
     return list(audit_labels(specs).items())
 
 
+def _hidden(field: Any) -> bool:
+    """A setting edited on a page of its own (`json_schema_extra={"x-hidden": True}`), not in the form."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("x-hidden"))
+
+
 def initials(name: str) -> str:
     """Up to two initials of a guild's name, for its placeholder icon."""
     words = [word for word in name.replace("-", " ").split() if word[:1].isalnum()]
@@ -87,7 +93,7 @@ async def _guild_context(guild: GuildAccess, web: WebDep, page: str, **extra: An
             version=spec.version,
             enabled=config.is_enabled(spec.name),
             can_disable=spec.can_disable,
-            has_settings=bool(spec.config.model_fields),
+            has_settings=any(not _hidden(f) for f in spec.config.model_fields.values()),
             panels=tuple(panel for panel in spec.panels if not panel.slug),
             pages=tuple(panel for panel in spec.panels if panel.slug),
         )
