@@ -16,8 +16,11 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from wolaro.core.config_outbox import L2_PREFIX, mark_published, record_alone
+from wolaro.core.config_errors import FieldProblem, problems_from
 from wolaro.core.registry import ModuleConfig, ModuleSpec, requirement_problem
 from wolaro.data import guilds as repo
+from wolaro.data import outbox
 from wolaro.data.cache import Cache
 from wolaro.data.database import Database
 from wolaro.data.pubsub import CONFIG_UPDATE, GUILD_RELOAD, MODULE_TOGGLE, PubSub
@@ -26,7 +29,6 @@ from wolaro.logging import get_logger
 log = get_logger(__name__)
 ConfigT = TypeVar("ConfigT", bound=ModuleConfig)
 
-L2_PREFIX = "guild:config:"
 PREFIX_MAX_LENGTH = 16
 SUPPORTED_LANGUAGES = ("en", "fr")
 
@@ -34,10 +36,12 @@ SUPPORTED_LANGUAGES = ("en", "fr")
 class ConfigError(ValueError):
     """A refused change, naming the field at fault (shown to users, sent as 422 by the API)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, problems: list[FieldProblem] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        #: Every refused field (a form shows each at its own place); one when only `field` was named.
+        self.problems = problems or [FieldProblem(field, message)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +317,8 @@ class GuildConfigService:
                     before={name: before},
                     after={name: value},
                 )
-        await self._changed(CONFIG_UPDATE, guild_id, {"settings": values})
+            entry = await outbox.record(session, CONFIG_UPDATE, guild_id, {"settings": values})
+        await self._changed(CONFIG_UPDATE, guild_id, {"settings": values}, outbox_id=entry)
         return await self.get(guild_id)
 
     async def set_blacklisted(
@@ -334,7 +339,8 @@ class GuildConfigService:
                 before=before,
                 after={"blacklisted": blacklisted, "reason": guild.blacklist_reason},
             )
-        await self._changed(GUILD_RELOAD, guild_id, {"blacklisted": blacklisted})
+            entry = await outbox.record(session, GUILD_RELOAD, guild_id, {"blacklisted": blacklisted})
+        await self._changed(GUILD_RELOAD, guild_id, {"blacklisted": blacklisted}, outbox_id=entry)
         return await self.get(guild_id)
 
     async def set_module_enabled(
@@ -362,7 +368,9 @@ class GuildConfigService:
                 before={"enabled": before},
                 after={"enabled": enabled},
             )
-        await self._changed(MODULE_TOGGLE, guild_id, {"module": module, "enabled": enabled})
+            toggled = {"module": module, "enabled": enabled}
+            entry = await outbox.record(session, MODULE_TOGGLE, guild_id, toggled)
+        await self._changed(MODULE_TOGGLE, guild_id, toggled, outbox_id=entry)
         return await self.get(guild_id)
 
     async def update_module_config(
@@ -391,7 +399,8 @@ class GuildConfigService:
                 before={k: before.get(k) for k in changes},
                 after={k: after[k] for k in changes},
             )
-        await self._changed(CONFIG_UPDATE, guild_id, {"module": module, "config": after})
+            entry = await outbox.record(session, CONFIG_UPDATE, guild_id, {"module": module, "config": after})
+        await self._changed(CONFIG_UPDATE, guild_id, {"module": module, "config": after}, outbox_id=entry)
         return after
 
     async def resync(self, guild_id: int, *, actor_id: int | None) -> GuildConfig:
@@ -399,11 +408,20 @@ class GuildConfigService:
         await self._changed(GUILD_RELOAD, guild_id, {"actor_id": actor_id})
         return await self.get(guild_id)
 
-    async def _changed(self, channel: str, guild_id: int, payload: dict[str, Any]) -> None:
-        """After a commit: drop L2 and L1 here, then tell every process."""
+    async def _changed(
+        self, channel: str, guild_id: int, payload: dict[str, Any], *, outbox_id: int | None = None
+    ) -> None:
+        """After a commit: drop L2 and L1 here, then tell every process.
+
+        The change's outbox row (written in its transaction, or here when the caller wrote none) is deleted once
+        Redis took the message; if Redis did not, any process's outbox relay publishes it within seconds.
+        """
+        if outbox_id is None:
+            outbox_id = await record_alone(self.db, channel, guild_id, payload)
         await self.cache.delete(f"{L2_PREFIX}{guild_id}")
         await self.drop_local(guild_id)
-        await self.pubsub.publish(channel, {"guild_id": guild_id, **payload, "ts": time.time()})
+        if await self.pubsub.publish(channel, {"guild_id": guild_id, **payload, "ts": time.time()}) and outbox_id:
+            await mark_published(self.db, outbox_id)
 
     def stats(self) -> dict[str, Any]:
         """Local cache figures for health and metrics."""
@@ -449,10 +467,9 @@ def validate_stored(spec: ModuleSpec, stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def config_error_from(exc: ValidationError) -> ConfigError:
-    """The first failing field of a pydantic error, as a ConfigError."""
-    first = exc.errors()[0]
-    field_name = ".".join(str(part) for part in first.get("loc", ())) or "value"
-    return ConfigError(field_name, first.get("msg", "invalid value"))
+    """A pydantic error as a ConfigError naming its first field, with every failing field in plain words."""
+    problems = problems_from(exc)
+    return ConfigError(problems[0].field, problems[0].text(), problems)
 
 
 def coerce_setting(model: type[BaseModel], key: str, raw: str) -> Any:

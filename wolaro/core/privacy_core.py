@@ -49,6 +49,8 @@ _sessions = table(
 PLATFORM_NOT_PERSONAL: Mapping[str, str] = {
     "guilds.settings": "a server's platform settings, written by its admins",
     "guild_modules.config": "a server's module settings, written by its admins",
+    "config_outbox.payload": "a server's settings change waiting to be sent to every bot process (who made it is "
+    "left out), deleted once sent",
     "bot_guilds.shard_id": "the bot's gateway shard serving the server",
     "scheduled_jobs.locked_by": "the worker process running the job",
 }

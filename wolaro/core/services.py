@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from prometheus_client import REGISTRY
 
+from wolaro.core.config_outbox import OutboxRelay
 from wolaro.core.config_service import GuildConfigService
 from wolaro.core.i18n import Translator, load_catalogs
 from wolaro.core.ratelimit import RateLimiter
@@ -79,11 +80,14 @@ class Services:
     translator: Translator
     jobs: JobScheduler = field(init=False)
     """The durable jobs: built with these services (handlers get them as `ctx.services`) and the modules' handlers."""
+    outbox_relay: OutboxRelay = field(init=False)
+    """Publishes config changes their writer could not (it had lost Redis); started when REDIS_URL is set."""
 
     def __post_init__(self) -> None:
         self.jobs = JobScheduler.from_settings(
             self.db, self.settings, services=self, registry=job_registry(self.config.specs)
         )
+        self.outbox_relay = OutboxRelay(self.db, self.cache, self.pubsub)
 
     @classmethod
     async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -109,10 +113,14 @@ class Services:
             modules=sorted(config.specs),
         )
         translator = Translator(load_catalogs(extra=locale_folders(specs)))
-        return cls(settings, db, cache, pubsub, config, limiter, translator)
+        services = cls(settings, db, cache, pubsub, config, limiter, translator)
+        if settings.redis_url:  # one process alone publishes to itself: nothing can be missed
+            services.outbox_relay.start()
+        return services
 
     async def close(self) -> None:
         """Stop the job loop (if it runs here), then release connections."""
+        await self.outbox_relay.stop()
         await self.jobs.stop()
         await self.pubsub.close()
         await self.cache.close()

@@ -169,6 +169,28 @@ class BotGuild(Base):
         return f"BotGuild(id={self.id!r}, name={self.name!r}, shard_id={self.shard_id!r})"
 
 
+class ConfigOutbox(Base):
+    """A config change waiting to be published to every process: written in the change's own transaction.
+
+    The transactional outbox: the writer publishes and deletes it right after the commit; when that publish cannot
+    reach Redis, any process that can publishes it later (`wolaro/core/config_outbox.py`), so a change made behind
+    a partition still reaches every process within seconds.
+    """
+
+    __tablename__ = "config_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"ConfigOutbox(id={self.id!r}, channel={self.channel!r}, guild_id={self.guild_id!r})"
+
+
 _MODEL_MODULES = ("wolaro.jobs.models", "wolaro.web.models")
 
 

@@ -56,8 +56,11 @@ class PubSub(Protocol):
         """Begin receiving (subscriptions made before are honoured from then on)."""
         ...
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        """Send `message` to every subscriber of `channel`; never raises because the backend is down."""
+    async def publish(self, channel: str, message: dict[str, Any]) -> bool:
+        """Send `message` to every subscriber of `channel`; never raises because the backend is down.
+
+        True when every process was reached (False: only this one, the backend being down).
+        """
         ...
 
     def subscribe(self, channel: str, handler: Handler) -> None:
@@ -164,9 +167,10 @@ class MemoryPubSub(_LocalFanOut, PubSub):
     async def start(self) -> None:
         """Nothing to connect."""
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        """Deliver to this process's handlers of `channel`."""
+    async def publish(self, channel: str, message: dict[str, Any]) -> bool:
+        """Deliver to this process's handlers of `channel` (the only process there is)."""
         self._deliver(channel, encode(message))
+        return True
 
     def subscribe(self, channel: str, handler: Handler) -> None:
         """Call `handler` for each message on `channel`."""
@@ -304,8 +308,11 @@ class RedisPubSub(_LocalFanOut, PubSub):
         await self._listener_client.aclose()
 
     # ------------------------------------------------------------------ publishing
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        """PUBLISH to Redis; if Redis is down, or this process is not yet listening, deliver locally too."""
+    async def publish(self, channel: str, message: dict[str, Any]) -> bool:
+        """PUBLISH to Redis; if Redis is down, or this process is not yet listening, deliver locally too.
+
+        False when Redis did not take it (only this process's handlers saw it).
+        """
         payload = encode(message)
         # Decided before publishing: a subscription confirmed by now is one Redis will deliver to. If it is not,
         # deliver locally as well; should it become active meanwhile, a handler sees the message twice, never zero
@@ -318,12 +325,13 @@ class RedisPubSub(_LocalFanOut, PubSub):
                 log.warning("redis publish failed, delivering to this process only", channel=channel, error=repr(exc))
             self._publish_ok = False
             self._deliver(channel, payload)
-            return
+            return False
         if not self._publish_ok:
             log.info("redis publish works again")
             self._publish_ok = True
         if not listening:
             self._deliver(channel, payload)  # our own listener will not see this one
+        return True
 
     # ------------------------------------------------------------------ listening
     async def _listen_forever(self) -> None:
