@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
@@ -31,7 +31,7 @@ from wolaro.core.presence import BotPresence, PresenceReader
 from wolaro.core.registry import ModuleSpec
 from wolaro.core.services import Services
 from wolaro.logging import get_logger
-from wolaro.web import pages
+from wolaro.web import errors, pages
 from wolaro.web.access import AccessService
 from wolaro.web.context import Web
 from wolaro.web.discord_api import DiscordAPI
@@ -82,7 +82,7 @@ def create_app(
         redoc_url="/redoc",
     )
     app.state.web = web
-    app.add_exception_handler(ConfigError, _config_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConfigError, errors.config_error)
     _include_routes(app, services.config.specs)
     app.add_middleware(
         SecurityMiddleware, settings=web.settings, limiter=services.limiter, tokens=web.tokens, stats=web.security
@@ -162,13 +162,6 @@ def _include_module_routers(app: FastAPI, specs: Mapping[str, ModuleSpec]) -> No
     for name, spec in specs.items():
         if spec.api is not None:
             app.include_router(spec.api, prefix=f"/api/guilds/{{guild_id}}/modules/{name}", tags=[name])
-
-
-async def _config_error(request: Request, exc: ConfigError) -> JSONResponse:
-    """A refused config change: 422 in FastAPI's validation shape, plus `field` and `message` at the top."""
-    loc = ["body", *exc.field.split(".")]
-    detail = [{"loc": loc, "msg": exc.message, "type": "config_error"}]
-    return JSONResponse(status_code=422, content={"detail": detail, "field": exc.field, "message": exc.message})
 
 
 __all__ = ["RequestValidationError", "create_app"]

@@ -26,13 +26,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, status
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
 from wolaro.core.registry import ModuleSpec, Panel, audit_labels
+from wolaro.web import errors
 from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
 from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
 from wolaro.web.routes.modules import module_out
@@ -225,7 +226,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if not _wants_page(request):
-        return await request_validation_exception_handler(request, exc)
+        return await errors.request_error(request, exc)
     return await _http_error(request, StarletteHTTPException(status.HTTP_404_NOT_FOUND))
 
 

@@ -73,6 +73,7 @@ class ModuleSummary(BaseModel):
 class ModuleOut(ModuleSummary):
     """A module with its config and the JSON schema of that config (for the settings form)."""
 
+    title: str = Field(default="", max_length=200, description="What people call the module, in their language")
     config: dict[str, Any]
     config_schema: dict[str, Any] = Field(description="JSON schema of `config` (from the module's pydantic model)")
 

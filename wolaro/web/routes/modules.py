@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, status
+from fastapi import APIRouter, Body, HTTPException, Path, Request, status
 from pydantic import Field
 
 from wolaro.core.config_service import GuildConfig
+from wolaro.core.config_ui import translate_schema
+from wolaro.core.i18n import Translator
 from wolaro.core.jsonsafe import js_safe
 from wolaro.core.registry import ModuleConfig, ModuleSpec
 from wolaro.web.deps import ManagedGuild, WebDep
+from wolaro.web.language import request_language
 from wolaro.web.schemas import EnabledIn, ModuleOut, ModuleSummary
 
 router = APIRouter(prefix="/api/guilds/{guild_id}/modules", tags=["modules"])
@@ -37,35 +40,57 @@ def _schema(model: type[ModuleConfig]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
-def module_out(spec: ModuleSpec, config: GuildConfig) -> ModuleOut:
-    """A module as the API shows it (ids in its config as strings)."""
+_translated: dict[tuple[type[ModuleConfig], str], dict[str, Any]] = {}
+
+
+def _schema_in(model: type[ModuleConfig], translator: Translator | None, language: str) -> dict[str, Any]:
+    """The schema with its titles, help and choice labels in `language` (cached per model and language)."""
+    if translator is None or language == "en":
+        return _schema(model)
+    key = (model, language)
+    if key not in _translated:
+        _translated[key] = translate_schema(_schema(model), lambda text: translator.translate(language, text))
+    return _translated[key]
+
+
+def module_out(
+    spec: ModuleSpec, config: GuildConfig, translator: Translator | None = None, language: str = "en"
+) -> ModuleOut:
+    """A module as the API shows it (ids in its config as strings; words in `language` when a translator is given)."""
+    translate = (lambda text: translator.translate(language, text)) if translator is not None else (lambda text: text)
     return ModuleOut(
         name=spec.name,
-        description=spec.description,
+        title=translate(spec.display_title),
+        description=translate(spec.description),
         version=spec.version,
         enabled=config.is_enabled(spec.name),
         can_disable=spec.can_disable,
         config=js_safe(dict(config.module_configs.get(spec.name, spec.default_config()))),
-        config_schema=_schema(spec.config),
+        config_schema=_schema_in(spec.config, translator, language),
     )
 
 
+def _out(request: Request, web: WebDep, spec: ModuleSpec, config: GuildConfig) -> ModuleOut:
+    return module_out(spec, config, web.services.translator, request_language(request))
+
+
 @router.get("", response_model=list[ModuleOut], summary="Every module with its config")
-async def list_modules(guild: ManagedGuild, web: WebDep) -> list[ModuleOut]:
+async def list_modules(request: Request, guild: ManagedGuild, web: WebDep) -> list[ModuleOut]:
     """Modules, whether each runs here, its config and the JSON schema of that config."""
     config = await web.services.config.get(guild.guild_id)
-    return [module_out(spec, config) for spec in web.services.config.specs.values()]
+    return [_out(request, web, spec, config) for spec in web.services.config.specs.values()]
 
 
 @router.get("/{module}", response_model=ModuleOut, summary="One module's config")
-async def get_module(module: ModuleName, guild: ManagedGuild, web: WebDep) -> ModuleOut:
+async def get_module(request: Request, module: ModuleName, guild: ManagedGuild, web: WebDep) -> ModuleOut:
     """The module's config in this guild and the JSON schema it follows."""
     spec = _spec(web, module)
-    return module_out(spec, await web.services.config.get(guild.guild_id))
+    return _out(request, web, spec, await web.services.config.get(guild.guild_id))
 
 
 @router.patch("/{module}", response_model=ModuleOut, summary="Change a module's config", responses=CONFIG_ERROR)
 async def patch_module(
+    request: Request,
     module: ModuleName,
     guild: ManagedGuild,
     web: WebDep,
@@ -81,7 +106,7 @@ async def patch_module(
     """
     spec = _spec(web, module)
     await web.services.config.update_module_config(guild.guild_id, module, changes, actor_id=guild.user.id)
-    return module_out(spec, await web.services.config.get(guild.guild_id))
+    return _out(request, web, spec, await web.services.config.get(guild.guild_id))
 
 
 @router.put("/{module}/enabled", response_model=ModuleSummary, summary="Switch a module on or off")
