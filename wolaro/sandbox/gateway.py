@@ -57,6 +57,9 @@ from wolaro.sandbox.gateway_protocol import (  # noqa: F401 - re-exported: the p
 from wolaro.sandbox.notify import Notifier
 from wolaro.sandbox.state import SandboxState
 
+#: Close codes after which Discord refuses a RESUME (the client must start a new session).
+SESSION_ENDING_CLOSES = frozenset({4007, 4009})
+
 
 class Gateway:
     """Accepts gateway WebSockets and routes dispatches to the sessions of the right shard."""
@@ -212,9 +215,12 @@ class Gateway:
         )
 
     # ---- control ------------------------------------------------------------------------------------
-    async def drop(self, shard_id: int, *, resumable: bool) -> None:
+    async def drop(self, shard_id: int, *, resumable: bool, code: int | None = None) -> None:
         """Cut the socket of ``shard_id``'s session(s): resumable (close 4000) or INVALID_SESSION.
 
+        With ``code``, the socket is closed with that code alone, as Discord does: a code in
+        ``SESSION_ENDING_CLOSES`` (4007 invalid seq, 4009 session timed out) ends the session, so the client's
+        RESUME gets INVALID_SESSION and it must IDENTIFY again; any other (4000, 1001...) keeps it resumable.
         The session stops receiving at once; the close itself completes in the background, so events
         dispatched right after this returns are missed by the client and replayed on RESUME.
         """
@@ -226,7 +232,11 @@ class Gateway:
             assert conn is not None
             s.connection = None
             s.disconnected_at = time.monotonic()
-            if resumable:
+            if code is not None:
+                if code in SESSION_ENDING_CLOSES:
+                    self._invalidate(s)
+                closing = conn.close(code, "sandbox: connection closed")
+            elif resumable:
                 closing = conn.close(4000, "sandbox: connection dropped")
             else:
                 self._invalidate(s)

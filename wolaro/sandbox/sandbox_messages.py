@@ -146,10 +146,14 @@ class MessagesMixin(SandboxBase):
             per_channel.append((str(cid), str(guild.id), guild.id, authors))
         return per_channel
 
-    async def drop_connection(self, shard_id: int = 0, *, resumable: bool = True) -> None:
-        """Cut shard ``shard_id``'s socket: resumable (the client RESUMEs and gets missed events) or not."""
+    async def drop_connection(self, shard_id: int = 0, *, resumable: bool = True, code: int | None = None) -> None:
+        """Cut shard ``shard_id``'s socket: resumable (the client RESUMEs and gets missed events) or not.
+
+        With ``code``, close with that code as Discord would (4000 and 1001 keep the session for a RESUME; 4007
+        and 4009 end it, so the RESUME is refused and the client IDENTIFYs anew).
+        """
         self._action()
-        await self.gateway.drop(shard_id, resumable=resumable)
+        await self.gateway.drop(shard_id, resumable=resumable, code=code)
 
 
 def _blast_items(
