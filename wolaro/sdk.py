@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.core import command_access
+from wolaro.core import config_ui as ui
 from wolaro.core.command_access import CommandRule
 from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_edit import edit_module_config
+from wolaro.core.config_errors import FieldValueError
 from wolaro.core.config_service import ConfigError, GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
@@ -38,13 +40,13 @@ from wolaro.core.templates import (
     session_of,
 )
 from wolaro.data.database import Database
-from wolaro.data.guilds import add_audit
+from wolaro.data.guilds import add_audit, load_guild
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
-    from wolaro.web.deps import ManagedGuild, WebDep
+    from wolaro.web.deps import GuildVisitor, ManagedGuild, WebDep
 
 __all__ = [
     "GUILD_EVENTS",
@@ -53,7 +55,9 @@ __all__ = [
     "ConfigError",
     "Database",
     "EmptyConfig",
+    "FieldValueError",
     "GuildConfig",
+    "GuildVisitor",
     "JSONType",
     "JobContext",
     "JobHandler",
@@ -88,6 +92,8 @@ __all__ = [
     "render_template",
     "render_template_async",
     "session_of",
+    "stored_module_config",
+    "ui",
     "utcnow",
 ]
 
@@ -131,13 +137,27 @@ def record_audit(
     )
 
 
+async def stored_module_config(db: Database, guild_id: int, module: str) -> dict[str, Any]:
+    """A module's settings as a guild stored them ({} if never changed; defaults are not filled in).
+
+    For code that has the database but not the bot's config service at hand, such as a `public.py` function
+    another module calls; commands and handlers read their config with `config_for` or the `GuildConfig` instead.
+    """
+    async with db.session() as session:
+        record = await load_guild(session, guild_id)
+    if record is None or module not in record.modules:
+        return {}
+    return dict(record.modules[module][1])
+
+
 def __getattr__(name: str) -> object:
     """The dashboard's dependencies for a module's API router, imported only when a module asks for them.
 
-    `ManagedGuild` (the caller may manage the guild in the path) and `WebDep` (the dashboard's services) come from
+    `ManagedGuild` (the caller may manage the guild in the path), `GuildVisitor` (any logged-in caller; the route
+    checks its own rule) and `WebDep` (the dashboard's services) come from
     the web layer, which a bot or worker process need not load.
     """
-    if name in ("ManagedGuild", "WebDep"):
+    if name in ("GuildVisitor", "ManagedGuild", "WebDep"):
         from wolaro.web import deps
 
         return getattr(deps, name)

@@ -1,0 +1,20 @@
+"""The bot for custom commands' tests: admins configure many commands in a row, so command limits are wide."""
+
+from __future__ import annotations
+
+import pytest_asyncio
+
+from tests.support.harness import bot_settings, running_bot
+
+
+@pytest_asyncio.fixture
+async def bot(sandbox, tmp_path, master_admin):
+    settings = bot_settings(
+        sandbox,
+        tmp_path,
+        master_admin_ids=[master_admin],
+        command_cooldown_rate="100/second",
+        user_global_rate="500/minute",
+    )
+    async with running_bot(sandbox, settings) as running:
+        yield running
