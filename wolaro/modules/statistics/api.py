@@ -1,0 +1,130 @@
+"""The statistics dashboard API, mounted under `/api/guilds/{guild_id}/modules/statistics`.
+
+Every route takes `ManagedGuild` (the caller may manage this server). Dates are the server's local days
+(`YYYY-MM-DD`, both included; the last 30 days by default); ids are sent as text. Results are the cached rollup
+queries the bot's commands use, so the page stays fast for the biggest server.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+
+from wolaro.modules.statistics import queries
+from wolaro.modules.statistics.cache import StatsCache
+from wolaro.modules.statistics.times import day_number, today
+from wolaro.sdk import ManagedGuild, WebDep, is_snowflake
+
+router = APIRouter()
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = {
+    "uPlot.iife.min.js": "text/javascript",
+    "uPlot.min.css": "text/css",
+    "statistics.js": "text/javascript",
+    "statistics.css": "text/css",
+    "uPlot.LICENSE": "text/plain",
+}
+MAX_DAYS = 3650
+Start = Annotated[date | None, Query(description="First day (YYYY-MM-DD); 30 days before the last by default")]
+End = Annotated[date | None, Query(description="Last day (YYYY-MM-DD), included; today by default")]
+
+
+async def _range(web: Any, guild_id: int, start: date | None, end: date | None) -> tuple[tuple[int, int], str]:
+    config = await web.services.config.get(guild_id)
+    timezone = (config.module_configs.get("statistics") or {}).get("timezone") or "UTC"
+    last = day_number(end) if end else today(timezone)
+    first = day_number(start) if start else last - 29
+    if first > last:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The first day must come before the last day.")
+    if last - first >= MAX_DAYS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"Choose at most {MAX_DAYS} days.")
+    return (first, last), timezone
+
+
+def _snowflake(value: str | None, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or not is_snowflake(int(value)):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"That is not a {what}.")
+    return int(value)
+
+
+@router.get("/overview", summary="Messages, voice time, active members, joins and leaves per day; top channels")
+async def overview(guild: ManagedGuild, web: WebDep, start: Start = None, end: End = None) -> dict[str, Any]:
+    """The server's activity over the range."""
+    days, _ = await _range(web, guild.guild_id, start, end)
+    cache = StatsCache(web.services.cache)
+    return await cache.get_or_compute(  # type: ignore[no-any-return]
+        guild.guild_id, f"overview:{days}", lambda: queries.overview(web.services.db, guild.guild_id, days)
+    )
+
+
+@router.get("/leaderboard", summary="The most active members by messages or voice time")
+async def leaderboard(
+    guild: ManagedGuild,
+    web: WebDep,
+    metric: Literal["messages", "voice"] = "messages",
+    start: Start = None,
+    end: End = None,
+    channel_id: Annotated[str | None, Query(max_length=20, description="Only this channel (last 90 days)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[dict[str, Any]]:
+    """Members ranked over the range, optionally in one channel."""
+    days, timezone = await _range(web, guild.guild_id, start, end)
+    channel = _snowflake(channel_id, "channel")
+    cache = StatsCache(web.services.cache)
+    return await cache.get_or_compute(  # type: ignore[no-any-return]
+        guild.guild_id,
+        f"top:{metric}:{days}:{channel}:{limit}",
+        lambda: queries.leaderboard(
+            web.services.db, guild.guild_id, metric, days, limit=limit, channel_id=channel, timezone=timezone
+        ),
+    )
+
+
+@router.get("/users/{user_id}", summary="One member's messages, voice time and rank")
+async def user(
+    guild: ManagedGuild,
+    web: WebDep,
+    user_id: Annotated[str, PathParam(max_length=20)],
+    start: Start = None,
+    end: End = None,
+) -> dict[str, Any]:
+    """A member's activity over the range."""
+    days, _ = await _range(web, guild.guild_id, start, end)
+    member = _snowflake(user_id, "member") or 0
+    return await queries.user_stats(web.services.db, guild.guild_id, member, days)
+
+
+@router.get("/channels/{channel_id}", summary="One channel's messages, voice time and most active members")
+async def channel(
+    guild: ManagedGuild,
+    web: WebDep,
+    channel_id: Annotated[str, PathParam(max_length=20)],
+    start: Start = None,
+    end: End = None,
+) -> dict[str, Any]:
+    """A channel's activity over the range."""
+    days, timezone = await _range(web, guild.guild_id, start, end)
+    target = _snowflake(channel_id, "channel") or 0
+    return await queries.channel_stats(web.services.db, guild.guild_id, target, days, timezone)
+
+
+@router.get("/growth", summary="Joins, leaves and the member count per day")
+async def growth(guild: ManagedGuild, web: WebDep, start: Start = None, end: End = None) -> list[dict[str, Any]]:
+    """Member growth over the range."""
+    days, _ = await _range(web, guild.guild_id, start, end)
+    return await queries.growth(web.services.db, guild.guild_id, days)
+
+
+@router.get("/assets/{name}", include_in_schema=False)
+async def asset(guild: ManagedGuild, name: str) -> FileResponse:
+    """The statistics page's script, styles and the vendored chart library (uPlot, MIT) with its license."""
+    if name not in ASSETS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such file.")
+    return FileResponse(STATIC / name, media_type=ASSETS[name], headers={"Cache-Control": "private, max-age=3600"})

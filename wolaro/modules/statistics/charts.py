@@ -1,0 +1,86 @@
+"""PNG charts drawn with matplotlib's Agg backend, without pyplot (each call builds its own Figure).
+
+Drawing takes tens of milliseconds, so callers run these in a worker thread (`render` does it), never on the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import partial
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+BACKGROUND = "#2b2d31"
+FOREGROUND = "#dbdee1"
+ACCENT = "#5865f2"
+SECOND = "#3ba55d"
+
+
+def _figure() -> tuple[Figure, object]:
+    figure = Figure(figsize=(8, 3.6), dpi=100, facecolor=BACKGROUND)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1, facecolor=BACKGROUND)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        axes.spines[side].set_color(FOREGROUND)
+    axes.tick_params(colors=FOREGROUND, labelsize=9)
+    axes.grid(axis="y", color="#4e5058", linewidth=0.6)
+    return figure, axes
+
+
+def _png(figure: Figure) -> bytes:
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png", facecolor=BACKGROUND)
+    return out.getvalue()
+
+
+def line_chart(title: str, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]]) -> bytes:
+    """One line per series over the days (a bar chart when there is a single day)."""
+    figure, axes = _figure()
+    axes.set_title(title, color=FOREGROUND, fontsize=12, loc="left")  # type: ignore[attr-defined]
+    colours = (ACCENT, SECOND, "#faa61a", "#ed4245")
+    for (label, values), colour in zip(series, colours, strict=False):
+        if len(days) <= 1:
+            axes.bar(days, values, color=colour, label=label, width=0.6)  # type: ignore[attr-defined]
+        else:
+            axes.plot(days, values, color=colour, label=label, linewidth=2, marker="o", markersize=3)  # type: ignore[attr-defined]
+    locator = AutoDateLocator(maxticks=8)
+    axes.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
+    axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
+    if len(series) > 1:
+        legend = axes.legend(facecolor=BACKGROUND, edgecolor=BACKGROUND, fontsize=9)  # type: ignore[attr-defined]
+        for label_text in legend.get_texts():
+            label_text.set_color(FOREGROUND)
+    return _png(figure)
+
+
+def bar_chart(title: str, names: Sequence[str], values: Sequence[float], unit: str = "") -> bytes:
+    """Horizontal bars, the first name on top (a leaderboard)."""
+    figure, axes = _figure()
+    axes.set_title(title, color=FOREGROUND, fontsize=12, loc="left")  # type: ignore[attr-defined]
+    positions = list(range(len(names)))[::-1]
+    axes.barh(positions, values, color=ACCENT)  # type: ignore[attr-defined]
+    axes.set_yticks(positions, [n[:24] for n in names])  # type: ignore[attr-defined]
+    axes.grid(axis="x", color="#4e5058", linewidth=0.6)  # type: ignore[attr-defined]
+    axes.grid(axis="y", visible=False)  # type: ignore[attr-defined]
+    for position, value in zip(positions, values, strict=True):
+        axes.text(value, position, f" {value:g}{unit}", va="center", color=FOREGROUND, fontsize=9)  # type: ignore[attr-defined]
+    return _png(figure)
+
+
+async def render(draw: Callable[..., bytes], *args: object) -> bytes:
+    """Draw a chart in a worker thread (the event loop keeps serving every other server meanwhile)."""
+    return await asyncio.to_thread(partial(draw, *args))

@@ -1,0 +1,97 @@
+"""The statistics tables: rollups only (no message text, no raw event), plus open voice sessions and opt-outs.
+
+Times are integers so the same SQL runs on SQLite and PostgreSQL and ranges compare fast: `hour` counts hours
+since 1970-01-01 UTC, `day` counts days since 1970-01-01 in the server's timezone (its local calendar day).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wolaro.sdk import Base, Snowflake
+
+
+class HourlyActivity(Base):
+    """Messages and voice seconds per server, hour, channel and member (kept `hourly_days`, 90 by default)."""
+
+    __tablename__ = "statistics_hourly"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = (Index("ix_statistics_hourly_user", "guild_id", "user_id", "hour"),)
+
+
+class UserDaily(Base):
+    """A member's messages and voice seconds per local day (kept for the server's retention)."""
+
+    __tablename__ = "statistics_user_daily"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = (Index("ix_statistics_user_daily_user", "guild_id", "user_id", "day"),)
+
+
+class ChannelDaily(Base):
+    """A channel's messages and voice seconds per local day (kept for the server's retention)."""
+
+    __tablename__ = "statistics_channel_daily"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class GuildDaily(Base):
+    """The server's totals per local day: messages, voice seconds, joins, leaves, member count at the day's end."""
+
+    __tablename__ = "statistics_guild_daily"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    joins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    leaves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    members: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class VoiceSession(Base):
+    """A member in a voice channel now; `counted_until` is the instant (epoch seconds) counted so far.
+
+    After a crash the row says how far the session was counted: it is closed there (or resumed if the member is
+    still in the same channel moments later), so a session never runs away or goes negative.
+    """
+
+    __tablename__ = "statistics_voice_sessions"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    counted_until: Mapped[int] = mapped_column(BigInteger)
+
+
+class OptOut(Base):
+    """A member who asked that nothing about them be recorded in this server's statistics."""
+
+    __tablename__ = "statistics_optouts"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    since: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatChannelState(Base):
+    """The last name given to a stat channel and when (epoch seconds): renames are planned from it."""
+
+    __tablename__ = "statistics_stat_channels"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    renamed_at: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

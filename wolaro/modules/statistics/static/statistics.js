@@ -1,0 +1,102 @@
+// The statistics page: reads the module's API and draws the charts with the vendored uPlot (no build step).
+"use strict";
+(function () {
+  const root = document.getElementById("stats-root");
+  if (!root) return;
+  const api = root.dataset.api;
+  const form = document.getElementById("stats-filters");
+  const status = document.getElementById("stats-status");
+  const charts = {};
+  const DAY = 86400;
+
+  function iso(d) { return d.toISOString().slice(0, 10); }
+  function epoch(day) { return Date.parse(day + "T00:00:00Z") / 1000; }
+  function voice(seconds) {
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) return h + "h " + String(m).padStart(2, "0") + "m";
+    if (m) return m + "m " + String(s).padStart(2, "0") + "s";
+    return s + "s";
+  }
+  function filled(days, start, end, pick) {
+    // one point per day of the range, zero where nothing was counted
+    const byDay = new Map(days.map(d => [d.day, d]));
+    const xs = [], ys = pick.map(() => []);
+    for (let t = epoch(start); t <= epoch(end); t += DAY) {
+      const day = new Date(t * 1000).toISOString().slice(0, 10);
+      const row = byDay.get(day);
+      xs.push(t);
+      pick.forEach((f, i) => ys[i].push(row ? f(row) : 0));
+    }
+    return [xs, ...ys];
+  }
+  function draw(id, data, series) {
+    const el = document.getElementById(id);
+    const opts = {
+      width: Math.max(320, el.clientWidth), height: 240,
+      series: [{}, ...series.map(s => Object.assign({ width: 2, points: { size: 5 } }, s))],
+      axes: [{ stroke: "#8a8f98" }, { stroke: "#8a8f98" }],
+    };
+    if (charts[id]) charts[id].destroy();
+    el.textContent = "";
+    charts[id] = new uPlot(opts, data, el);
+  }
+  function rows(id, items, cells) {
+    const body = document.querySelector("#" + id + " tbody");
+    body.textContent = "";
+    if (!items.length) {
+      const tr = body.insertRow(); const td = tr.insertCell(); td.colSpan = 3; td.textContent = "Nothing counted yet";
+      return;
+    }
+    for (const item of items) {
+      const tr = body.insertRow();
+      for (const value of cells(item)) tr.insertCell().textContent = value;
+    }
+  }
+  async function get(path, params) {
+    const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString();
+    const response = await fetch(api + path + (query ? "?" + query : ""), { credentials: "same-origin" });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(typeof body.detail === "string" ? body.detail : "The statistics could not be loaded.");
+    }
+    return response.json();
+  }
+  async function load() {
+    const start = form.start.value, end = form.end.value, channel = form.channel.value;
+    status.textContent = "Loading…";
+    try {
+      const range = { start, end };
+      const [overview, growth, byMessages, byVoice] = await Promise.all([
+        get("/overview", range), get("/growth", range),
+        get("/leaderboard", { ...range, metric: "messages", channel_id: channel }),
+        get("/leaderboard", { ...range, metric: "voice", channel_id: channel }),
+      ]);
+      let days = overview.days;
+      if (channel) days = (await get("/channels/" + channel, range)).days;
+      document.getElementById("stats-totals").textContent =
+        "Messages: " + overview.messages + " · Voice time: " + voice(overview.voice_seconds) +
+        " · Active members: " + overview.active_members + " · Joins: " + overview.joins + " · Leaves: " + overview.leaves;
+      draw("chart-messages", filled(days, start, end, [d => d.messages, d => d.active_members || 0]),
+        [{ label: "Messages", stroke: "#5865f2" }, { label: "Active members", stroke: "#3ba55d" }]);
+      draw("chart-voice", filled(days, start, end, [d => +(d.voice_seconds / 3600).toFixed(2)]),
+        [{ label: "Voice hours", stroke: "#faa61a" }]);
+      draw("chart-growth", filled(growth, start, end, [d => d.joins, d => d.leaves]),
+        [{ label: "Joins", stroke: "#3ba55d" }, { label: "Leaves", stroke: "#ed4245" }]);
+      rows("board-messages", byMessages, r => [r.rank, r.user_id, r.value]);
+      rows("board-voice", byVoice, r => [r.rank, r.user_id, voice(r.value)]);
+      rows("board-channels", overview.top_channels, r => ["#" + r.channel_id, r.messages]);
+      const select = form.channel;
+      for (const c of overview.top_channels) {
+        if (![...select.options].some(o => o.value === c.channel_id)) select.add(new Option("#" + c.channel_id, c.channel_id));
+      }
+      status.textContent = "";
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  }
+  const today = new Date();
+  form.end.value = iso(today);
+  form.start.value = iso(new Date(today.getTime() - 29 * DAY * 1000));
+  form.addEventListener("submit", event => { event.preventDefault(); load(); });
+  window.addEventListener("load", load);
+})();

@@ -1,0 +1,149 @@
+"""The statistics module's database writes: one upsert per table per flush, sessions, opt-outs, clean-up.
+
+Every statement is plain SQL that runs unchanged on SQLite and PostgreSQL. Counters only ever add
+(`SET n = t.n + excluded.n`), so any number of bot processes may flush into the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wolaro.modules.statistics.ingest import Rows
+from wolaro.sdk import Database
+
+
+def upsert_sql(table: str, keys: Sequence[str], added: Sequence[str], latest: Sequence[str] = ()) -> str:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` adding `added` and keeping the newest non-null `latest`."""
+    columns = [*keys, *added, *latest]
+    sets = [f"{c} = {table}.{c} + excluded.{c}" for c in added]
+    sets += [f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in latest]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(sets)}"
+    )
+
+
+COUNTERS = ("messages", "voice_seconds")
+UPSERTS: dict[str, str] = {
+    "hourly": upsert_sql("statistics_hourly", ("guild_id", "hour", "channel_id", "user_id"), COUNTERS),
+    "user_daily": upsert_sql("statistics_user_daily", ("guild_id", "day", "user_id"), COUNTERS),
+    "channel_daily": upsert_sql("statistics_channel_daily", ("guild_id", "day", "channel_id"), COUNTERS),
+    "guild_daily": upsert_sql(
+        "statistics_guild_daily", ("guild_id", "day"), (*COUNTERS, "joins", "leaves"), ("members",)
+    ),
+}
+SESSION_UPSERT = (
+    "INSERT INTO statistics_voice_sessions (guild_id, user_id, channel_id, started_at, counted_until) "
+    "VALUES (:guild_id, :user_id, :channel_id, :started_at, :counted_until) "
+    "ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = excluded.channel_id, "
+    "started_at = excluded.started_at, counted_until = excluded.counted_until"
+)
+SESSION_DELETE = "DELETE FROM statistics_voice_sessions WHERE guild_id = :guild_id AND user_id = :user_id"
+
+
+async def write_rows(
+    session: AsyncSession,
+    rows: Rows,
+    open_sessions: Sequence[dict[str, int]] = (),
+    closed_sessions: Iterable[tuple[int, int]] = (),
+) -> None:
+    """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state."""
+    for name in ("hourly", "user_daily", "channel_daily", "guild_daily"):
+        batch: list[dict[str, Any]] = getattr(rows, name)
+        if batch:
+            await session.execute(text(UPSERTS[name]), batch)
+    closed = [{"guild_id": g, "user_id": u} for g, u in closed_sessions]
+    if closed:
+        await session.execute(text(SESSION_DELETE), closed)
+    if open_sessions:
+        await session.execute(text(SESSION_UPSERT), list(open_sessions))
+
+
+async def opted_out(db: Database, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(guild_id, user_id) of every member who opted out in these servers."""
+    ids = sorted(set(guild_ids))
+    found: set[tuple[int, int]] = set()
+    async with db.session() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":g{i}" for i in range(len(chunk)))
+            result = await session.execute(
+                text(f"SELECT guild_id, user_id FROM statistics_optouts WHERE guild_id IN ({marks})"),
+                {f"g{i}": g for i, g in enumerate(chunk)},
+            )
+            found.update((int(g), int(u)) for g, u in result.all())
+    return found
+
+
+async def set_opt_out(db: Database, guild_id: int, user_id: int, *, out: bool, now: int) -> bool:
+    """Record (or lift) a member's opt-out; False if nothing changed. Opting out also ends their voice session."""
+    async with db.transaction() as session:
+        if out:
+            result = await session.execute(
+                text(
+                    "INSERT INTO statistics_optouts (guild_id, user_id, since) VALUES (:g, :u, :now) "
+                    "ON CONFLICT (guild_id, user_id) DO NOTHING"
+                ),
+                {"g": guild_id, "u": user_id, "now": now},
+            )
+            await session.execute(text(SESSION_DELETE), {"guild_id": guild_id, "user_id": user_id})
+        else:
+            result = await session.execute(
+                text("DELETE FROM statistics_optouts WHERE guild_id = :g AND user_id = :u"),
+                {"g": guild_id, "u": user_id},
+            )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def sessions_of(db: Database, guild_ids: Iterable[int]) -> list[tuple[int, int, int, int, int]]:
+    """Voice sessions left open (by a stop or a crash) in these servers: (guild, user, channel, start, counted)."""
+    ids = sorted(set(guild_ids))
+    rows: list[tuple[int, int, int, int, int]] = []
+    async with db.session() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":g{i}" for i in range(len(chunk)))
+            result = await session.execute(
+                text(
+                    "SELECT guild_id, user_id, channel_id, started_at, counted_until FROM statistics_voice_sessions "
+                    f"WHERE guild_id IN ({marks})"
+                ),
+                {f"g{i}": g for i, g in enumerate(chunk)},
+            )
+            rows += [(int(g), int(u), int(c), int(s), int(t)) for g, u, c, s, t in result.all()]
+    return rows
+
+
+async def delete_sessions(db: Database, keys: Iterable[tuple[int, int]]) -> None:
+    """Forget sessions closed at their checkpoint (their time is already counted)."""
+    closed = [{"guild_id": g, "user_id": u} for g, u in keys]
+    if closed:
+        async with db.transaction() as session:
+            await session.execute(text(SESSION_DELETE), closed)
+
+
+async def clean_up(db: Database, guild_id: int, *, oldest_hour: int, oldest_day: int) -> int:
+    """Delete one server's hourly rows before `oldest_hour` and daily rows before `oldest_day`; rows removed."""
+    removed = 0
+    async with db.transaction() as session:
+        statements = [
+            ("DELETE FROM statistics_hourly WHERE guild_id = :g AND hour < :limit", oldest_hour),
+            ("DELETE FROM statistics_user_daily WHERE guild_id = :g AND day < :limit", oldest_day),
+            ("DELETE FROM statistics_channel_daily WHERE guild_id = :g AND day < :limit", oldest_day),
+            ("DELETE FROM statistics_guild_daily WHERE guild_id = :g AND day < :limit", oldest_day),
+        ]
+        for sql, limit in statements:
+            result = await session.execute(text(sql), {"g": guild_id, "limit": limit})
+            removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed
+
+
+async def guilds_with_statistics(db: Database) -> list[int]:
+    """Every server that has daily statistics."""
+    async with db.session() as session:
+        result = await session.execute(text("SELECT DISTINCT guild_id FROM statistics_guild_daily"))
+        return sorted(int(g) for (g,) in result.all())

@@ -1,0 +1,132 @@
+"""What the statistics commands show: embeds and chart data built from query results (no database, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+import discord
+
+from wolaro.modules.statistics import charts
+
+Translate = Callable[..., str]
+CHART = "statistics.png"
+COLOUR = discord.Colour.blurple()
+
+
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
+PERIOD_TITLES = {
+    "day": t("today"),
+    "week": t("the last 7 days"),
+    "month": t("the last 30 days"),
+    "quarter": t("the last 90 days"),
+    "year": t("the last 365 days"),
+    "all": t("all time"),
+}
+
+
+def voice_time(seconds: int) -> str:
+    """`3h 05m`, `12m 40s` or `0s`: hours and minutes, seconds only under an hour."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def _days(result: dict[str, Any]) -> list[date]:
+    return [date.fromisoformat(d["day"]) for d in result["days"]]
+
+
+def server_embed(tr: Translate, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
+    """The server overview."""
+    embed = discord.Embed(title=tr("{server}: activity over {period}", server=name, period=tr(PERIOD_TITLES[period])))
+    embed.colour = COLOUR
+    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
+    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
+    embed.add_field(name=tr("Active members"), value=str(result["active_members"]))
+    embed.add_field(name=tr("Joins"), value=str(result["joins"]))
+    embed.add_field(name=tr("Leaves"), value=str(result["leaves"]))
+    top = "\n".join(f"<#{c['channel_id']}> · {c['messages']}" for c in result["top_channels"]) or tr("No messages yet")
+    embed.add_field(name=tr("Top channels"), value=top, inline=False)
+    embed.set_image(url=f"attachment://{CHART}")
+    return embed
+
+
+def server_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+    """Messages and active members per day."""
+    series = [
+        (tr("Messages"), [d["messages"] for d in result["days"]]),
+        (tr("Active members"), [d["active_members"] for d in result["days"]]),
+    ]
+    return charts.line_chart, (tr("Messages per day"), _days(result), series)
+
+
+def user_embed(tr: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
+    """One member's activity and rank."""
+    embed = discord.Embed(title=tr("Activity over {period}", period=tr(PERIOD_TITLES[period])), description=mention)
+    embed.colour = COLOUR
+    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
+    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
+    rank = result["rank"]
+    embed.add_field(name=tr("Rank"), value=f"#{rank}" if rank else tr("Not ranked yet"))
+    embed.set_image(url=f"attachment://{CHART}")
+    return embed
+
+
+def member_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+    """Messages per day of a member or a channel."""
+    series = [(tr("Messages"), [d["messages"] for d in result["days"]])]
+    return charts.line_chart, (tr("Messages per day"), _days(result), series)
+
+
+def channel_embed(tr: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
+    """One channel's activity and its most active members."""
+    embed = discord.Embed(
+        title=tr("Channel activity over {period}", period=tr(PERIOD_TITLES[period])),
+        description=f"<#{result['channel_id']}>",
+    )
+    embed.colour = COLOUR
+    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
+    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
+    top = "\n".join(f"{m['rank']}. <@{m['user_id']}> · {m['value']}" for m in result["top_members"])
+    embed.add_field(name=tr("Most active members"), value=top or tr("No messages yet"), inline=False)
+    embed.set_image(url=f"attachment://{CHART}")
+    return embed
+
+
+def top_embed(tr: Translate, metric: str, period: str, board: Sequence[dict[str, Any]]) -> discord.Embed:
+    """A leaderboard."""
+    title = (
+        t("Top members by messages over {period}")
+        if metric == "messages"
+        else t("Top members by voice time over {period}")
+    )
+    embed = discord.Embed(title=tr(title, period=tr(PERIOD_TITLES[period])))
+    embed.colour = COLOUR
+    lines = [
+        f"{row['rank']}. <@{row['user_id']}> · "
+        + (str(row["value"]) if metric == "messages" else voice_time(row["value"]))
+        for row in board
+    ]
+    embed.description = "\n".join(lines) or tr("Nobody has been counted over this period yet.")
+    if board:
+        embed.set_image(url=f"attachment://{CHART}")
+    return embed
+
+
+def top_chart(
+    tr: Translate, metric: str, board: Sequence[dict[str, Any]], names: dict[str, str]
+) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+    """The leaderboard as bars (voice time in hours)."""
+    labels = [names.get(row["user_id"], row["user_id"]) for row in board]
+    if metric == "messages":
+        return charts.bar_chart, (tr("Messages"), labels, [row["value"] for row in board], "")
+    return charts.bar_chart, (tr("Voice time (hours)"), labels, [round(row["value"] / 3600, 2) for row in board], "h")
