@@ -340,9 +340,20 @@ class WolaroBot(commands.AutoShardedBot):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:  # noqa: D102
         await self._guild_event("raw_reaction_add", payload.guild_id, payload)
 
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:  # noqa: D102
+        await self._guild_event("raw_reaction_remove", payload.guild_id, payload)
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:  # noqa: D102
         if interaction.type in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             await self._guild_event("interaction", interaction.guild_id, interaction)
+
+    async def on_level_up(self, guild_id: int, user_id: int, old_level: int, new_level: int) -> None:
+        """Leveling's `level_up` event, for the modules enabled in that guild (`on_guild_level_up`)."""
+        await self._guild_event("level_up", guild_id, user_id, old_level, new_level)
+
+    async def on_coins_earned(self, guild_id: int, user_id: int, amount: int, reason: str) -> None:
+        """Economy's `coins_earned` event, for the modules enabled in that guild (`on_guild_coins_earned`)."""
+        await self._guild_event("coins_earned", guild_id, user_id, amount, reason)
 
     # ------------------------------------------------- the one gate for commands
     async def _gate(self, ctx: WolaroContext) -> bool:

@@ -27,7 +27,11 @@ GUILD_EVENTS: dict[str, str] = {
     "raw_member_update": "on_guild_member_update",
     "voice_state_update": "on_guild_voice_state_update",
     "raw_reaction_add": "on_guild_raw_reaction_add",
+    "raw_reaction_remove": "on_guild_raw_reaction_remove",
     "interaction": "on_guild_interaction",
+    # events modules dispatch for each other (`bot.dispatch("level_up", guild_id, ...)`), gated the same way
+    "level_up": "on_guild_level_up",
+    "coins_earned": "on_guild_coins_earned",
 }
 
 

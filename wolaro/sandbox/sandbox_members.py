@@ -191,3 +191,10 @@ class MembersMixin(SandboxBase):
         channel = self.state.channel(channel_id)
         message = self.state.message(channel_id, message_id)
         await mutations.reaction_added(self.sandbox, channel, message, user_id, {"id": None, "name": emoji})
+
+    async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
+        """User ``user_id`` takes back their unicode ``emoji`` reaction (MESSAGE_REACTION_REMOVE)."""
+        self._action()
+        channel = self.state.channel(channel_id)
+        message = self.state.message(channel_id, message_id)
+        await mutations.reaction_removed(self.sandbox, channel, message, user_id, {"id": None, "name": emoji})
