@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     discord_lookup_ttl: float = Field(
         default=60.0, ge=0, le=DAY, description="Seconds channel and role lists are cached"
     )
+    transcripts_dir: Path | None = Field(
+        default=None, description="Folder for ticket transcripts and their attachments; default data_dir/transcripts"
+    )
+    transcripts_s3_bucket: str | None = Field(
+        default=None, max_length=63, description="Keep ticket transcripts in this S3-compatible bucket instead"
+    )
+    transcripts_s3_endpoint: str | None = Field(
+        default=None, max_length=512, description="S3-compatible endpoint URL (MinIO, R2...); unset: AWS S3"
+    )
+    transcripts_s3_region: str = Field(default="us-east-1", max_length=64, description="The bucket's region")
+    transcripts_s3_access_key: SecretStr | None = Field(default=None, description="Access key id for the bucket")
+    transcripts_s3_secret_key: SecretStr | None = Field(default=None, description="Secret access key for the bucket")
 
     @field_validator("master_admin_ids", "shard_ids", mode="before")
     @classmethod

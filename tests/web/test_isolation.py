@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from tests.support.web import Env
 from wolaro.data.models import AuditLog, Guild, GuildModule
-from wolaro.web.deps import managed_guild
+from wolaro.web.deps import guild_visitor, managed_guild
+from wolaro.web.public_pages import public_guild_page
 
 PARAM_VALUES = {"module": "utility"}
 
@@ -67,7 +68,8 @@ def test_every_guild_route_is_guarded(env: Env) -> None:
     unguarded = [
         f"{sorted(r.methods)} {r.path}"
         for r in routes
-        if r.dependant is None or not depends_on(r.dependant, managed_guild)
+        if r.dependant is None
+        or not any(depends_on(r.dependant, guard) for guard in (managed_guild, guild_visitor, public_guild_page))
     ]
     assert not unguarded, f"guild routes without ManagedGuild: {unguarded}"
     for route in all_routes(env.app):  # no other way to name a guild in a path
@@ -95,6 +97,10 @@ async def test_manager_of_a_gets_403_on_every_route_of_b(env: Env) -> None:
         path_b = concrete(route.path, world.guild_b)
         for method in sorted(route.methods - {"HEAD"}):
             body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
+            if route.path.startswith("/public/"):  # a page B did not make public: 404 to anyone
+                assert (await anonymous.request(method, path_b)).status_code == 404, path_b
+                assert (await owner_a.request(method, path_b)).status_code == 404, path_b
+                continue
             resp = await owner_a.request(method, path_b, json=body)
             assert resp.status_code == 403, (method, path_b, resp.status_code, resp.text)
             assert "prefix" not in resp.text and "utility" not in resp.text  # nothing of B leaks

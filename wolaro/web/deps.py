@@ -14,6 +14,7 @@ Page routes (server-rendered) use `OptionalUser` (None when logged out) or `Sess
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
@@ -139,6 +140,36 @@ async def managed_guild(
 
 
 ManagedGuild = Annotated[GuildAccess, Depends(managed_guild)]
+
+
+@dataclass(frozen=True, slots=True)
+class GuildVisit:
+    """A logged-in caller of a guild route open to more than the guild's managers; `access` is None for them."""
+
+    guild_id: int
+    user: CurrentUser
+    access: GuildAccess | None
+
+
+async def guild_visitor(
+    guild_id: Annotated[int, snowflake_path("Discord guild (server) id")],
+    request: Request,
+) -> GuildVisit:
+    """Like `ManagedGuild`, but a caller who may not manage the guild gets through with `access=None`.
+
+    For the few routes some non-managers may use (a ticket transcript its support team reads): such a route must
+    then check its own narrower rule and answer 403 otherwise. Not logged in is still 401 (and CSRF/Origin 403).
+    """
+    try:
+        access = await managed_guild(guild_id, request)
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_403_FORBIDDEN:
+            raise
+        return GuildVisit(guild_id, await current_user(request), None)
+    return GuildVisit(guild_id, access.user, access)
+
+
+GuildVisitor = Annotated[GuildVisit, Depends(guild_visitor)]
 
 
 async def master_admin(user: SessionUser) -> CurrentUser:

@@ -132,20 +132,6 @@ class DiscordAPI:
             raise
         return found  # type: ignore[no-any-return]
 
-    async def guild_member(self, guild_id: int, user_id: int) -> dict[str, Any] | None:
-        """A member of the guild (their `roles`), read with the bot token; None if they are not a member."""
-        token = self.settings.discord_token
-        if token is None:
-            raise DiscordError(0, "DISCORD_TOKEN is not set: members are unavailable")
-        try:
-            return await self._request(  # type: ignore[no-any-return]
-                "GET", f"/guilds/{guild_id}/members/{user_id}", bot=token.get_secret_value()
-            )
-        except DiscordError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
     async def _cached(self, key: str, path: str) -> list[dict[str, Any]]:
         raw = await self.cache.get(key)
         if raw is not None:

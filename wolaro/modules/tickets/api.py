@@ -1,0 +1,172 @@
+"""The tickets' dashboard routes, under `/api/guilds/{guild_id}/modules/tickets`.
+
+* `GET /tickets` (JSON) and `GET /view` (an HTML page): the ticket list, filtered by status, kind, staff and claim;
+* `GET /stats`: staff statistics;
+* `GET /tickets/{number}/transcript`: the transcript (HTML, or `?format=text`), readable by the server's admins
+  and by the members of that kind of ticket's support roles, nobody else (403).
+
+Kinds of ticket, panels and canned answers are edited in the module's settings form (its config).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import jinja2
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from wolaro.modules.tickets import store
+from wolaro.modules.tickets.config import Config
+from wolaro.modules.tickets.models import Ticket
+from wolaro.modules.tickets.privacy import PRIVACY
+from wolaro.modules.tickets.service import is_staff, staff_stats
+from wolaro.modules.tickets.storage import StorageError, TranscriptStorage, storage_from_settings
+from wolaro.modules.tickets.transcript import CSP
+from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep
+
+router = APIRouter(tags=["tickets"])
+_PAGES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=True
+)
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'"
+
+
+def _storage(web: Any) -> TranscriptStorage:
+    storage = storage_from_settings(web.settings)
+    PRIVACY.storage = PRIVACY.storage or storage
+    return storage
+
+
+async def _config(web: Any, guild_id: int) -> Config:
+    guild_config = await web.services.config.get(guild_id)
+    return Config.model_validate(guild_config.module_configs.get("tickets") or {})
+
+
+def _row(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.number,
+        "category": ticket.category,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "opener_id": str(ticket.opener_id) if ticket.opener_id else None,
+        "claimed_by": str(ticket.claimed_by) if ticket.claimed_by else None,
+        "channel_id": str(ticket.channel_id) if ticket.channel_id else None,
+        "opened_at": ticket.opened_at.isoformat(),
+        "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+        "close_reason": ticket.close_reason,
+        "rating": ticket.rating,
+        "transcript": ticket.transcript_status,
+    }
+
+
+def _filters(
+    status: str | None, category: str | None, staff_id: int | None, claimed: bool | None, limit: int, offset: int
+) -> store.Filters:
+    return store.Filters(
+        status=status or None, category=category or None, staff_id=staff_id, claimed=claimed, limit=limit, offset=offset
+    )
+
+
+StatusQ = Annotated[Literal["open", "closed", "deleted", ""] | None, Query(description="Only tickets in this state")]
+CategoryQ = Annotated[str | None, Query(max_length=20, description="Only this kind of ticket (its short name)")]
+StaffQ = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Only tickets claimed by this member")]
+ClaimedQ = Annotated[bool | None, Query(description="Only claimed (true) or unclaimed (false) tickets")]
+LimitQ = Annotated[int, Query(ge=1, le=500, description="How many tickets")]
+OffsetQ = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip")]
+
+
+@router.get("/tickets")
+async def list_tickets(
+    guild: ManagedGuild,
+    web: WebDep,
+    status: StatusQ = None,
+    category: CategoryQ = None,
+    staff_id: StaffQ = None,
+    claimed: ClaimedQ = None,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+) -> dict[str, Any]:
+    """The server's tickets, newest first, with filters."""
+    total, rows = await store.listing(
+        web.services.db, guild.guild_id, _filters(status, category, staff_id, claimed, limit, offset)
+    )
+    return {"total": total, "tickets": [_row(t) for t in rows]}
+
+
+@router.get("/stats")
+async def stats(guild: ManagedGuild, web: WebDep) -> dict[str, Any]:
+    """Per staff member: tickets handled, average first response and resolution (seconds), average rating."""
+    figures = staff_stats(await store.times(web.services.db, guild.guild_id))
+    return {"staff": [{**s.__dict__, "user_id": str(s.user_id)} for s in figures]}
+
+
+@router.get("/view", response_class=HTMLResponse)
+async def view(
+    guild: ManagedGuild,
+    web: WebDep,
+    status: StatusQ = None,
+    category: CategoryQ = None,
+    staff_id: StaffQ = None,
+    claimed: ClaimedQ = None,
+    limit: LimitQ = 100,
+    offset: OffsetQ = 0,
+) -> HTMLResponse:
+    """The ticket list and staff statistics as a page (no script)."""
+    total, rows = await store.listing(
+        web.services.db, guild.guild_id, _filters(status, category, staff_id, claimed, limit, offset)
+    )
+    config = await _config(web, guild.guild_id)
+    html = _PAGES.get_template("tickets_view.html").render(
+        guild=guild,
+        tickets=[_row(t) for t in rows],
+        total=total,
+        config=config,
+        staff=staff_stats(await store.times(web.services.db, guild.guild_id)),
+        chosen={
+            "status": status or "",
+            "category": category or "",
+            "staff_id": staff_id or "",
+            "claimed": "" if claimed is None else str(claimed).lower(),
+        },
+    )
+    return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_CSP})
+
+
+async def _may_read(web: Any, visit: Any, ticket: Ticket) -> bool:
+    if visit.access is not None:
+        return True
+    config = await _config(web, visit.guild_id)
+    category = config.category(ticket.category)
+    if category is None or not category.support_role_ids:
+        return False
+    member = await web.discord.guild_member(visit.guild_id, visit.user.id)
+    roles = [int(r) for r in (member or {}).get("roles", [])]
+    return is_staff(roles, category.support_role_ids, is_admin=False)
+
+
+@router.get("/tickets/{number}/transcript", response_model=None)
+async def read_transcript(
+    number: int,
+    visit: GuildVisitor,
+    web: WebDep,
+    format: Annotated[Literal["html", "text"], Query(description="html or text")] = "html",
+) -> Response:
+    """A closed ticket's transcript: the server's admins and that kind of ticket's support team only."""
+    if not 1 <= number <= 2**31 - 1:
+        raise HTTPException(404, "No such ticket")
+    ticket = await store.by_number(web.services.db, visit.guild_id, number)
+    if ticket is None or not await _may_read(web, visit, ticket):
+        raise HTTPException(403, "Only this server's admins and this ticket's support team can read it")
+    if ticket.transcript_status != "ready" or not ticket.transcript_key:
+        raise HTTPException(404, "This ticket has no transcript yet")
+    name = "transcript.txt" if format == "text" else "transcript.html"
+    try:
+        data = await _storage(web).get(f"{ticket.transcript_key}/{name}")
+    except StorageError:
+        raise HTTPException(404, "The transcript file is missing") from None
+    headers = {"Content-Security-Policy": CSP + "; sandbox", "X-Content-Type-Options": "nosniff"}
+    if format == "text":
+        return PlainTextResponse(data.decode(), headers=headers)
+    return HTMLResponse(data.decode(), headers=headers)
