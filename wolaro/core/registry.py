@@ -15,7 +15,7 @@ import functools
 import importlib
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -51,11 +51,18 @@ class Panel:
     `template` is a Jinja2 file in the module's `templates` folder; it is rendered with the guild page's context
     (`guild`, `config`, `modules`, `module`, `csrf_token`). `slug` names the page of its own
     (`/guilds/{guild_id}/modules/{name}/{slug}`); panels leave it empty.
+
+    A page may load values of its own: `data(services, guild_id)` returns extra template values (a leaderboard).
+    A page may also be public: when `public(settings)` is True for the guild's stored settings of the module (and
+    the module is on there), it is shown without login at `/public/guilds/{guild_id}/{name}/{slug}`, with only
+    `data`'s values; that address is 404 otherwise.
     """
 
     title: str
     template: str
     slug: str = ""
+    data: Callable[[Any, int], Awaitable[Mapping[str, Any]]] | None = None
+    public: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

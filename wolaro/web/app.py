@@ -31,7 +31,7 @@ from wolaro.core.presence import BotPresence, PresenceReader
 from wolaro.core.registry import ModuleSpec
 from wolaro.core.services import Services
 from wolaro.logging import get_logger
-from wolaro.web import errors, pages
+from wolaro.web import errors, pages, public_pages
 from wolaro.web.access import AccessService
 from wolaro.web.context import Web
 from wolaro.web.discord_api import DiscordAPI
@@ -128,6 +128,7 @@ def _include_routes(app: FastAPI, specs: Mapping[str, ModuleSpec]) -> None:
     app.include_router(privacy.router)
     app.include_router(ws.router)
     _include_module_routers(app, specs)
+    public_pages.install(app)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/favicon.ico", _favicon, methods=["GET", "HEAD"], include_in_schema=False)

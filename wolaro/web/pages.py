@@ -41,7 +41,7 @@ from wolaro.web.security import safe_next
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-PAGE_PREFIXES = ("/guilds/",)
+PAGE_PREFIXES = ("/guilds/", "/public/")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 PageSlug = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
@@ -176,6 +176,8 @@ async def module_own_page(
     context = await _guild_context(guild, web, "module")
     view = next(m for m in context["modules"] if m.name == module)
     extra = {"module": view, "module_page": page}
+    if page.data is not None:
+        extra.update(await page.data(web.services, guild.guild_id))
     return web.templates.TemplateResponse(request, "module_page.html", {**context, **extra})
 
 
