@@ -61,6 +61,7 @@ class Statistics(WolaroModule):
             bot.services.db, rules=self._rules, present=self._present, on_flushed=self.results.changed
         )
         self._started: asyncio.Task[None] | None = None
+        self._planned: set[int] = set()
 
     async def cog_load(self) -> None:
         """Start the flush loop; once the gateway is ready, pick up voice sessions a stop or crash left open."""
@@ -88,12 +89,23 @@ class Statistics(WolaroModule):
             if config is None:
                 raise RuntimeError("server settings unavailable")  # the flush is retried with the data kept
             raw = config.module_configs.get(NAME) or {}
+            if raw.get("stat_channels") and guild_id not in self._planned and NAME in config.enabled_modules:
+                await self._plan_stat_channels(guild_id)
             rules[guild_id] = GuildRules(
                 timezone=raw.get("timezone") or "UTC",
                 ignored=frozenset(int(c) for c in raw.get("ignored_channels") or ()),
                 enabled=NAME in config.enabled_modules,
             )
         return rules
+
+    async def _plan_stat_channels(self, guild_id: int) -> None:
+        """Make sure the server's stat channels job is scheduled (once per process: the job keeps itself going)."""
+        try:
+            await jobs.schedule_stat_channels(self.bot.services.jobs, guild_id)
+        except Exception as exc:
+            log.warning("stat channels not scheduled", guild_id=guild_id, error=repr(exc))
+        else:
+            self._planned.add(guild_id)
 
     def _present(self, guild_id: int, user_id: int, channel_id: int) -> bool:
         guild = self.bot.get_guild(guild_id)
@@ -108,6 +120,18 @@ class Statistics(WolaroModule):
             await self._restore_sessions(time.time())
         except Exception:
             log.exception("statistics: open voice sessions could not be restored")
+        try:
+            await jobs.schedule_cleanup(self.bot.services.jobs)
+        except Exception:
+            log.exception("statistics: the retention clean-up could not be scheduled")
+        for guild in self.bot.guilds:
+            config = self.bot.config.peek(guild.id)
+            if (
+                config is not None
+                and NAME in config.enabled_modules
+                and (config.module_configs.get(NAME) or {}).get("stat_channels")
+            ):
+                await self._plan_stat_channels(guild.id)
 
     async def _restore_sessions(self, now: float) -> None:
         """Close sessions left open at their checkpoint, resume those still going, open those of members in voice."""
@@ -171,7 +195,9 @@ class Statistics(WolaroModule):
 
     # ------------------------------------------------------------------ commands
     async def _settings(self, ctx: WolaroContext) -> Config:
+        """The server's settings; a slash command is deferred first (queries and the chart may take a moment)."""
         assert ctx.guild is not None
+        await ctx.defer()
         return await self.config_for(ctx.guild.id, Config)
 
     async def _reply(self, ctx: WolaroContext, embed: discord.Embed, chart: tuple[Any, tuple[Any, ...]] | None) -> None:
