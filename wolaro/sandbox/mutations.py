@@ -41,6 +41,10 @@ async def post_message(
     )
     if store:
         sb.state.store_message(channel.id, message)
+        if message.get("poll"):
+            from wolaro.sandbox.polls import watch_expiry  # polls posts its results through this module
+
+            watch_expiry(sb, channel, message)
     if dispatch:
         await sb.gateway.dispatch(
             "MESSAGE_CREATE", message, guild_id=channel.guild_id, strip_content=_strip(sb, channel, message)

@@ -407,6 +407,7 @@ def message(
     reference: dict[str, Any] | None = None,
     webhook_id: int | None = None,
     interaction: dict[str, Any] | None = None,
+    poll: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A message object as stored and as sent in MESSAGE_CREATE (with ``guild_id`` and ``member``)."""
     guild = state.guilds.get(channel.guild_id) if channel.guild_id else None
@@ -443,6 +444,8 @@ def message(
         data["application_id"] = str(webhook_id)
     if interaction is not None:
         data.update(_interaction_fields(interaction))
+    if poll is not None:
+        data["poll"] = poll  # see polls.py
     return data
 
 

@@ -157,6 +157,11 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
         call_log = RestCall(
             method=request.method, path="/" + path, query=dict(request.query), json=None, headers=headers
         )
+        refusal = sb.rest_limits.admit(call_log.path)  # global limit, injected fault or ban: the route never runs
+        if refusal is not None:
+            call_log.status = refusal.status
+            sb.record_rest(call_log)
+            return refusal
         status, result = 200, None
         try:
             if needs_auth and request.headers.get("Authorization") != f"Bot {sb.token}":
@@ -177,6 +182,7 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
             status, result = 400, {"message": f"sandbox internal error: {exc!r}", "code": 0}
         call_log.status = status
         call_log.response = result
+        sb.rest_limits.record(status)
         sb.record_rest(call_log)
         return respond(status, result)
 
@@ -258,9 +264,17 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
 
 def add_rest_routes(app: web.Application) -> None:
     """Register every REST route of the sandbox under ``/api/v{n}``, plus ``/cdn`` and a JSON 404."""
-    from wolaro.sandbox import rest_bans, rest_channels, rest_guilds, rest_interactions
+    from wolaro.sandbox import polls, rest_bans, rest_channels, rest_guilds, rest_interactions
 
-    for module_routes in (ROUTES, rest_interactions.ROUTES, rest_channels.ROUTES, rest_guilds.ROUTES, rest_bans.ROUTES):
+    routes = (
+        ROUTES,
+        rest_interactions.ROUTES,
+        rest_channels.ROUTES,
+        rest_guilds.ROUTES,
+        rest_bans.ROUTES,
+        polls.ROUTES,
+    )
+    for module_routes in routes:
         for method, path, handler, needs_auth in module_routes:
             app.router.add_route(method, PREFIX + path, _wrap(handler, needs_auth))
     app.router.add_route("*", "/api/{tail:.*}", _wrap(_not_found, False))

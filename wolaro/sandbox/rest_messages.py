@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from wolaro.sandbox import audit, mutations, payloads
+from wolaro.sandbox import audit, mutations, payloads, polls
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_access, missing_permissions
 from wolaro.sandbox.rest import Call, Handler, Upload, require, require_view
@@ -127,6 +127,7 @@ def message_fields(call: Call, channel: Channel, *, allow_ephemeral: bool = Fals
         "flags": flags,
         "tts": bool(body.get("tts", False)),
         "nonce": body.get("nonce"),
+        "poll": polls.build(body.get("poll"), dt.datetime.now(dt.UTC)),
     }
 
 

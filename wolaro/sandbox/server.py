@@ -18,9 +18,11 @@ from wolaro.sandbox.notify import Notifier
 from wolaro.sandbox.records import PNG as _PNG
 from wolaro.sandbox.records import BotOutput, RestCall
 from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
+from wolaro.sandbox.rest_limits import RestLimits
 from wolaro.sandbox.sandbox_interactions import InteractionsMixin
 from wolaro.sandbox.sandbox_members import MembersMixin
 from wolaro.sandbox.sandbox_messages import MessagesMixin
+from wolaro.sandbox.sandbox_polls import PollsMixin
 from wolaro.sandbox.sandbox_waiting import WaitingMixin
 from wolaro.sandbox.sandbox_world import Observer, SandboxBase
 from wolaro.sandbox.snowflake import SnowflakeFactory
@@ -32,7 +34,7 @@ __all__ = ["_PNG", "BotOutput", "Observer", "RestCall", "Sandbox"]
 log = logging.getLogger(__name__)
 
 
-class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, WaitingMixin, SandboxBase):
+class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, PollsMixin, WaitingMixin, SandboxBase):
     """A local Discord: gateway + REST + a deterministic world, driven from tests or the CLI.
 
     ``wait_for_message`` and ``wait_for_request`` look at what the bot did since the current asyncio
@@ -75,6 +77,7 @@ class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, WaitingMixin, Sand
             self.state, token=token, heartbeat_interval_ms=heartbeat_interval_ms, gateway_url=self.gateway_url
         )
         self.rest_log: list[RestCall] = []
+        self.rest_limits = RestLimits()  # Discord's global REST limit (off by default), invalid requests, faults
         self.outputs: list[BotOutput] = []
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
