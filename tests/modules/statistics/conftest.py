@@ -63,26 +63,28 @@ def settings_for(sandbox: Sandbox, data_dir: Path, **overrides: Any) -> Any:
 
 @pytest_asyncio.fixture
 async def stats(tmp_path: Path) -> AsyncIterator[Stats]:
-    async with Sandbox(guilds=2, members_per_guild=6) as sandbox:
-        async with running_bot(sandbox, settings_for(sandbox, tmp_path)) as bot:
-            guild = sandbox.guild_ids()[0]
-            await bot.config.set_module_enabled(guild, "statistics", True, actor_id=None)
-            cog = bot.loader.modules["statistics"]
-            clock = Clock(1_800_000_000.0)
-            cog.recorder.clock = clock
-            members = sandbox.member_ids(guild)
-            yield Stats(
-                sandbox,
-                bot,
-                cog,
-                clock,
-                guild,
-                sandbox.text_channel_ids(guild),
-                sandbox.voice_channel_ids(guild),
-                members[0],
-                members[2],
-                members[3],
-            )
+    async with (
+        Sandbox(guilds=2, members_per_guild=6) as sandbox,
+        running_bot(sandbox, settings_for(sandbox, tmp_path)) as bot,
+    ):
+        guild = sandbox.guild_ids()[0]
+        await bot.config.set_module_enabled(guild, "statistics", True, actor_id=None)
+        cog = bot.loader.modules["statistics"]
+        clock = Clock(1_800_000_000.0)
+        cog.recorder.clock = clock
+        members = sandbox.member_ids(guild)
+        yield Stats(
+            sandbox,
+            bot,
+            cog,
+            clock,
+            guild,
+            sandbox.text_channel_ids(guild),
+            sandbox.voice_channel_ids(guild),
+            members[0],
+            members[2],
+            members[3],
+        )
 
 
 @pytest_asyncio.fixture

@@ -47,21 +47,29 @@ def _png(figure: Figure) -> bytes:
 
 
 def line_chart(title: str, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]]) -> bytes:
-    """One line per series over the days (a bar chart when there is a single day)."""
+    """One line per series over the days; a single day is drawn as one bar per series."""
     figure, axes = _figure()
     axes.set_title(title, color=FOREGROUND, fontsize=12, loc="left")  # type: ignore[attr-defined]
     colours = (ACCENT, SECOND, "#faa61a", "#ed4245")
+    if len(days) <= 1:
+        names = [label for label, _ in series]
+        values = [values[0] if values else 0 for _, values in series]
+        axes.bar(names, values, color=colours[: len(names)], width=0.5)  # type: ignore[attr-defined]
+        for position, value in enumerate(values):
+            axes.text(position, value, f"{value:g}", ha="center", va="bottom", color=FOREGROUND)  # type: ignore[attr-defined]
+        if days:
+            axes.set_xlabel(days[0].isoformat(), color=FOREGROUND)  # type: ignore[attr-defined]
+        return _png(figure)
     for (label, values), colour in zip(series, colours, strict=False):
-        if len(days) <= 1:
-            axes.bar(days, values, color=colour, label=label, width=0.6)  # type: ignore[attr-defined]
-        else:
-            axes.plot(days, values, color=colour, label=label, linewidth=2, marker="o", markersize=3)  # type: ignore[attr-defined]
+        axes.plot(days, values, color=colour, label=label, linewidth=2, marker="o", markersize=3)  # type: ignore[attr-defined]
     locator = AutoDateLocator(maxticks=8)
     axes.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
     axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
     if len(series) > 1:
-        legend = axes.legend(facecolor=BACKGROUND, edgecolor=BACKGROUND, fontsize=9)  # type: ignore[attr-defined]
+        legend = axes.legend(  # type: ignore[attr-defined]
+            loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(series), frameon=False, fontsize=9
+        )
         for label_text in legend.get_texts():
             label_text.set_color(FOREGROUND)
     return _png(figure)

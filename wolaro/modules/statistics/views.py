@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import discord
@@ -41,8 +41,14 @@ def voice_time(seconds: int) -> str:
     return f"{secs}s"
 
 
-def _days(result: dict[str, Any]) -> list[date]:
-    return [date.fromisoformat(d["day"]) for d in result["days"]]
+def filled(result: dict[str, Any], *keys: str) -> tuple[list[date], list[list[float]]]:
+    """The days from the first to the last one counted, with zeros on days without activity."""
+    found = {date.fromisoformat(d["day"]): d for d in result["days"]}
+    if not found:
+        return [], [[] for _ in keys]
+    first, last = min(found), max(found)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return days, [[found[d].get(key) or 0 if d in found else 0 for d in days] for key in keys]
 
 
 def server_embed(tr: Translate, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
@@ -62,11 +68,9 @@ def server_embed(tr: Translate, name: str, period: str, result: dict[str, Any]) 
 
 def server_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages and active members per day."""
-    series = [
-        (tr("Messages"), [d["messages"] for d in result["days"]]),
-        (tr("Active members"), [d["active_members"] for d in result["days"]]),
-    ]
-    return charts.line_chart, (tr("Messages per day"), _days(result), series)
+    days, (messages, active) = filled(result, "messages", "active_members")
+    series = [(tr("Messages"), messages), (tr("Active members"), active)]
+    return charts.line_chart, (tr("Messages per day"), days, series)
 
 
 def user_embed(tr: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
@@ -83,8 +87,8 @@ def user_embed(tr: Translate, mention: str, period: str, result: dict[str, Any])
 
 def member_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages per day of a member or a channel."""
-    series = [(tr("Messages"), [d["messages"] for d in result["days"]])]
-    return charts.line_chart, (tr("Messages per day"), _days(result), series)
+    days, (messages,) = filled(result, "messages")
+    return charts.line_chart, (tr("Messages per day"), days, [(tr("Messages"), messages)])
 
 
 def channel_embed(tr: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
