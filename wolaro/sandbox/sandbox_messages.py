@@ -29,22 +29,30 @@ class MessagesMixin(SandboxBase):
         *,
         attachments: int = 0,
         reply_to: int | None = None,
+        files: list[tuple[str, bytes]] | None = None,
     ) -> dict[str, Any]:
         """User ``author_id`` posts ``content`` (with ``attachments`` synthetic images) in ``channel_id``.
+
+        ``files`` uploads real files too, as ``(filename, bytes)``; like every attachment they are served by the
+        sandbox's CDN until removed from ``state.attachments`` (Discord's links expire too).
 
         Enforces what the Discord client would: membership, SEND_MESSAGES, timeouts and slowmode
         (raising :class:`SandboxError`). Returns the stored message.
         """
         self._action()
         channel = self._check_can_send(channel_id, author_id)
-        files = self._synthetic_attachments(channel_id, attachments)
+        uploads = self._synthetic_attachments(channel_id, attachments)
+        for name, data in files or []:
+            att_id = self.ids.now()
+            self.state.attachments[att_id] = data
+            uploads.append(payloads.attachment(att_id, channel_id, name, len(data), self.url))
         reference = self.state.message(channel_id, reply_to) if reply_to is not None else None
         message = await mutations.post_message(
             self.sandbox,
             channel,
             author_id,
             content,
-            attachments=files,
+            attachments=uploads,
             reference=reference,
             msg_type=payloads.REPLY if reference is not None else payloads.DEFAULT,
         )

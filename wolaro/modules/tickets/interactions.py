@@ -109,6 +109,9 @@ def question_form(desk: Desk, category: Category) -> discord.ui.Modal:
 
 async def _ask_or_open(desk: Desk, interaction: Interaction, key: str) -> None:
     category = _category(desk, key)
+    mine = await store.open_numbers(desk.services.db, desk.guild_id, interaction.user.id, category.key)
+    if len(mine) >= category.max_open_per_user:
+        raise store.LimitReached(mine)  # said before the form; checked again, atomically, when the ticket opens
     if category.questions:
         await interaction.response.send_modal(question_form(desk, category))
         return
@@ -219,7 +222,7 @@ async def on_close_confirm(desk: Desk, interaction: Interaction, action: Action)
     _ensure_may_close(desk, ticket, actor_of(interaction.user))
     embeds = interaction.message.embeds if interaction.message else []
     reason = (embeds[0].description or None) if embeds else None
-    await interaction.response.defer(ephemeral=True)
+    await interaction.response.defer(ephemeral=True, thinking=True)
     if not await lifecycle.close_ticket(desk, ticket, closed_by=interaction.user.id, reason=reason):
         raise UserFacingError("This ticket is closed.")
     await interaction.followup.send(desk.t("Ticket closed."), ephemeral=True)
@@ -229,7 +232,7 @@ async def on_reopen(desk: Desk, interaction: Interaction, action: Action) -> Non
     """The Reopen button."""
     ticket = await _here(desk, interaction)
     actions.ensure_staff(desk, ticket, actor_of(interaction.user))
-    await interaction.response.defer(ephemeral=True)
+    await interaction.response.defer(ephemeral=True, thinking=True)
     if not await lifecycle.reopen_ticket(desk, ticket, by=interaction.user.id):
         raise UserFacingError("This ticket is open already.")
     await interaction.followup.send(desk.t("Ticket reopened."), ephemeral=True)
@@ -239,7 +242,7 @@ async def on_delete(desk: Desk, interaction: Interaction, action: Action) -> Non
     """The Delete button: the channel goes once the transcript is saved."""
     ticket = await _here(desk, interaction)
     actions.ensure_staff(desk, ticket, actor_of(interaction.user))
-    await interaction.response.defer(ephemeral=True)
+    await interaction.response.defer(ephemeral=True, thinking=True)
     await remove(desk, ticket, interaction.user.id)
     await interaction.followup.send(desk.t("This ticket's channel will be removed in a few seconds."), ephemeral=True)
 

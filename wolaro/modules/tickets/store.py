@@ -43,6 +43,20 @@ async def _next_number(session: AsyncSession, guild_id: int) -> int:
     return 1
 
 
+async def open_numbers(db: Database, guild_id: int, opener_id: int, category: str) -> list[int]:
+    """The numbers of a member's open tickets of one kind."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Ticket.number).where(
+                Ticket.guild_id == guild_id,
+                Ticket.opener_id == opener_id,
+                Ticket.category == category,
+                Ticket.status == Status.OPEN,
+            )
+        )
+        return sorted(rows.all())
+
+
 async def open_ticket(
     db: Database, *, guild_id: int, category: str, opener_id: int, answers: list[dict[str, str]], limit: int
 ) -> Ticket:
@@ -113,6 +127,13 @@ async def in_channel(db: Database, guild_id: int, channel_id: int) -> Ticket | N
                 )
             )
         ).first()
+
+
+async def by_channel_any(db: Database, guild_id: int, channel_id: int) -> Ticket | None:
+    """The ticket that lived in a channel, removed or not."""
+    async with db.session() as session:
+        query = select(Ticket).where(Ticket.guild_id == guild_id, Ticket.channel_id == channel_id)
+        return (await session.scalars(query)).first()
 
 
 async def by_number(db: Database, guild_id: int, number: int) -> Ticket | None:
