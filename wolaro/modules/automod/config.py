@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 import regex
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from wolaro.core import config_ui as ui
+from wolaro.core.config_errors import FieldValueError
 from wolaro.core.registry import ModuleConfig
 from wolaro.core.snowflake import SnowflakeId
 
@@ -60,7 +62,7 @@ Domain = Annotated[str, Field(min_length=1, max_length=MAX_DOMAIN_LENGTH)]
 def _bounded_datetime(value: Any) -> Any:
     """A date and time as sent by the dashboard or chat: text longer than any date is refused before parsing."""
     if isinstance(value, str) and len(value) > MAX_DATETIME_LENGTH:
-        raise ValueError(f"must be a date and time (at most {MAX_DATETIME_LENGTH} characters)")
+        raise ValueError("Enter a date and time.")
     return value
 
 
@@ -81,49 +83,106 @@ class Action(StrEnum):
     BAN = "ban"
 
 
+Enabled = Annotated[bool, Field(title="Rule on", description="Switch this rule on or off.")]
+RuleAction = Annotated[
+    Action,
+    Field(
+        title="What the bot does",
+        description="The message is always deleted; the bot can also warn, time out, kick or ban its author.",
+        json_schema_extra=ui.choices(
+            delete="Only delete the message",
+            warn="Delete and warn the member",
+            timeout="Delete and time the member out",
+            kick="Delete and kick the member",
+            ban="Delete and ban the member",
+        ),
+    ),
+]
+PerSeconds = Annotated[
+    float,
+    Field(
+        title="Within",
+        description="The time window in which messages are counted.",
+        json_schema_extra=ui.duration("seconds"),
+    ),
+]
+
+
 class Rule(BaseModel):
     """What every rule has: on/off, an action, a timeout length for `timeout`, and its own exemptions."""
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
-    action: Action = Action.DELETE
-    timeout_minutes: int = Field(default=10, ge=1, le=MAX_TIMEOUT_MINUTES, description="Length of a `timeout`")
-    exempt_roles: RoleIds = Field(default_factory=list, description="Members with one of these roles are exempt")
-    exempt_channels: ChannelIds = Field(default_factory=list, description="Channels where this rule does not apply")
+    enabled: Enabled = False
+    action: RuleAction = Action.DELETE
+    timeout_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=MAX_TIMEOUT_MINUTES,
+        title="Timeout length",
+        description="How long the member stays timed out.",
+        json_schema_extra=ui.merge(ui.duration("minutes"), ui.show_if("action", "timeout")),
+    )
+    exempt_roles: RoleIds = Field(
+        default_factory=list, title="Roles left alone", description="Members with one of these roles are exempt."
+    )
+    exempt_channels: ChannelIds = Field(
+        default_factory=list, title="Channels left alone", description="Channels where this rule does not apply."
+    )
 
 
 class SpamRule(Rule):
     """More than `max_messages` messages from one member in `per_seconds` (counted across bot processes)."""
 
-    enabled: bool = True
-    action: Action = Action.TIMEOUT
-    max_messages: int = Field(default=5, ge=1, le=100)
-    per_seconds: float = Field(default=5.0, gt=0, le=300)
+    enabled: Enabled = True
+    action: RuleAction = Action.TIMEOUT
+    max_messages: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        title="Messages allowed",
+        description="A member who sends more messages than this in the time window is caught.",
+    )
+    per_seconds: PerSeconds = Field(default=5.0, gt=0, le=300)
 
 
 class DuplicateRule(Rule):
     """The same text from one member more than `max_repeats` times in `per_seconds`."""
 
-    enabled: bool = True
-    max_repeats: int = Field(default=3, ge=1, le=50)
-    per_seconds: float = Field(default=30.0, gt=0, le=3600)
+    enabled: Enabled = True
+    max_repeats: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        title="Repeats allowed",
+        description="A member who sends the same text more times than this in the time window is caught.",
+    )
+    per_seconds: PerSeconds = Field(default=30.0, gt=0, le=3600)
 
 
 class MentionRule(Rule):
     """More than `max_mentions` user and role mentions in one message."""
 
-    enabled: bool = True
-    action: Action = Action.TIMEOUT
-    max_mentions: int = Field(default=5, ge=1, le=100)
+    enabled: Enabled = True
+    action: RuleAction = Action.TIMEOUT
+    max_mentions: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        title="Mentions allowed",
+        description="A message that mentions more members and roles than this is caught.",
+    )
 
 
 class InviteRule(Rule):
     """Discord invite links (discord.gg/..., discord.com/invite/...), except the allowed codes."""
 
-    enabled: bool = True
+    enabled: Enabled = True
     allowed_codes: list[InviteCode] = Field(
-        default_factory=list, max_length=MAX_INVITE_CODES, description="Invite codes that may be posted"
+        default_factory=list,
+        max_length=MAX_INVITE_CODES,
+        title="Invites allowed",
+        description="Invite codes members may post, such as your own server's (the part after discord.gg/).",
     )
 
 
@@ -133,8 +192,18 @@ class LinkRule(Rule):
     A domain also covers its subdomains (`example.com` covers `www.example.com`).
     """
 
-    mode: Literal["deny", "allow"] = "deny"
-    domains: list[Domain] = Field(default_factory=list, max_length=MAX_DOMAINS)
+    mode: Literal["deny", "allow"] = Field(
+        default="deny",
+        title="Which links",
+        description="Catch only the websites listed below, or every website except those listed.",
+        json_schema_extra=ui.choices(deny="Only the websites listed", allow="Every website except those listed"),
+    )
+    domains: list[Domain] = Field(
+        default_factory=list,
+        max_length=MAX_DOMAINS,
+        title="Websites",
+        description="Website addresses such as example.com; each also covers its subdomains.",
+    )
 
     @field_validator("domains")
     @classmethod
@@ -143,7 +212,7 @@ class LinkRule(Rule):
         for raw in value:
             domain = raw.strip().lower().removeprefix("http://").removeprefix("https://").split("/")[0].strip(".")
             if not domain or any(c.isspace() for c in domain):
-                raise ValueError(f"{raw!r} is not a domain")
+                raise FieldValueError(None, "{text} is not a website address.", text=raw)
             domains.append(domain)
         return domains
 
@@ -154,7 +223,8 @@ class WordRule(Rule):
     words: list[BannedWord] = Field(
         default_factory=list,
         max_length=MAX_WORDS,
-        description=f"Up to {MAX_WORDS} words or phrases of up to {MAX_WORD_LENGTH} characters",
+        title="Banned words",
+        description="Words or short phrases, matched as whole words whatever their capitals.",
     )
 
     @field_validator("words")
@@ -162,7 +232,7 @@ class WordRule(Rule):
     def _clean_words(cls, value: list[str]) -> list[str]:
         words = [word.strip() for word in value]
         if any(not word for word in words):
-            raise ValueError("banned words cannot be empty")
+            raise ValueError("A banned word cannot be empty.")
         return words
 
 
@@ -172,7 +242,8 @@ class RegexRule(Rule):
     patterns: list[Pattern] = Field(
         default_factory=list,
         max_length=MAX_PATTERNS,
-        description=f"Up to {MAX_PATTERNS} patterns of up to {MAX_PATTERN_LENGTH} characters",
+        title="Patterns",
+        description="Advanced: regular expressions; a message matching one of them is caught.",
     )
 
     @field_validator("patterns")
@@ -182,63 +253,110 @@ class RegexRule(Rule):
             try:
                 regex.compile(pattern)
             except (regex.error, OverflowError, RecursionError) as exc:
-                raise ValueError(f"pattern {index} does not compile: {exc}") from None
+                raise FieldValueError(
+                    str(index), "Pattern {number} is not a valid regular expression.", number=index + 1
+                ) from exc
         return value
 
 
 class CapsRule(Rule):
     """Messages of at least `min_letters` letters of which more than `max_ratio` are capitals."""
 
-    min_letters: int = Field(default=12, ge=1, le=2000)
-    max_ratio: float = Field(default=0.7, gt=0, le=1)
+    min_letters: int = Field(
+        default=12,
+        ge=1,
+        le=2000,
+        title="Shortest message checked",
+        description="Messages with fewer letters than this are never caught (a short 'OK' is fine).",
+    )
+    max_ratio: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        title="Capital letters allowed",
+        description="A message with a larger share of capital letters than this is caught.",
+        json_schema_extra=ui.percent(),
+    )
 
 
 class ZalgoRule(Rule):
     """Zalgo text: more than `max_marks` combining marks stacked on one character."""
 
-    enabled: bool = True
-    max_marks: int = Field(default=3, ge=1, le=50)
+    enabled: Enabled = True
+    max_marks: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        title="Stacked marks allowed",
+        description="A character carrying more accent marks than this (glitchy 'zalgo' text) is caught.",
+    )
 
 
 class Config(ModuleConfig):
     """Automod settings: exemptions for every rule, the regex time budget, then one entry per rule."""
 
-    exempt_roles: RoleIds = Field(default_factory=list, description="Roles exempt from every rule")
-    exempt_channels: ChannelIds = Field(default_factory=list, description="Channels where automod does nothing")
-    exempt_manage_messages: bool = Field(default=True, description="Members with Manage Messages are exempt")
+    exempt_roles: RoleIds = Field(
+        default_factory=list, title="Roles left alone", description="Members with one of these roles are never caught."
+    )
+    exempt_channels: ChannelIds = Field(
+        default_factory=list, title="Channels left alone", description="Channels where automod does nothing."
+    )
+    exempt_manage_messages: bool = Field(
+        default=True,
+        title="Leave moderators alone",
+        description="Members who can manage messages are never caught.",
+    )
     regex_timeout_ms: int = Field(
         default=MAX_REGEX_TIMEOUT_MS,
         ge=1,
         le=MAX_REGEX_TIMEOUT_MS,
-        description=f"Time the regex rule may spend on one message, in ms (at most {MAX_REGEX_TIMEOUT_MS})",
+        title="Pattern time per message",
+        description="Advanced: how many milliseconds the patterns may take on one message.",
     )
     regex_suspend_seconds: int = Field(
         default=60,
         ge=MIN_REGEX_SUSPEND_SECONDS,
         le=MAX_REGEX_SUSPEND_SECONDS,
-        description="After a regex runs out of time, the regex rule pauses this long (seconds)",
+        title="Pattern pause",
+        description="Advanced: when a pattern takes too long, the pattern rule pauses for this long.",
+        json_schema_extra=ui.duration("seconds"),
     )
     log_channel_id: SnowflakeId | None = Field(
         default=None,
-        description="Where automod reports about itself (default: the moderation module's modlog channel)",
+        title="Report channel",
+        description="Where automod reports about itself. Empty: the moderation log channel.",
         json_schema_extra={"x-picker": "channel"},
     )
     paused_until: PauseTime | None = Field(
         default=None,
+        title="Paused until",
         description=(
-            "Set by the bot when this server's rules took more than their share of its time: the message rules "
-            "are paused until then. Clear it to resume now."
+            "Set by the bot when this server's rules took too long: the rules rest until then. Clear it to resume now."
         ),
     )
-    spam: SpamRule = Field(default_factory=SpamRule)
-    duplicates: DuplicateRule = Field(default_factory=DuplicateRule)
-    mentions: MentionRule = Field(default_factory=MentionRule)
-    invites: InviteRule = Field(default_factory=InviteRule)
-    links: LinkRule = Field(default_factory=LinkRule)
-    words: WordRule = Field(default_factory=WordRule)
-    regex: RegexRule = Field(default_factory=RegexRule)
-    caps: CapsRule = Field(default_factory=CapsRule)
-    zalgo: ZalgoRule = Field(default_factory=ZalgoRule)
+    spam: SpamRule = Field(
+        default_factory=SpamRule, title="Spam", description="Too many messages from one member in a short time."
+    )
+    duplicates: DuplicateRule = Field(
+        default_factory=DuplicateRule, title="Repeated messages", description="The same text sent again and again."
+    )
+    mentions: MentionRule = Field(
+        default_factory=MentionRule, title="Mass mentions", description="Too many mentions in one message."
+    )
+    invites: InviteRule = Field(
+        default_factory=InviteRule, title="Invite links", description="Links inviting members to other servers."
+    )
+    links: LinkRule = Field(default_factory=LinkRule, title="Links", description="Links to websites you choose.")
+    words: WordRule = Field(default_factory=WordRule, title="Banned words", description="Words you do not want here.")
+    regex: RegexRule = Field(
+        default_factory=RegexRule,
+        title="Patterns (advanced)",
+        description="Catch messages matching regular expressions.",
+    )
+    caps: CapsRule = Field(default_factory=CapsRule, title="Capital letters", description="Messages in CAPITALS.")
+    zalgo: ZalgoRule = Field(
+        default_factory=ZalgoRule, title="Glitch text", description="Characters piled with accent marks."
+    )
 
     @field_validator("paused_until")
     @classmethod

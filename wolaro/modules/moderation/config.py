@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from wolaro.core import config_ui as ui
+from wolaro.core.config_errors import FieldValueError
 from wolaro.core.durations import DurationError, DurationProblem, format_duration, parse_duration
 from wolaro.core.registry import ModuleConfig
 from wolaro.core.snowflake import SnowflakeId
@@ -31,9 +33,21 @@ def _duration(value: str | None, maximum: timedelta) -> str | None:
         parse_duration(value, maximum=maximum)
     except DurationError as exc:
         if exc.problem is DurationProblem.TOO_LONG:
-            raise ValueError(f"at most {format_duration(maximum)}") from None
-        raise ValueError("a duration like 10m, 2h30m, 1d or 1w (units s, m, h, d, w)") from None
+            raise FieldValueError(
+                None, "This is too long: at most {longest}.", longest=format_duration(maximum)
+            ) from None
+        raise ValueError("Enter a length such as 10 minutes, 2 hours or 7 days.") from None
     return value.strip()
+
+
+#: The escalation rules' refusals (plain values, in rules.py) as sentences for people.
+_STEP_MESSAGES = {
+    "a timeout step needs a duration": "A timeout needs a length.",
+    "a timeout lasts at most 28 days": "A timeout lasts at most 28 days.",
+    "a temporary ban lasts at most 365 days": "A temporary ban lasts at most 365 days.",
+    "a kick step takes no duration": "A kick has no length: leave this empty.",
+    "a softban step takes no duration": "A kick has no length: leave this empty.",
+}
 
 
 class EscalationStep(BaseModel):
@@ -41,12 +55,23 @@ class EscalationStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    warns: int = Field(ge=1, le=100, description="Active warnings that trigger this step")
-    action: Literal["timeout", "kick", "softban", "ban"] = Field(description="What the bot does")
+    warns: int = Field(ge=1, le=100, title="Warnings", description="When a member reaches this many active warnings...")
+    action: Literal["timeout", "kick", "softban", "ban"] = Field(
+        title="Action",
+        description="...the bot does this.",
+        json_schema_extra=ui.choices(
+            timeout="Time the member out",
+            kick="Kick the member",
+            softban="Kick and delete their recent messages",
+            ban="Ban the member",
+        ),
+    )
     duration: str | None = Field(
         default=None,
         max_length=MAX_DURATION_LENGTH,
-        description="For timeout (required) and ban (temporary), e.g. 1h",
+        title="For how long",
+        description="Required for a timeout; for a ban, leave empty to ban for good.",
+        json_schema_extra=ui.merge(ui.duration(), ui.show_if("action", "timeout", "ban")),
     )
 
     @field_validator("duration")
@@ -56,7 +81,10 @@ class EscalationStep(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> EscalationStep:
-        rules.check_escalation_steps([self.as_rule()])
+        try:
+            rules.check_escalation_steps([self.as_rule()])
+        except ValueError as exc:
+            raise FieldValueError("duration", _STEP_MESSAGES.get(str(exc), str(exc))) from None
         return self
 
     def as_rule(self) -> Escalation:
@@ -73,17 +101,26 @@ class Config(ModuleConfig):
         """The guild's moderation settings, from the guild config the caller already holds (`ctx.config`)."""
         return cls.model_validate(guild_config.module_configs.get(MODULE) or {})
 
-    modlog_channel_id: SnowflakeId | None = Field(default=None, description="Channel where every case is posted")
-    dm_on_action: bool = Field(default=True, description="DM members when they are warned, timed out, kicked...")
+    modlog_channel_id: SnowflakeId | None = Field(
+        default=None, title="Moderation log channel", description="Every warning, timeout, kick and ban is posted here."
+    )
+    dm_on_action: bool = Field(
+        default=True,
+        title="Tell members by private message",
+        description="Members get a private message when they are warned, timed out, kicked or banned.",
+    )
     warn_expiry: str | None = Field(
         default=None,
         max_length=MAX_DURATION_LENGTH,
-        description="Warnings stop counting after this long (e.g. 30d); empty = never",
+        title="Warnings expire after",
+        description="Warnings stop counting after this long. Empty: they never expire.",
+        json_schema_extra=ui.duration(),
     )
     escalation: list[EscalationStep] = Field(
         default_factory=list,
         max_length=MAX_ESCALATION_STEPS,
-        description='Automatic actions at warning counts, e.g. [{"warns": 3, "action": "timeout", "duration": "1h"}]',
+        title="Automatic actions",
+        description="What the bot does by itself when a member collects warnings.",
     )
 
     @field_validator("warn_expiry")
@@ -94,6 +131,13 @@ class Config(ModuleConfig):
     @field_validator("escalation")
     @classmethod
     def _distinct_steps(cls, steps: list[EscalationStep]) -> list[EscalationStep]:
+        seen: set[int] = set()
+        for index, step in enumerate(steps):
+            if step.warns in seen:
+                raise FieldValueError(
+                    f"{index}.warns", "Another action already happens at {count} warnings.", count=step.warns
+                )
+            seen.add(step.warns)
         rules.check_escalation_steps([step.as_rule() for step in steps])
         return sorted(steps, key=lambda step: step.warns)
 

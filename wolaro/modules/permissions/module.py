@@ -86,7 +86,8 @@ class Permissions(WolaroModule):
             described = service.describe(service.current_rule(rules, key))
             text = "; ".join(ctx.t(msgid, items=items) for msgid, items in described) or ctx.t("Everyone, everywhere")
             lines.append(f"**{key}**: {text}")
-        await ctx.send("\n".join(lines) or ctx.t("No command is restricted in this server."), ephemeral=True)
+        text = "\n".join(lines) if lines else ctx.t("No command is restricted in this server.")
+        await ctx.send(text, ephemeral=True)
 
     @permissions.subcommand(name="off")
     @guild_admin_only()

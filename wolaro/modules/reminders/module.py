@@ -27,6 +27,7 @@ from wolaro.sdk import (
     WolaroModule,
     hybrid_command,
     hybrid_group,
+    ui,
     utcnow,
 )
 
@@ -34,11 +35,19 @@ from wolaro.sdk import (
 class Config(ModuleConfig):
     """Reminder limits of one guild."""
 
-    max_per_user: int = Field(default=25, ge=1, le=100, description="Pending reminders one member may have here")
+    max_per_user: int = Field(
+        default=25,
+        ge=1,
+        le=100,
+        title="Reminders per member",
+        description="How many reminders one member may have waiting in this server.",
+    )
     max_horizon: str = Field(
         default="365d",
         max_length=32,
-        description="How far ahead a reminder may be set, e.g. 30d (at most 3650d)",
+        title="Furthest reminder",
+        description="How far ahead a reminder may be set (at most 10 years).",
+        json_schema_extra=ui.duration(),
     )
 
     @field_validator("max_horizon")
@@ -47,7 +56,7 @@ class Config(ModuleConfig):
         try:
             service.parse_horizon(value)
         except DurationError:
-            raise ValueError("a delay like 7d, 30d or 52w (units s, m, h, d, w), at most 3650d") from None
+            raise ValueError("Enter a length such as 7 days, 30 days or 52 weeks (at most 10 years).") from None
         return value.strip()
 
 

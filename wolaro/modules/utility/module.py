@@ -17,8 +17,18 @@ from wolaro.sdk import ModuleConfig, ModuleSpec, WolaroContext, WolaroModule, hy
 class Config(ModuleConfig):
     """Utility settings."""
 
-    ping_show_shard: bool = Field(default=False, description="Show the shard number in ping replies")
-    embed_colour: int = Field(default=0x5865F2, ge=0, le=0xFFFFFF, description="Colour of info embeds")
+    ping_show_shard: bool = Field(
+        default=False,
+        title="Show the connection number in /ping",
+        description="For troubleshooting with support: /ping also says which of the bot's connections answered.",
+    )
+    embed_colour: int = Field(
+        default=0x5865F2,
+        ge=0,
+        le=0xFFFFFF,
+        title="Colour of info cards",
+        description="The colour of the side bar of /serverinfo, /userinfo and /avatar cards.",
+    )
 
 
 class Utility(WolaroModule):
