@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from wolaro.modules.economy import games
 from wolaro.modules.economy.amounts import BIGINT_MAX, format_amount, parse_amount
 from wolaro.modules.economy.config import Config
-from wolaro.modules.economy.errors import EconomyError
 from wolaro.modules.economy.rewards import daily_pay, wait_text
+from wolaro.sdk import UserFacingError
 
 
 @pytest.mark.parametrize(
@@ -58,20 +58,20 @@ def test_amounts_people_type(text, expected):
     ],
 )
 def test_refusals_say_why(text, message):
-    with pytest.raises(EconomyError) as refused:
+    with pytest.raises(UserFacingError) as refused:
         parse_amount(text, available=100)
     assert message in str(refused.value)
 
 
 def test_all_and_half_need_something_to_use():
-    with pytest.raises(EconomyError, match="nothing to use"):
+    with pytest.raises(UserFacingError, match="nothing to use"):
         parse_amount("all", available=0)
-    with pytest.raises(EconomyError, match="nothing to use"):
+    with pytest.raises(UserFacingError, match="nothing to use"):
         parse_amount("half", available=1)
-    with pytest.raises(EconomyError, match="not `all`"):
+    with pytest.raises(UserFacingError, match="not `all`"):
         parse_amount("all")
     assert parse_amount(str(BIGINT_MAX)) == BIGINT_MAX
-    with pytest.raises(EconomyError, match="at most 500"):
+    with pytest.raises(UserFacingError, match="at most 500"):
         parse_amount("501", limit=500)
     assert format_amount(1234567) == "1,234,567"
 
@@ -86,7 +86,7 @@ def test_every_written_amount_reads_back(value):
 def test_any_text_is_an_amount_in_range_or_a_clear_refusal(text):
     try:
         value = parse_amount(text, available=10**6)
-    except EconomyError as refused:
+    except UserFacingError as refused:
         assert refused.msgid  # a catalog message, never a Python error
     else:
         assert 1 <= value <= BIGINT_MAX

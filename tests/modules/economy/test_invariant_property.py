@@ -21,8 +21,8 @@ from wolaro.core.services import upgrade_schema_async
 from wolaro.data.database import Database
 from wolaro.modules.economy import bank, games, ledger, rewards, shop
 from wolaro.modules.economy.config import Config
-from wolaro.modules.economy.errors import EconomyError
 from wolaro.modules.economy.models import EconomyAccount, EconomyLedger
+from wolaro.sdk import UserFacingError
 
 MEMBERS = [101, 102, 103, 104, 105]
 ADMIN = 999
@@ -99,7 +99,7 @@ async def _scenario(url: str, guild: int, batches: list[list[tuple]], seed: int)
         for batch in batches:
             results = await asyncio.gather(*(_run(db, guild, op, rng, now) for op in batch), return_exceptions=True)
             for result in results:
-                assert result is None or isinstance(result, EconomyError), repr(result)
+                assert result is None or isinstance(result, UserFacingError), repr(result)
             now += timedelta(hours=13)
         async with db.session() as session:
             sums = await ledger.sums(session, guild)

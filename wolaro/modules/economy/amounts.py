@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from wolaro.modules.economy.errors import EconomyError
+from wolaro.sdk import UserFacingError
 
 BIGINT_MAX = 2**63 - 1
 """The largest amount the database can hold."""
@@ -24,38 +24,38 @@ def parse_amount(text: str, *, available: int | None = None, limit: int = BIGINT
     """The amount `text` names: a whole number of coins from 1 to `limit`.
 
     `available` is what the member has for `all` and `half` (None: those words are not allowed here).
-    Raises `EconomyError` for zero, negative, fractional, too large or unreadable amounts.
+    Raises `UserFacingError` for zero, negative, fractional, too large or unreadable amounts.
     """
     cleaned = text.strip().lower().replace(" ", "")
     if len(cleaned) > MAX_TEXT or not cleaned:
-        raise EconomyError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text[:MAX_TEXT])
+        raise UserFacingError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text[:MAX_TEXT])
     if cleaned in ALL_WORDS or cleaned in HALF_WORDS:
         return _share(cleaned, available)
     match = _NUMBER.fullmatch(cleaned)
     if match is None:
-        raise EconomyError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text[:MAX_TEXT])
+        raise UserFacingError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text[:MAX_TEXT])
     digits, suffix = match.groups()
     try:
         value = Decimal(digits.replace(",", "").replace("_", "")) * SUFFIXES[suffix]
     except InvalidOperation:
-        raise EconomyError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text) from None
+        raise UserFacingError("`{text}` is not an amount: type a number like 100, 2.5k or 1m.", text=text) from None
     if value < 0:
-        raise EconomyError("The amount must be positive.")
+        raise UserFacingError("The amount must be positive.")
     if value == 0:
-        raise EconomyError("The amount must be more than zero.")
+        raise UserFacingError("The amount must be more than zero.")
     if value != value.to_integral_value():
-        raise EconomyError("Amounts are whole coins: `{text}` is not.", text=text)
+        raise UserFacingError("Amounts are whole coins: `{text}` is not.", text=text)
     if value > limit:
-        raise EconomyError("That is too much: at most {limit} at once.", limit=format_amount(limit))
+        raise UserFacingError("That is too much: at most {limit} at once.", limit=format_amount(limit))
     return int(value)
 
 
 def _share(word: str, available: int | None) -> int:
     if available is None:
-        raise EconomyError("Type a number here, not `{word}`.", word=word)
+        raise UserFacingError("Type a number here, not `{word}`.", word=word)
     amount = available if word in ALL_WORDS else available // 2
     if amount <= 0:
-        raise EconomyError("You have nothing to use for `{word}`.", word=word)
+        raise UserFacingError("You have nothing to use for `{word}`.", word=word)
     return amount
 
 

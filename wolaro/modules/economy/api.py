@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 
 from wolaro.modules.economy import bank, shop
 from wolaro.modules.economy.config import AMOUNT_CAP
-from wolaro.modules.economy.errors import EconomyError
-from wolaro.sdk import ManagedGuild, SnowflakeId, WebDep
+from wolaro.sdk import ManagedGuild, SnowflakeId, UserFacingError, WebDep
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -96,7 +95,7 @@ def _out(item: shop.Item) -> ItemOut:
     )
 
 
-def _refused(exc: EconomyError) -> HTTPException:
+def _refused(exc: UserFacingError) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"message": str(exc)})
 
 
@@ -124,7 +123,7 @@ async def add_item(body: ItemIn, guild: ManagedGuild, web: WebDep) -> ItemOut:
     """A new item (names are unique in a shop, whatever the case)."""
     try:
         item = await shop.save_item(web.services.db, guild.guild_id, guild.user.id, body.model_dump(), None)
-    except EconomyError as exc:
+    except UserFacingError as exc:
         raise _refused(exc) from None
     return _out(item)
 
@@ -136,7 +135,7 @@ async def edit_item(
     """Change an item's name, price, role, texts or availability."""
     try:
         item = await shop.save_item(web.services.db, guild.guild_id, guild.user.id, body.model_dump(), item_id)
-    except EconomyError as exc:
+    except UserFacingError as exc:
         raise _refused(exc) from None
     return _out(item)
 
@@ -146,7 +145,7 @@ async def delete_item(item_id: Annotated[int, Field(ge=1, le=2**31 - 1)], guild:
     """Remove an item; members holding it lose it."""
     try:
         await shop.remove_item(web.services.db, guild.guild_id, guild.user.id, item_id)
-    except EconomyError as exc:
+    except UserFacingError as exc:
         raise _refused(exc) from None
 
 

@@ -1,7 +1,7 @@
 """Moving money: deposit, withdraw, pay, an admin's give, take and reset, and the leaderboard.
 
 Each function is one transaction of conditional updates with their ledger rows (`ledger.apply`); a refusal raises
-`EconomyError` and rolls everything back, so nothing is ever half-done.
+`UserFacingError` and rolls everything back, so nothing is ever half-done.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.economy import ledger
 from wolaro.modules.economy.amounts import format_amount, parse_amount
-from wolaro.modules.economy.errors import EconomyError
 from wolaro.modules.economy.ledger import Balance, Move
 from wolaro.modules.economy.models import EconomyAccount
-from wolaro.sdk import Database, record_audit
+from wolaro.sdk import Database, UserFacingError, record_audit
 
 NAME = "economy"
 GIVE_ACTION, TAKE_ACTION, RESET_ACTION = "economy.give", "economy.take", "economy.reset"
@@ -37,7 +36,7 @@ async def deposit(db: Database, guild_id: int, user_id: int, text: str) -> tuple
         amount = parse_amount(text, available=before.wallet)
         move = Move(user_id, "deposit", wallet=-amount, bank=amount)
         if not await ledger.apply(session, guild_id, move, max_total=None):
-            raise EconomyError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
+            raise UserFacingError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
         return amount, Balance(before.wallet - amount, before.bank + amount)
 
 
@@ -48,7 +47,7 @@ async def withdraw(db: Database, guild_id: int, user_id: int, text: str) -> tupl
         amount = parse_amount(text, available=before.bank)
         move = Move(user_id, "withdraw", wallet=amount, bank=-amount)
         if not await ledger.apply(session, guild_id, move, max_total=None):
-            raise EconomyError("You only have {bank} in the bank.", bank=format_amount(before.bank))
+            raise UserFacingError("You only have {bank} in the bank.", bank=format_amount(before.bank))
         return amount, Balance(before.wallet + amount, before.bank - amount)
 
 
@@ -65,8 +64,8 @@ async def transfer(
         if not await ledger.apply(session, guild_id, move, max_total=max_total):
             if move.user_id == sender:
                 wallet = (await ledger.balance_in(session, guild_id, sender)).wallet
-                raise EconomyError("You only have {wallet} in your wallet.", wallet=format_amount(wallet))
-            raise EconomyError(
+                raise UserFacingError("You only have {wallet} in your wallet.", wallet=format_amount(wallet))
+            raise UserFacingError(
                 "<@{user}> cannot hold that much: nobody may have more than {limit}.",
                 user=receiver,
                 limit=format_amount(max_total),
@@ -78,7 +77,7 @@ async def pay(
 ) -> tuple[int, Balance]:
     """Pay another member from the wallet (`all` and `half` allowed); the amount and the sender's balance after."""
     if sender == receiver:
-        raise EconomyError("You cannot pay yourself.")
+        raise UserFacingError("You cannot pay yourself.")
     async with db.transaction() as session:
         before = await ledger.balance_in(session, guild_id, sender, lock=True)
         amount = parse_amount(text, available=before.wallet)
@@ -91,7 +90,7 @@ async def give(db: Database, guild_id: int, admin: int, user_id: int, amount: in
     async with db.transaction() as session:
         await ledger.ensure_accounts(session, guild_id, (user_id,))
         if not await ledger.apply(session, guild_id, Move(user_id, "give", amount, 0, admin), max_total=max_total):
-            raise EconomyError(
+            raise UserFacingError(
                 "<@{user}> cannot hold that much: nobody may have more than {limit}.",
                 user=user_id,
                 limit=format_amount(max_total),
@@ -109,7 +108,7 @@ async def take(db: Database, guild_id: int, admin: int, user_id: int, text: str)
         from_wallet = min(amount, before.wallet)
         move = Move(user_id, "take", -from_wallet, -(amount - from_wallet), admin)
         if amount > before.total or not await ledger.apply(session, guild_id, move, max_total=None):
-            raise EconomyError("<@{user}> only has {total}.", user=user_id, total=format_amount(before.total))
+            raise UserFacingError("<@{user}> only has {total}.", user=user_id, total=format_amount(before.total))
         after = Balance(before.wallet - from_wallet, before.bank - (amount - from_wallet))
         _audit(session, guild_id, admin, TAKE_ACTION, user_id, before, after)
         return amount, after
@@ -122,7 +121,7 @@ async def reset(db: Database, guild_id: int, admin: int, user_id: int) -> Balanc
         if before.total:
             move = Move(user_id, "reset", -before.wallet, -before.bank, admin)
             if not await ledger.apply(session, guild_id, move, max_total=None):
-                raise EconomyError("The balance changed meanwhile: try again.")
+                raise UserFacingError("The balance changed meanwhile: try again.")
         _audit(session, guild_id, admin, RESET_ACTION, user_id, before, Balance())
         return before
 

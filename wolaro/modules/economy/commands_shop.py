@@ -9,8 +9,15 @@ from discord.ext import commands
 from wolaro.modules.economy import shop
 from wolaro.modules.economy.amounts import parse_amount
 from wolaro.modules.economy.config import AMOUNT_CAP, Config
-from wolaro.modules.economy.errors import EconomyError
-from wolaro.sdk import WolaroContext, WolaroModule, get_logger, guild_admin_only, hybrid_command, hybrid_group
+from wolaro.sdk import (
+    UserFacingError,
+    WolaroContext,
+    WolaroModule,
+    get_logger,
+    guild_admin_only,
+    hybrid_command,
+    hybrid_group,
+)
 
 log = get_logger(__name__)
 
@@ -87,7 +94,7 @@ class EconomyShop(WolaroModule):
         db = self.bot.services.db
         item = await shop.find(db, ctx.guild.id, name)
         if item is None:
-            raise EconomyError("The shop has no item called {name}.", name=name[:64])
+            raise UserFacingError("The shop has no item called {name}.", name=name[:64])
         values = {"name": new_name or item.name, "price": parse_amount(price, limit=AMOUNT_CAP)}
         saved = await shop.save_item(db, ctx.guild.id, ctx.author.id, values, item.id)
         await ctx.answer("{item} now costs {price}.", item=saved.name, price=config.money(saved.price))
@@ -102,7 +109,7 @@ class EconomyShop(WolaroModule):
         db = self.bot.services.db
         item = await shop.find(db, ctx.guild.id, name)
         if item is None:
-            raise EconomyError("The shop has no item called {name}.", name=name[:64])
+            raise UserFacingError("The shop has no item called {name}.", name=name[:64])
         await shop.remove_item(db, ctx.guild.id, ctx.author.id, item.id)
         await ctx.answer("{item} is no longer in the shop.", item=item.name)
 
@@ -116,7 +123,7 @@ class EconomyShop(WolaroModule):
         db = self.bot.services.db
         wanted = await shop.find(db, ctx.guild.id, item)
         if wanted is not None and wanted.role_id is not None and ctx.author.get_role(wanted.role_id) is not None:
-            raise EconomyError("You already have the role {item} gives.", item=wanted.name)
+            raise UserFacingError("You already have the role {item} gives.", item=wanted.name)
         bought, after = await shop.buy(db, ctx.guild.id, ctx.author.id, item, quantity)
         if bought.role_id is None:
             await ctx.answer(
@@ -129,7 +136,7 @@ class EconomyShop(WolaroModule):
             return
         if not await self._grant(ctx.author, bought.role_id, bought.name):
             after = await shop.refund(db, ctx.guild.id, ctx.author.id, bought)
-            raise EconomyError(
+            raise UserFacingError(
                 "I could not give you the role of {item} (it is above my highest role, or I may not manage roles), "
                 "so your {price} was refunded. Tell an admin.",
                 item=bought.name,

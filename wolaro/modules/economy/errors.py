@@ -1,4 +1,4 @@
-"""The economy's refusals: a clear message for the member (a catalog msgid) and its values."""
+"""Refusals the economy shares between its commands."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from typing import Any
 from wolaro.sdk import UserFacingError
 
 
-class EconomyError(UserFacingError):
-    """A refused economy action (too little money, a bad amount, a cooldown...): nothing was changed."""
-
-
 def refuse_bots(member: Any) -> None:
     """Bots hold no money: refuse a bot as a payee, a target or a balance to show."""
     if getattr(member, "bot", False):
-        raise EconomyError("Bots have no wallet.")
+        raise UserFacingError("Bots have no wallet.")

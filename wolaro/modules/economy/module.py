@@ -1,7 +1,7 @@
 """Economy: a per-server currency with a wallet and a bank, rewards, payments, a shop and games.
 
 The Cogs are thin: they read the server's `Config`, call the plain functions of `bank`, `rewards` and `shop`
-(one transaction each, conditional updates with ledger rows) and reply. Refusals are `EconomyError`s, shown as a
+(one transaction each, conditional updates with ledger rows) and reply. Refusals are `UserFacingError`s, shown as a
 clear ephemeral message; nothing is changed when one is raised.
 """
 

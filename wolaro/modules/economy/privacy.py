@@ -50,15 +50,15 @@ class EconomyData:
                 .order_by(EconomyLedger.id)
             )
             held = await session.execute(
-                select(EconomyInventory.guild_id, EconomyItem.name, EconomyInventory.quantity)
-                .join(EconomyItem, EconomyItem.id == EconomyInventory.item_id)
+                select(EconomyInventory.guild_id, EconomyInventory.item_id, EconomyItem.name, EconomyInventory.quantity)
+                .outerjoin(EconomyItem, EconomyItem.id == EconomyInventory.item_id)
                 .where(*_scope(EconomyInventory, EconomyInventory.user_id, user_id, guild_id))
             )
             data: dict[str, Any] = {
                 "balances": [_account(a) for a in accounts],
                 "ledger": [_row(r) for r in own],
                 "ledger_naming_you": [_row(r) for r in named],
-                "inventory": [{"guild_id": g, "item": n, "quantity": q} for g, n, q in held],
+                "inventory": [{"guild_id": g, "item_id": i, "item": n, "quantity": q} for g, i, n, q in held],
             }
         return {key: jsonable(value) for key, value in data.items() if value}
 

@@ -16,10 +16,9 @@ from typing import Any
 from wolaro.modules.economy import games, ledger
 from wolaro.modules.economy.amounts import format_amount, parse_amount
 from wolaro.modules.economy.config import Config
-from wolaro.modules.economy.errors import EconomyError
 from wolaro.modules.economy.ledger import Balance, Move
 from wolaro.modules.economy.models import EconomyAccount
-from wolaro.sdk import Database
+from wolaro.sdk import Database, UserFacingError
 
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
@@ -57,7 +56,7 @@ def wait_text(remaining: timedelta) -> str:
 async def claim(
     db: Database, guild_id: int, user_id: int, kind: str, config: Config, now: datetime, rng: random.Random
 ) -> Claim:
-    """Pay `kind` ("daily", "weekly" or "work") once per its cooldown; `EconomyError` says when to come back."""
+    """Pay `kind` ("daily", "weekly" or "work") once per its cooldown; `UserFacingError` says when to come back."""
     column: Any = {
         "daily": EconomyAccount.daily_at,
         "weekly": EconomyAccount.weekly_at,
@@ -70,7 +69,7 @@ async def claim(
         assert row is not None
         last = getattr(row, column.key)
         if last is not None and now - last < cooldown:
-            raise EconomyError("Come back in {wait}.", wait=wait_text(last + cooldown - now))
+            raise UserFacingError("Come back in {wait}.", wait=wait_text(last + cooldown - now))
         streak = row.daily_streak
         also_set: dict[str, Any] = {column.key: now}
         if kind == "daily":
@@ -100,8 +99,8 @@ async def _refusal(
     row = await ledger.read(session, guild_id, user_id)
     last = getattr(row, key) if row is not None else None
     if last is not None and now - last < cooldown:  # claimed a moment ago, by another command or process
-        raise EconomyError("Come back in {wait}.", wait=wait_text(last + cooldown - now))
-    raise EconomyError(
+        raise UserFacingError("Come back in {wait}.", wait=wait_text(last + cooldown - now))
+    raise UserFacingError(
         "You already hold the most anyone may have here ({limit}).", limit=format_amount(config.max_balance)
     )
 
@@ -125,9 +124,9 @@ async def gamble(db: Database, guild_id: int, user_id: int, text: str, config: C
         before = await ledger.balance_in(session, guild_id, user_id, lock=True)
         bet = parse_amount(text, available=min(before.wallet, config.max_bet))
         if bet > before.wallet:
-            raise EconomyError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
+            raise UserFacingError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
         if bet < config.min_bet or bet > config.max_bet:
-            raise EconomyError(
+            raise UserFacingError(
                 "Bets here are from {low} to {high}.",
                 low=format_amount(config.min_bet),
                 high=format_amount(config.max_bet),
@@ -136,7 +135,7 @@ async def gamble(db: Database, guild_id: int, user_id: int, text: str, config: C
         payout = min(outcome.payout, max(0, config.max_balance - before.total + bet))
         move = Move(user_id, kind, wallet=payout - bet)
         if not await ledger.apply(session, guild_id, move, max_total=None):
-            raise EconomyError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
+            raise UserFacingError("You only have {wallet} in your wallet.", wallet=format_amount(before.wallet))
         return Played(outcome.shown, bet, payout, Balance(before.wallet - bet + payout, before.bank))
 
 

@@ -16,10 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.economy import ledger
 from wolaro.modules.economy.amounts import format_amount
-from wolaro.modules.economy.errors import EconomyError
 from wolaro.modules.economy.ledger import Balance, Move
 from wolaro.modules.economy.models import EconomyInventory, EconomyItem
-from wolaro.sdk import Database, record_audit
+from wolaro.sdk import Database, UserFacingError, record_audit
 
 NAME = "economy"
 MAX_ITEMS = 100
@@ -76,11 +75,11 @@ async def save_item(db: Database, guild_id: int, actor_id: int, values: dict[str
     async with db.transaction() as session:
         same = await _find(session, guild_id, name)
         if same is not None and same.id != item_id:
-            raise EconomyError("The shop already has an item called {name}.", name=same.name)
+            raise UserFacingError("The shop already has an item called {name}.", name=same.name)
         if item_id is None:
             count = await session.scalar(select(func.count()).where(EconomyItem.guild_id == guild_id))
             if int(count or 0) >= MAX_ITEMS:
-                raise EconomyError("The shop is full: at most {count} items.", count=MAX_ITEMS)
+                raise UserFacingError("The shop is full: at most {count} items.", count=MAX_ITEMS)
             row = EconomyItem(guild_id=guild_id, **{**values, "name": name})
             session.add(row)
         else:
@@ -88,7 +87,7 @@ async def save_item(db: Database, guild_id: int, actor_id: int, values: dict[str
                 select(EconomyItem).where(EconomyItem.guild_id == guild_id, EconomyItem.id == item_id)
             )
             if found is None:
-                raise EconomyError("That item is not in the shop any more.")
+                raise UserFacingError("That item is not in the shop any more.")
             row = found
             for key, value in {**values, "name": name}.items():
                 setattr(row, key, value)
@@ -111,7 +110,7 @@ async def remove_item(db: Database, guild_id: int, actor_id: int, item_id: int) 
             select(EconomyItem).where(EconomyItem.guild_id == guild_id, EconomyItem.id == item_id)
         )
         if row is None:
-            raise EconomyError("That item is not in the shop any more.")
+            raise UserFacingError("That item is not in the shop any more.")
         item = _item(row)
         await session.execute(
             delete(EconomyInventory).where(EconomyInventory.guild_id == guild_id, EconomyInventory.item_id == item_id)
@@ -131,11 +130,11 @@ async def remove_item(db: Database, guild_id: int, actor_id: int, item_id: int) 
 async def buy(db: Database, guild_id: int, user_id: int, name: str, quantity: int = 1) -> tuple[Item, Balance]:
     """Pay for an item (kept in the inventory unless it grants a role); the item and the balance after."""
     if not 1 <= quantity <= 100:
-        raise EconomyError("You can buy from 1 to 100 at once.")
+        raise UserFacingError("You can buy from 1 to 100 at once.")
     async with db.transaction() as session:
         row = await _find(session, guild_id, name)
         if row is None or not row.available:
-            raise EconomyError("The shop has no item called {name}.", name=name[:64])
+            raise UserFacingError("The shop has no item called {name}.", name=name[:64])
         item = _item(row)
         if item.role_id is not None:
             quantity = 1
@@ -143,7 +142,7 @@ async def buy(db: Database, guild_id: int, user_id: int, name: str, quantity: in
         before = await ledger.balance_in(session, guild_id, user_id, lock=True)
         move = Move(user_id, "buy", wallet=-cost, item_id=item.id)
         if cost > before.wallet or not await ledger.apply(session, guild_id, move, max_total=None):
-            raise EconomyError(
+            raise UserFacingError(
                 "{item} costs {price} and you have {wallet} in your wallet.",
                 item=item.name,
                 price=format_amount(cost),
@@ -195,7 +194,7 @@ async def use(db: Database, guild_id: int, user_id: int, name: str) -> tuple[Ite
     async with db.transaction() as session:
         row = await _find(session, guild_id, name)
         if row is None:
-            raise EconomyError("The shop has no item called {name}.", name=name[:64])
+            raise UserFacingError("The shop has no item called {name}.", name=name[:64])
         result: Any = await session.execute(
             update(EconomyInventory)
             .where(
@@ -209,5 +208,5 @@ async def use(db: Database, guild_id: int, user_id: int, name: str) -> tuple[Ite
         )
         left = result.scalar_one_or_none()
         if left is None:
-            raise EconomyError("You have no {item}: buy one with /buy.", item=row.name)
+            raise UserFacingError("You have no {item}: buy one with /buy.", item=row.name)
         return _item(row), int(left)
