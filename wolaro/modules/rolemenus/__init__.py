@@ -1,0 +1,1 @@
+"""Role menus: buttons, select menus and reactions that give members roles."""
