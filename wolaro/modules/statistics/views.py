@@ -29,6 +29,11 @@ PERIOD_TITLES = {
     "all": t("all time"),
 }
 
+TOP_TITLES = {
+    "messages": t("Top members by messages over {period}"),
+    "voice": t("Top members by voice time over {period}"),
+}
+
 
 def voice_time(seconds: int) -> str:
     """`3h 05m`, `12m 40s` or `0s`: hours and minutes, seconds only under an hour."""
@@ -51,86 +56,86 @@ def filled(result: dict[str, Any], *keys: str) -> tuple[list[date], list[list[fl
     return days, [[found[d].get(key) or 0 if d in found else 0 for d in days] for key in keys]
 
 
-def server_embed(tr: Translate, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
+def server_embed(t: Translate, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
     """The server overview."""
-    embed = discord.Embed(title=tr("{server}: activity over {period}", server=name, period=tr(PERIOD_TITLES[period])))
+    embed = discord.Embed(title=t("{server}: activity over {period}", server=name, period=t(PERIOD_TITLES[period])))
     embed.colour = COLOUR
-    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
-    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
-    embed.add_field(name=tr("Active members"), value=str(result["active_members"]))
-    embed.add_field(name=tr("Joins"), value=str(result["joins"]))
-    embed.add_field(name=tr("Leaves"), value=str(result["leaves"]))
-    top = "\n".join(f"<#{c['channel_id']}> · {c['messages']}" for c in result["top_channels"]) or tr("No messages yet")
-    embed.add_field(name=tr("Top channels"), value=top, inline=False)
+    embed.add_field(name=t("Messages"), value=str(result["messages"]))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
+    embed.add_field(name=t("Active members"), value=str(result["active_members"]))
+    embed.add_field(name=t("Joins"), value=str(result["joins"]))
+    embed.add_field(name=t("Leaves"), value=str(result["leaves"]))
+    top = "\n".join(f"<#{c['channel_id']}> · {c['messages']}" for c in result["top_channels"]) or t("No messages yet")
+    embed.add_field(name=t("Top channels"), value=top, inline=False)
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def server_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+def server_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages and active members per day."""
     days, (messages, active) = filled(result, "messages", "active_members")
-    series = [(tr("Messages"), messages), (tr("Active members"), active)]
-    return charts.line_chart, (tr("Messages per day"), days, series)
+    series = [(t("Messages"), messages), (t("Active members"), active)]
+    return charts.line_chart, (t("Messages per day"), days, series)
 
 
-def user_embed(tr: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
+def user_embed(t: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
     """One member's activity and rank."""
-    embed = discord.Embed(title=tr("Activity over {period}", period=tr(PERIOD_TITLES[period])), description=mention)
+    embed = discord.Embed(title=t("Activity over {period}", period=t(PERIOD_TITLES[period])), description=mention)
     embed.colour = COLOUR
-    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
-    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
+    embed.add_field(name=t("Messages"), value=str(result["messages"]))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
     rank = result["rank"]
-    embed.add_field(name=tr("Rank"), value=f"#{rank}" if rank else tr("Not ranked yet"))
+    embed.add_field(name=t("Rank"), value=f"#{rank}" if rank else t("Not ranked yet"))
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def member_chart(tr: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+def member_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages per day of a member or a channel."""
     days, (messages,) = filled(result, "messages")
-    return charts.line_chart, (tr("Messages per day"), days, [(tr("Messages"), messages)])
+    return charts.line_chart, (t("Messages per day"), days, [(t("Messages"), messages)])
 
 
-def channel_embed(tr: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
+def channel_embed(t: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
     """One channel's activity and its most active members."""
     embed = discord.Embed(
-        title=tr("Channel activity over {period}", period=tr(PERIOD_TITLES[period])),
+        title=t("Channel activity over {period}", period=t(PERIOD_TITLES[period])),
         description=f"<#{result['channel_id']}>",
     )
     embed.colour = COLOUR
-    embed.add_field(name=tr("Messages"), value=str(result["messages"]))
-    embed.add_field(name=tr("Voice time"), value=voice_time(result["voice_seconds"]))
+    embed.add_field(name=t("Messages"), value=str(result["messages"]))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
     top = "\n".join(f"{m['rank']}. <@{m['user_id']}> · {m['value']}" for m in result["top_members"])
-    embed.add_field(name=tr("Most active members"), value=top or tr("No messages yet"), inline=False)
+    embed.add_field(name=t("Most active members"), value=top or t("No messages yet"), inline=False)
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def top_embed(tr: Translate, metric: str, period: str, board: Sequence[dict[str, Any]]) -> discord.Embed:
+def top_embed(t: Translate, metric: str, period: str, board: Sequence[dict[str, Any]]) -> discord.Embed:
     """A leaderboard."""
     title = (
         t("Top members by messages over {period}")
         if metric == "messages"
         else t("Top members by voice time over {period}")
     )
-    embed = discord.Embed(title=tr(title, period=tr(PERIOD_TITLES[period])))
+    embed = discord.Embed(title=t(title, period=t(PERIOD_TITLES[period])))
     embed.colour = COLOUR
     lines = [
         f"{row['rank']}. <@{row['user_id']}> · "
         + (str(row["value"]) if metric == "messages" else voice_time(row["value"]))
         for row in board
     ]
-    embed.description = "\n".join(lines) or tr("Nobody has been counted over this period yet.")
+    embed.description = "\n".join(lines) or t("Nobody has been counted over this period yet.")
     if board:
         embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
 def top_chart(
-    tr: Translate, metric: str, board: Sequence[dict[str, Any]], names: dict[str, str]
+    t: Translate, metric: str, board: Sequence[dict[str, Any]], names: dict[str, str]
 ) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """The leaderboard as bars (voice time in hours)."""
     labels = [names.get(row["user_id"], row["user_id"]) for row in board]
     if metric == "messages":
-        return charts.bar_chart, (tr("Messages"), labels, [row["value"] for row in board], "")
-    return charts.bar_chart, (tr("Voice time (hours)"), labels, [round(row["value"] / 3600, 2) for row in board], "h")
+        return charts.bar_chart, (t("Messages"), labels, [row["value"] for row in board], "")
+    return charts.bar_chart, (t("Voice time (hours)"), labels, [round(row["value"] / 3600, 2) for row in board], "h")
