@@ -3,6 +3,7 @@ right results, by `/poll end` and by the durable job."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,12 @@ from wolaro.modules.polls import service, store
 pytestmark = pytest.mark.timeout(60)
 
 SCREENS = Path("/work/notes/screens/15")
+
+
+def save_screen(image: bytes) -> None:
+    """Keep the chart for people to look at."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    (SCREENS / "poll-chart.png").write_bytes(image)
 
 
 async def enable(sandbox, place: Place) -> None:
@@ -116,8 +123,7 @@ async def test_an_anonymous_weighted_button_poll_of_twelve_options_closes_with_a
     assert attachment["filename"] == f"poll-{number}.png"
     image = sandbox.state.attachments[int(attachment["id"])]
     assert image.startswith(b"\x89PNG")
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    (SCREENS / "poll-chart.png").write_bytes(image)
+    await asyncio.to_thread(save_screen, image)
     closed = sandbox.find_message(place.channel, int(shown["id"]))
     assert closed["components"] == [] and "Closed. 6 votes in all." in closed["embeds"][0]["description"]
     polled = await store.get(bot.services.db, place.guild, number)

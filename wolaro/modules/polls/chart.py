@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: draw to memory only
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 LABEL_MAX = 40
 
