@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wolaro.modules.tickets import discord_io, store
-from wolaro.modules.tickets.lifecycle import PRIORITY_LABELS, Desk, apply_access
+from wolaro.modules.tickets.lifecycle import PRIORITY_LABELS, Desk, apply_access, refresh_welcome
 from wolaro.modules.tickets.models import Ticket
 from wolaro.modules.tickets.service import PRIORITIES, Status, clean_name, is_staff, may_unclaim
 from wolaro.sdk import UserFacingError
@@ -45,7 +45,7 @@ async def claim(desk: Desk, ticket: Ticket, actor: Actor) -> str:
         raise UserFacingError(
             "This ticket is already claimed by {user}.", user=f"<@{current.claimed_by if current else 0}>"
         )
-    await apply_access(desk, ticket.id, f"ticket #{ticket.number} claimed")
+    await refresh_welcome(desk, await apply_access(desk, ticket.id, f"ticket #{ticket.number} claimed"))
     return desk.t("🙋 {user} will handle this ticket.", user=f"<@{actor.user_id}>")
 
 
@@ -60,7 +60,7 @@ async def unclaim(desk: Desk, ticket: Ticket, actor: Actor) -> str:
         )
     if not await store.unclaim(desk.services.db, ticket.id, ticket.claimed_by):
         raise UserFacingError("Nobody has claimed this ticket.")
-    await apply_access(desk, ticket.id, f"ticket #{ticket.number} unclaimed")
+    await refresh_welcome(desk, await apply_access(desk, ticket.id, f"ticket #{ticket.number} unclaimed"))
     return desk.t("This ticket is back with the whole team.")
 
 
@@ -75,7 +75,7 @@ async def transfer(desk: Desk, ticket: Ticket, actor: Actor, to_user: int, to_ro
     if not is_staff(to_roles, desk.category(ticket).support_role_ids, is_admin=False):
         raise UserFacingError("{user} is not in the support team of this kind of ticket.", user=f"<@{to_user}>")
     await store.transfer(desk.services.db, ticket.id, to_user)
-    await apply_access(desk, ticket.id, f"ticket #{ticket.number} transferred")
+    await refresh_welcome(desk, await apply_access(desk, ticket.id, f"ticket #{ticket.number} transferred"))
     return desk.t("➡️ This ticket now belongs to {user}.", user=f"<@{to_user}>")
 
 

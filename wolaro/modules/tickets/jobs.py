@@ -113,11 +113,19 @@ async def _snapshot(
         closed_by=_person(names, ticket.closed_by),
         reason=ticket.close_reason or "",
         messages=messages,
+        roles=await _role_names(desk, ticket.guild_id),
     )
     await storage.put(f"{prefix}/transcript.json", orjson.dumps(doc.to_json()), "application/json")
     participants = sorted({m.author_id for m in messages if not m.bot})
     await store.set_participants(ctx.db, ticket.id, participants)
     return doc
+
+
+async def _role_names(desk: Desk, guild_id: int) -> dict[str, str]:
+    try:
+        return {str(r["id"]): str(r["name"]) for r in await desk.http.get_roles(guild_id)}
+    except discord.HTTPException:
+        return {}
 
 
 async def _guild_name(ctx: JobContext, desk: Desk, guild_id: int) -> str:

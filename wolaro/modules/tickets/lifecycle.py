@@ -125,7 +125,18 @@ def welcome_embed(desk: Desk, ticket: Ticket, category: Category) -> discord.Emb
     )
     for answer in ticket.answers or []:
         embed.add_field(name=str(answer["question"])[:256], value=str(answer["answer"])[:1024] or "-", inline=False)
+    if ticket.claimed_by:
+        embed.add_field(name=desk.t("Claimed by"), value=f"<@{ticket.claimed_by}>", inline=False)
     return embed
+
+
+async def refresh_welcome(desk: Desk, ticket: Ticket) -> None:
+    """Show on the welcome message who handles the ticket now."""
+    if ticket.channel_id is None or ticket.welcome_message_id is None:
+        return
+    embed = welcome_embed(desk, ticket, desk.category(ticket))
+    with discord.http.handle_message_parameters(embed=embed) as params:
+        await desk.http.edit_message(ticket.channel_id, ticket.welcome_message_id, params=params)
 
 
 async def open_ticket(
@@ -168,7 +179,7 @@ async def open_ticket(
         users=[discord.Object(opener_id)], roles=[discord.Object(r) for r in category.support_role_ids]
     )
     ping = " ".join([f"<@{opener_id}>", *(f"<@&{r}>" for r in category.support_role_ids)])
-    await discord_io.send(
+    welcome = await discord_io.send(
         desk.http,
         channel_id,
         ping,
@@ -176,6 +187,7 @@ async def open_ticket(
         view=discord_io.buttons_view(control_buttons(desk)),
         mentions=mentions,
     )
+    await store.set_channel(db, ticket.id, channel_id, int(welcome["id"]))
     await schedule_inactivity(desk, ticket)
     return ticket
 

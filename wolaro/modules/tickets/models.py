@@ -41,6 +41,8 @@ class Ticket(Base):
     number: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(20))
     channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    #: The bot's first message in the ticket (edited to show who claimed it).
+    welcome_message_id: Mapped[int | None] = mapped_column(Snowflake)
     #: 0 once the person who opened it asked to be forgotten.
     opener_id: Mapped[int] = mapped_column(Snowflake)
     #: open, closed or deleted (the channel is gone; the row and the transcript stay).

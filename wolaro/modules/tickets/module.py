@@ -76,5 +76,6 @@ SPEC = ModuleSpec(
     privacy=PRIVACY,
     not_personal={
         "tickets_tickets.channel_id": "the ticket's channel",
+        "tickets_tickets.welcome_message_id": "the bot's first message in the ticket",
     },
 )

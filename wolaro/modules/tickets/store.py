@@ -105,10 +105,13 @@ async def forget_unopened(db: Database, ticket_id: int) -> None:
             await session.delete(row)
 
 
-async def set_channel(db: Database, ticket_id: int, channel_id: int) -> None:
-    """Attach the ticket's channel once it exists."""
+async def set_channel(db: Database, ticket_id: int, channel_id: int, welcome_message_id: int | None = None) -> None:
+    """Attach the ticket's channel once it exists (and its welcome message once posted)."""
+    values: dict[str, Any] = {"channel_id": channel_id}
+    if welcome_message_id is not None:
+        values["welcome_message_id"] = welcome_message_id
     async with db.transaction() as session:
-        await session.execute(update(Ticket).where(Ticket.id == ticket_id).values(channel_id=channel_id))
+        await session.execute(update(Ticket).where(Ticket.id == ticket_id).values(**values))
 
 
 async def get(db: Database, ticket_id: int) -> Ticket | None:

@@ -69,6 +69,8 @@ class Transcript:
     closed_by: str
     reason: str
     messages: list[Message]
+    #: Role id (as text) -> name, for role mentions.
+    roles: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot kept beside the HTML (re-rendered when someone asks to be forgotten)."""
@@ -95,11 +97,12 @@ _INLINE = [
     (re.compile(r"\|\|(.+?)\|\|", re.DOTALL), r'<span class="spoiler">\1</span>'),
 ]
 _MENTION = re.compile(r"&lt;@!?(\d+)&gt;")
+_ROLE_MENTION = re.compile(r"&lt;@&amp;(\d+)&gt;")
 
 
-def markdown(text: str, names: dict[int, str] | None = None) -> Markup:
+def markdown(text: str, names: dict[int, str] | None = None, roles: dict[str, str] | None = None) -> Markup:
     """Discord's common markdown as HTML. The text is escaped *first*; only fixed tags are added after."""
-    names = names or {}
+    names, roles = names or {}, roles or {}
     blocks: list[str] = []
 
     def keep_block(match: re.Match[str]) -> str:
@@ -112,7 +115,10 @@ def markdown(text: str, names: dict[int, str] | None = None) -> Markup:
     html = _MENTION.sub(
         lambda m: f'<span class="mention">@{escape(names.get(int(m.group(1)), m.group(1)))}</span>', html
     )
-    html = html.replace("\n", "<br>")
+    html = _ROLE_MENTION.sub(
+        lambda m: f'<span class="mention">@{escape(roles.get(m.group(1), m.group(1)))}</span>', html
+    )
+    html = re.sub(r"\x00\n", "\x00", html).replace("\n", "<br>")
     html = re.sub(r"\x00(\d+)\x00", lambda m: blocks[int(m.group(1))], html)
     return Markup(html)  # built from escaped text and fixed tags only
 
