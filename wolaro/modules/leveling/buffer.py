@@ -81,6 +81,15 @@ class XpBuffer:
         if channel_id is not None:
             entry.channel_id = channel_id
 
+    def bump(self, key: Key, xp: int, channel_id: int | None) -> bool:
+        """Count `xp` more for a member already pending (True), else do nothing (False): the hot path's shortcut."""
+        entry = self._pending.get(key)
+        if entry is None:
+            return False
+        entry.xp += xp
+        entry.channel_id = channel_id
+        return True
+
     def drain(self) -> dict[Key, Pending]:
         """Everything pending (the buffer is empty afterwards)."""
         pending, self._pending = self._pending, {}

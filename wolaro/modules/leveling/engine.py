@@ -132,9 +132,10 @@ class LevelingEngine(WolaroModule):
         if rules.cooldown > 0 and not await self._may_earn(key, rules.cooldown):
             return
         xp = roll_xp(rules, factor)
-        if xp > 0:
-            avatar = author.avatar.key if author.avatar is not None else None
-            self.buffer.add(key, xp, name=author.display_name[:100], avatar=avatar, channel_id=channel.id)
+        if xp <= 0 or self.buffer.bump(key, xp, channel.id):
+            return  # added to what the member earned since the last write (their name and avatar are known)
+        avatar = author.avatar.key if author.avatar is not None else None
+        self.buffer.add(key, xp, name=author.display_name[:100], avatar=avatar, channel_id=channel.id)
 
     async def _may_earn(self, key: Key, seconds: float) -> bool:
         """The member's cooldown: in memory, then (on Redis) claimed for every process at most once per cooldown."""
