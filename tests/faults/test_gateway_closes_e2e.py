@@ -39,6 +39,7 @@ async def test_gateway_close(sandbox: Sandbox, bot: WolaroBot, code: int, resume
     channel, owner = sandbox.text_channel_ids(guild)[0], sandbox.owner_id(guild)
     shard = bot.get_guild(guild).shard_id  # type: ignore[union-attr]
     identifies = sandbox.gateway.identify_count
+    sandbox.gateway.identify_rules.enforce = True  # a re-IDENTIFY too soon is refused, as Discord does
 
     await sandbox.drop_connection(shard, code=code)
     for _ in range(SENT_WHILE_DOWN):
@@ -62,8 +63,10 @@ async def test_gateway_close(sandbox: Sandbox, bot: WolaroBot, code: int, resume
         events_lost=SENT_WHILE_DOWN - handled,
         lost_by_discord_design=not resumes,
         answers_after_reconnect=after,
+        identify_rule_violations=sum(sandbox.gateway.identify_rules.violations.values()),
     )
     assert after == 1
+    assert sandbox.gateway.identify_rules.violations == {}
     if resumes:
         assert new_sessions == 0
         assert handled == SENT_WHILE_DOWN

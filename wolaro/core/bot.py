@@ -19,6 +19,7 @@ from wolaro.core.command_errors import answer_command_error
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited
+from wolaro.core.identify import IdentifyGate
 from wolaro.core.loader import ModuleLoader
 from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
@@ -140,6 +141,7 @@ class WolaroBot(commands.AutoShardedBot):
         self.presence = PresenceRecorder(services.db, services.cache)  # where the bot is, for the dashboard
         self.presence.attach(self)
         self.permission_watch = PermissionWatch(self, services.pubsub)
+        self.identify_gate = IdentifyGate(services.cache, self._session_start_limit)  # identify turns, all processes
         #: Set once shutdown starts: new commands are refused, those already running may finish.
         self.draining = False
         self._running = 0
@@ -158,6 +160,13 @@ class WolaroBot(commands.AutoShardedBot):
         if self.settings.sync_commands:
             synced = await self.tree.sync()
             log.info("application commands synced", count=len(synced))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for this shard's turn to IDENTIFY: one per 5 s per bucket over every process, budget kept."""
+        await self.identify_gate.wait(shard_id or 0)
+
+    async def _session_start_limit(self) -> dict[str, Any]:
+        return dict((await self.http.get_bot_gateway())[2])
 
     def _dispatch_raw_member_updates(self) -> None:
         """Emit `raw_member_update` for every GUILD_MEMBER_UPDATE: discord.py only reports cached members."""

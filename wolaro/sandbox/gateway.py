@@ -54,6 +54,7 @@ from wolaro.sandbox.gateway_protocol import (  # noqa: F401 - re-exported: the p
     shard_of,
     zstandard,
 )
+from wolaro.sandbox.identify_rules import IdentifyRules
 from wolaro.sandbox.notify import Notifier
 from wolaro.sandbox.state import SandboxState
 
@@ -81,6 +82,8 @@ class Gateway:
         self.changed = Notifier()
         self._routes: dict[int, list[GatewaySession]] | None = None
         self.identify_count = 0
+        #: One IDENTIFY per 5 s per bucket and the session-start budget: breaches counted, refused if enforced.
+        self.identify_rules = IdentifyRules()
         #: False while the sandbox stops: new sockets are closed at once (1001 going away).
         self.accepting = True
         #: How many missed events the last RESUME replayed.
@@ -342,6 +345,9 @@ class Gateway:
         shard_id, shard_count = data.get("shard") or [0, 1]
         if shard_count < 1 or not 0 <= shard_id < shard_count:
             await conn.close(4010, "Invalid shard.")
+            return None
+        if self.identify_rules.admit(shard_id) is not None:
+            await conn.send(op_frame(INVALID_SESSION, False))  # Discord's answer to an identify over its limits
             return None
         guild_ids = [g for g in self.state.guilds if shard_of(g, shard_count) == shard_id]
         session = GatewaySession(

@@ -220,12 +220,7 @@ async def get_gateway_bot(call: Call) -> Any:
     return {
         "url": call.sb.gateway_url(),
         "shards": call.sb.shards,
-        "session_start_limit": {
-            "total": 1000,
-            "remaining": 1000 - call.sb.gateway.identify_count,
-            "reset_after": 86_400_000,
-            "max_concurrency": 1,
-        },
+        "session_start_limit": call.sb.gateway.identify_rules.session_start_limit(),
     }
 
 
