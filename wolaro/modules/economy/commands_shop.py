@@ -138,7 +138,7 @@ class EconomyShop(WolaroModule):
             after = await shop.refund(db, ctx.guild.id, ctx.author.id, bought)
             raise UserFacingError(
                 "I could not give you the role of {item} (it is above my highest role, or I may not manage roles), "
-                "so your {price} was refunded. Tell an admin.",
+                "so you got your {price} back. Tell an admin.",
                 item=bought.name,
                 price=config.money(bought.price),
             )

@@ -101,7 +101,7 @@ async def _refusal(
     if last is not None and now - last < cooldown:  # claimed a moment ago, by another command or process
         raise UserFacingError("Come back in {wait}.", wait=wait_text(last + cooldown - now))
     raise UserFacingError(
-        "You already hold the most anyone may have here ({limit}).", limit=format_amount(config.max_balance)
+        "You cannot hold more than {limit} here: spend some first.", limit=format_amount(config.max_balance)
     )
 
 
