@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from wolaro.core.bot import WolaroBot
 from wolaro.core.discord_endpoint import point_discord_at
 from wolaro.core.services import Services
+from wolaro.core.shard_leases import hold_shard_leases
 from wolaro.logging import get_logger
 from wolaro.settings import Settings
 
@@ -69,7 +70,13 @@ async def _announce(report: StartReport) -> None:
 
 
 async def bot_component(services: Services, stop: asyncio.Event) -> None:
-    """Run the Discord bot until `stop` is set."""
+    """Run the Discord bot until `stop` is set (with SHARD_LEASES, on the shards it holds a lease on)."""
+    async with hold_shard_leases(services, stop) as run:
+        if run:
+            await _run_bot(services, stop)
+
+
+async def _run_bot(services: Services, stop: asyncio.Event) -> None:
     settings = services.settings
     assert settings.discord_token is not None
     point_discord_at(settings.discord_api_base)

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
 
     shard_count: int | None = Field(default=None, ge=1, description="Total shards; unset = Discord's advice")
     shard_ids: Annotated[list[int], NoDecode] | None = Field(default=None, description="Shards this process runs")
+    shard_leases: int | None = Field(
+        default=None, ge=1, le=1024, description="How many shards this process claims by lease in Redis (no SHARD_IDS)"
+    )
+    shard_lease_ttl: float = Field(
+        default=15.0, ge=1, le=300, description="Seconds before the shards of a process that died are taken over"
+    )
     guild_ready_timeout: float = Field(
         default=2.0, ge=0, le=60, description="Seconds discord.py waits for more GUILD_CREATEs before on_ready"
     )
@@ -245,6 +251,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"shard {shard} does not exist: with SHARD_COUNT={count}, shards are 0 to {count - 1}")
         if len(set(value)) != len(value):
             raise ValueError("lists a shard twice")
+        return value
+
+    @field_validator("shard_leases")
+    @classmethod
+    def _leases_need_redis(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None or "shard_count" not in info.data or "shard_ids" not in info.data:
+            return value
+        if info.data["shard_count"] is None:
+            raise ValueError("needs SHARD_COUNT too: the total number of shards over all processes")
+        if info.data.get("redis_url") is None:
+            raise ValueError("needs REDIS_URL: the leases are kept in Redis, shared by every bot process")
+        if info.data["shard_ids"]:
+            raise ValueError("SHARD_IDS already picks this process's shards: set one or the other")
         return value
 
     @field_validator("database_url")
