@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core import command_access, metrics
+from wolaro.core import command_access, guild_listeners, metrics
 from wolaro.core.command_errors import answer_command_error
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
@@ -142,6 +142,7 @@ class WolaroBot(commands.AutoShardedBot):
         self.presence.attach(self)
         self.permission_watch = PermissionWatch(self, services.pubsub)
         self.identify_gate = IdentifyGate(services.cache, self._session_start_limit)  # identify turns, all processes
+        guild_listeners.attach(self)  # server changes (edits, bans, channels, roles...) for the modules
         #: Set once shutdown starts: new commands are refused, those already running may finish.
         self.draining = False
         self._running = 0

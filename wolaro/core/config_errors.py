@@ -8,8 +8,9 @@ the module's catalog.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ class FieldProblem:
 
     field: str
     msgid: str
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, translate: Callable[..., str] | None = None) -> str:
         """The sentence, translated when `translate(msgid, **values)` is given."""

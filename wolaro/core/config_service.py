@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from wolaro.core.config_outbox import L2_PREFIX, mark_published, record_alone
 from wolaro.core.config_errors import FieldProblem, problems_from
+from wolaro.core.config_outbox import L2_PREFIX, mark_published, record_alone
 from wolaro.core.registry import ModuleConfig, ModuleSpec, requirement_problem
 from wolaro.data import guilds as repo
 from wolaro.data import outbox

@@ -29,6 +29,18 @@ GUILD_EVENTS: dict[str, str] = {
     "raw_reaction_add": "on_guild_raw_reaction_add",
     "raw_reaction_remove": "on_guild_raw_reaction_remove",
     "interaction": "on_guild_interaction",
+    # server changes (wolaro.core.guild_listeners delivers them: one core listener per event)
+    "raw_message_edit": "on_guild_raw_message_edit",
+    "raw_bulk_message_delete": "on_guild_raw_bulk_message_delete",
+    "member_ban": "on_guild_member_ban",
+    "member_unban": "on_guild_member_unban",
+    "audit_log_entry_create": "on_guild_audit_log_entry",
+    "guild_channel_create": "on_guild_channel_create",
+    "guild_channel_delete": "on_guild_channel_delete",
+    "guild_channel_update": "on_guild_channel_update",
+    "guild_role_create": "on_guild_role_create",
+    "guild_role_delete": "on_guild_role_delete",
+    "guild_role_update": "on_guild_role_update",
     # events modules dispatch for each other (`bot.dispatch("level_up", guild_id, ...)`), gated the same way
     "level_up": "on_guild_level_up",
     "coins_earned": "on_guild_coins_earned",

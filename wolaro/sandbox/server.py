@@ -19,6 +19,7 @@ from wolaro.sandbox.records import PNG as _PNG
 from wolaro.sandbox.records import BotOutput, RestCall
 from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
 from wolaro.sandbox.rest_limits import RestLimits
+from wolaro.sandbox.sandbox_changes import ChangesMixin
 from wolaro.sandbox.sandbox_interactions import InteractionsMixin
 from wolaro.sandbox.sandbox_members import MembersMixin
 from wolaro.sandbox.sandbox_messages import MessagesMixin
@@ -34,7 +35,7 @@ __all__ = ["_PNG", "BotOutput", "Observer", "RestCall", "Sandbox"]
 log = logging.getLogger(__name__)
 
 
-class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, PollsMixin, WaitingMixin, SandboxBase):
+class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, ChangesMixin, PollsMixin, WaitingMixin, SandboxBase):
     """A local Discord: gateway + REST + a deterministic world, driven from tests or the CLI.
 
     ``wait_for_message`` and ``wait_for_request`` look at what the bot did since the current asyncio

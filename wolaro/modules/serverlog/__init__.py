@@ -1,0 +1,1 @@
+"""Server log: what happens in a server (messages, members, bans, roles, channels, voice), posted where you choose."""
