@@ -145,12 +145,14 @@ def _bounded_filter(func: Callable[..., Any], name: str, limit: int) -> Callable
 
 
 def _make_environment(budget: TemplateBudget) -> Environment:
-    env = Environment()
-    env.loop_iteration_limit = budget.max_loop
-    env.context_depth_limit = budget.max_depth
-    env.local_namespace_limit = budget.max_namespace
-    env.output_stream_limit = budget.max_output * 4
-    env.block_nesting_limit = budget.max_depth
+    class _Bounded(Environment):
+        loop_iteration_limit = budget.max_loop
+        context_depth_limit = budget.max_depth
+        local_namespace_limit = budget.max_namespace
+        output_stream_limit = budget.max_output * 4
+        block_nesting_limit = budget.max_depth
+
+    env = _Bounded()
     for tag in DISABLED_TAGS:
         env.tags.pop(tag, None)
     for name, func in list(env.filters.items()):

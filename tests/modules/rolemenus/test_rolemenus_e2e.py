@@ -53,6 +53,12 @@ async def press(sandbox, message, user: int, custom_id: str, values=None) -> str
     return answer["content"]
 
 
+def above_bot(role: int) -> str:
+    return (
+        f"I can't give or take <@&{role}>: it is above my highest role. A server admin needs to move my role above it."
+    )
+
+
 def roles_of(sandbox, guild: int, user: int) -> set[int]:
     return set(sandbox.state.guild(guild).members[user].roles)
 
@@ -124,10 +130,9 @@ async def test_select_menu_required_and_blocked_roles(sandbox, enabled, colours)
 async def test_roles_above_the_bot_are_refused_when_built_and_when_clicked(sandbox, enabled, colours):
     place = enabled
     admin_role = sandbox.role_id(place.guild, "Admin")
-    reply = await admin(sandbox, place, "!rolemenu create <#%d> buttons normal Staff" % place.modlog)
+    reply = await admin(sandbox, place, f"!rolemenu create <#{place.modlog}> buttons normal Staff")
     number = int(CREATED.match(reply).group(1))
-    refusal = f"I can't give or take <@&{admin_role}>: it is above my highest role. A server admin needs to move my role above it."
-    assert await admin(sandbox, place, f"!rolemenu add {number} <@&{admin_role}>") == refusal
+    assert await admin(sandbox, place, f"!rolemenu add {number} <@&{admin_role}>") == above_bot(admin_role)
 
     red = colours["red"]
     _, message = await make_menu(sandbox, place, "buttons", "normal", [red])

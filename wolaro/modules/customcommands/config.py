@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -30,7 +30,7 @@ class CustomCommand(BaseModel):
         title="Name",
         description="What members type after the prefix: lowercase letters, digits, - and _ (at most 32).",
     )
-    aliases: list[str] = Field(
+    aliases: list[Annotated[str, Field(max_length=32)]] = Field(
         default_factory=list,
         max_length=5,
         title="Other names",

@@ -16,6 +16,12 @@ from liquid.filter import with_context
 from wolaro.modules.customcommands.models import KEY_MAX, VALUE_MAX
 from wolaro.sdk import TemplateBudget, TemplateError, register_filter, render_template, session_of
 
+
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
 MAX_WRITES = 10
 BUDGET = TemplateBudget()
 WRITES = "store_writes"
@@ -74,11 +80,11 @@ def _queue(context: Any, key: object, value: str | None) -> str:
     writes: dict[str, str | None] = session.extras.setdefault(WRITES, {})
     name = str(key)
     if not name or len(name) > KEY_MAX:
-        raise TemplateError("A stored value's name has 1 to {count} characters.", count=KEY_MAX)
+        raise TemplateError(t("A stored value's name has 1 to {count} characters."), count=KEY_MAX)
     if value is not None and len(value) > VALUE_MAX:
-        raise TemplateError("A stored value has at most {count} characters.", count=VALUE_MAX)
+        raise TemplateError(t("A stored value has at most {count} characters."), count=VALUE_MAX)
     if name not in writes and len(writes) >= MAX_WRITES:
-        raise TemplateError("A command may change at most {count} stored values at a time.", count=MAX_WRITES)
+        raise TemplateError(t("A command may change at most {count} stored values at a time."), count=MAX_WRITES)
     writes[name] = value
     return ""
 

@@ -29,6 +29,20 @@ def t(message: str) -> str:
 COOLDOWN = t("Wait {seconds} s before using {name} again.")
 NOT_ALLOWED = t("You need one of these roles to use {name}: {roles}.")
 FULL = t("(Not saved: this server's storage is full.)")
+#: The platform's template refusals (wolaro.core.templates), shown by this module: listed for its catalog.
+TEMPLATE_MESSAGES = (
+    t("A template has at most {count} characters."),
+    t("Templates cannot include other templates."),
+    t("The template is not valid: {problem}"),
+    t("The template is nested too deeply."),
+    t("The template failed: {problem}"),
+    t("The template took too long to run."),
+    t("The template works on a text that is too long."),
+    t("The template repeats a loop too many times (at most {count})."),
+    t("The template keeps too much text in its variables."),
+    t("The template does too much work (over {count} steps)."),
+    t("The template's answer is too long (more than {count} characters)."),
+)
 
 
 class Runner:

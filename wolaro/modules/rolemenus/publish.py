@@ -94,13 +94,13 @@ async def publish(http: HTTPClient, menu: Menu, translate: Any, *, channel_id: i
     if menu.kind is Kind.REACTIONS:
         return await _react(http, menu)
     target = channel_id or menu.channel_id
-    params = dict(embed=build_embed(menu, translate), view=build_view(menu, translate))
+    embed, view = build_embed(menu, translate), build_view(menu, translate)
     if menu.message_id and target == menu.channel_id:
         with contextlib.suppress(discord.NotFound):
-            with discord.http.handle_message_parameters(**params) as edit:
+            with discord.http.handle_message_parameters(embed=embed, view=view) as edit:
                 await http.edit_message(menu.channel_id, menu.message_id, params=edit)
             return menu.message_id
-    with discord.http.handle_message_parameters(**params) as send:
+    with discord.http.handle_message_parameters(embed=embed, view=view) as send:
         posted = await http.send_message(target, params=send)
     if menu.message_id and target != menu.channel_id:
         with contextlib.suppress(discord.HTTPException):
@@ -119,7 +119,7 @@ async def _react(http: HTTPClient, menu: Menu) -> int:
 
 async def hierarchy_from_rest(http: HTTPClient, guild_id: int) -> tuple[dict[int, dict[str, Any]], int]:
     """The guild's roles and the bot's highest position, read from Discord (for a worker with no cache)."""
-    roles = {int(r["id"]): r for r in await http.get_roles(guild_id)}
+    roles: dict[int, dict[str, Any]] = {int(r["id"]): dict(r) for r in await http.get_roles(guild_id)}
     me = await http.request(discord.http.Route("GET", "/users/@me"))
     member = await http.get_member(guild_id, int(me["id"]))
     return roles, logic.bot_top_position(roles, [int(r) for r in member["roles"]])

@@ -36,6 +36,11 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
 class BadImage(ValueError):
     """An upload that is not a usable picture; the message is for the server owner (an msgid)."""
 
@@ -52,13 +57,13 @@ class CardText:
 def normalise_background(data: bytes) -> bytes:
     """An uploaded background checked (a PNG, JPEG, WebP or GIF of sane size) and stored as a 900x300 PNG."""
     if len(data) > UPLOAD_MAX_BYTES:
-        raise BadImage("The picture is too large: at most 4 MB.")
+        raise BadImage(t("The picture is too large: at most 4 MB."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in FORMATS:
-                raise BadImage("Use a PNG, JPEG, WebP or GIF picture.")
+                raise BadImage(t("Use a PNG, JPEG, WebP or GIF picture."))
             if probe.width * probe.height > UPLOAD_MAX_PIXELS:
-                raise BadImage("The picture is too big: at most 4096 by 4096 pixels.")
+                raise BadImage(t("The picture is too big: at most 4096 by 4096 pixels."))
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image.seek(0)
@@ -66,7 +71,7 @@ def normalise_background(data: bytes) -> bytes:
     except BadImage:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, EOFError):
-        raise BadImage("That file is not a picture I can read.") from None
+        raise BadImage(t("That file is not a picture I can read.")) from None
     out = io.BytesIO()
     fitted.save(out, "PNG", optimize=True)
     return out.getvalue()

@@ -189,4 +189,5 @@ SPEC = ModuleSpec(
     api=router,
     templates=HERE / "templates",
     panels=(Panel(title="Live preview", template="panel.html"),),
+    audit_labels={"welcome.background": "Welcome image background changed"},
 )
