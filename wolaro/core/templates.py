@@ -207,7 +207,10 @@ def _short(exc: Exception) -> str:
 
 
 def plain(value: Any, depth: int = 0) -> Any:
-    """A copy of `value` made only of text, numbers, booleans, None, lists and string-keyed mappings."""
+    """A copy of `value` made only of text, numbers, booleans, None, lists and string-keyed mappings.
+
+    Anything else (an object, a function, a class) becomes None: not even its text reaches a template.
+    """
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if depth >= 6:
@@ -216,7 +219,7 @@ def plain(value: Any, depth: int = 0) -> Any:
         return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:200]}
     if isinstance(value, list | tuple):
         return [plain(v, depth + 1) for v in value[:200]]
-    return str(value)
+    return None
 
 
 def render_template(
@@ -230,6 +233,17 @@ def render_template(
 
     Raises `TemplateError` for a bad template or a spent budget; never lets another error through.
     """
+    return render_with_session(source, variables, budget, extras=extras)[0]
+
+
+def render_with_session(
+    source: str | BoundTemplate,
+    variables: Mapping[str, Any],
+    budget: TemplateBudget = DEFAULT_BUDGET,
+    *,
+    extras: dict[str, Any] | None = None,
+) -> tuple[str, RenderSession]:
+    """`render_template`, also giving the session (how many operations the render used)."""
     session = RenderSession(budget, time.monotonic() + budget.max_seconds, extras=extras if extras is not None else {})
     try:
         template = compile_template(source, budget) if isinstance(source, str) else source
@@ -243,9 +257,9 @@ def render_template(
         raise _limit_error(exc, budget) from None
     except RecursionError:
         raise TemplateError("The template is nested too deeply.") from None
-    except (LiquidError, ArithmeticError, ValueError, TypeError, MemoryError, KeyError, IndexError) as exc:
+    except (LiquidError, ArithmeticError, ValueError, TypeError, MemoryError, LookupError, AttributeError) as exc:
         raise TemplateError("The template failed: {problem}", problem=_short(exc)) from None
-    return buffer.getvalue()
+    return buffer.getvalue(), session
 
 
 def _limit_error(exc: ResourceLimitError, budget: TemplateBudget) -> TemplateError:

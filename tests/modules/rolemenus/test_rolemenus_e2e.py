@@ -140,10 +140,7 @@ async def test_roles_above_the_bot_are_refused_when_built_and_when_clicked(sandb
     await move_role(sandbox, place.guild, red, 10)  # an admin drags Red above the bot's role
     await say(sandbox, place.channel, place.owner, "!ping")  # the bot has seen the update
     reply = await press(sandbox, message, place.plain[0], custom_id)
-    assert (
-        reply
-        == f"I can't give or take <@&{red}>: it is above my highest role. A server admin needs to move my role above it."
-    )
+    assert reply == above_bot(red)
     assert red not in roles_of(sandbox, place.guild, place.plain[0])
 
 
