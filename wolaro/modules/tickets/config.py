@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -114,7 +114,7 @@ class PanelSettings(BaseModel):
     style: Literal["buttons", "menu"] = Field(
         default="buttons", title="Style", description="One button per kind of ticket, or a drop-down menu"
     )
-    categories: list[str] = Field(
+    categories: list[Annotated[str, Field(max_length=20)]] = Field(
         default_factory=list,
         max_length=MAX_CATEGORIES,
         title="Kinds of ticket",
