@@ -247,6 +247,7 @@ SPEC = ModuleSpec(
     templates=HERE / "templates",
     panels=PANELS,
     privacy=PRIVACY,
+    not_personal={"leveling_members.xp": "an amount of XP (a 64-bit number, not anyone's id)"},
     audit_labels={
         store.SET_ACTION: "XP set",
         store.ADD_ACTION: "XP added",

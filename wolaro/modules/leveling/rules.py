@@ -42,7 +42,7 @@ def multiplier(rules: Rules, channel_ids: Iterable[int | None], role_ids: Collec
     `channel_ids` are the channel and its parents (a thread's channel, a category): the first one with a boost
     gives it, so a channel's own boost wins over its category's.
     """
-    places = list(channel_ids)
+    places = [place for place in channel_ids if place is not None]
     if any(place in rules.no_xp_channels for place in places):
         return 0.0
     if rules.no_xp_roles and any(role in rules.no_xp_roles for role in role_ids):
