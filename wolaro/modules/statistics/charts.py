@@ -53,9 +53,9 @@ def line_chart(title: str, days: Sequence[date], series: Sequence[tuple[str, Seq
     colours = (ACCENT, SECOND, "#faa61a", "#ed4245")
     if len(days) <= 1:
         names = [label for label, _ in series]
-        values = [values[0] if values else 0 for _, values in series]
-        axes.bar(names, values, color=colours[: len(names)], width=0.5)  # type: ignore[attr-defined]
-        for position, value in enumerate(values):
+        totals = [values[0] if values else 0 for _, values in series]
+        axes.bar(names, totals, color=colours[: len(names)], width=0.5)  # type: ignore[attr-defined]
+        for position, value in enumerate(totals):
             axes.text(position, value, f"{value:g}", ha="center", va="bottom", color=FOREGROUND)  # type: ignore[attr-defined]
         if days:
             axes.set_xlabel(days[0].isoformat(), color=FOREGROUND)  # type: ignore[attr-defined]

@@ -45,11 +45,16 @@ class Batch:
             counts[guild_id] = counts.get(guild_id, 0) + change[0] + change[1]
         return counts
 
-    def without(self, excluded: set[tuple[int, int]], ignored: Callable[[int, int], bool]) -> Batch:
-        """A copy without the counters of opted-out members (guild, user) and of channels not counted."""
+    def without(self, excluded: set[tuple[int, int]], ignored: Callable[[int, int], bool] | None) -> Batch:
+        """A copy without the counters of opted-out members (guild, user) and of channels not counted (`ignored`).
+
+        The batch itself when there is nothing to leave out (the usual case: no copy).
+        """
+        if not excluded and ignored is None:
+            return self
 
         def keep(key: Key) -> bool:
-            return (key[0], key[3]) not in excluded and not ignored(key[0], key[2])
+            return (key[0], key[3]) not in excluded and (ignored is None or not ignored(key[0], key[2]))
 
         return Batch(
             {k: n for k, n in self.messages.items() if keep(k)},
@@ -145,38 +150,42 @@ class Buffer:
 
 @dataclass(slots=True)
 class Rows:
-    """The rows of one flush, one list per table (dicts keyed by column)."""
+    """The rows of one flush, one list of tuples per table, columns in `store.COLUMNS` order."""
 
-    hourly: list[dict[str, int]]
-    user_daily: list[dict[str, int]]
-    channel_daily: list[dict[str, int]]
-    guild_daily: list[dict[str, int | None]]
+    hourly: list[tuple[int, int, int, int, int, int]]
+    user_daily: list[tuple[int, int, int, int, int]]
+    channel_daily: list[tuple[int, int, int, int, int]]
+    guild_daily: list[tuple[int, int, int, int, int, int, int | None]]
 
 
 def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
     """Turn a batch into each table's rows; days are the servers' local days (`timezone_of(guild_id)`)."""
-    hourly: dict[Key, list[int]] = {}
-    for key, n in batch.messages.items():
-        hourly[key] = [n, 0]
-    for key, seconds in batch.voice.items():
-        hourly.setdefault(key, [0, 0])[1] += seconds
+    voice = batch.voice
+    hourly = [(g, h, c, u, n, voice.get((g, h, c, u), 0)) for (g, h, c, u), n in batch.messages.items()]
+    hourly += [(g, h, c, u, 0, s) for (g, h, c, u), s in voice.items() if (g, h, c, u) not in batch.messages]
     users: dict[tuple[int, int, int], list[int]] = {}
     channels: dict[tuple[int, int, int], list[int]] = {}
     guilds: dict[tuple[int, int], list[int]] = {}
+    days: dict[tuple[int, int], int] = {}
     zones: dict[int, str] = {}
-    for (guild_id, hour, channel_id, user_id), (n, seconds) in hourly.items():
-        tz = zones.get(guild_id) or zones.setdefault(guild_id, timezone_of(guild_id))
-        day = day_of_hour(hour, tz)
-        for table, key3 in ((users, (guild_id, day, user_id)), (channels, (guild_id, day, channel_id))):
-            sums = table.get(key3)
+    for guild_id, hour, channel_id, user_id, n, seconds in hourly:
+        day = days.get((guild_id, hour))
+        if day is None:
+            tz = zones.get(guild_id) or zones.setdefault(guild_id, timezone_of(guild_id))
+            day = days[(guild_id, hour)] = day_of_hour(hour, tz)
+        for table, key in ((users, (guild_id, day, user_id)), (channels, (guild_id, day, channel_id))):
+            sums = table.get(key)
             if sums is None:
-                table[key3] = [n, seconds]
+                table[key] = [n, seconds]
             else:
                 sums[0] += n
                 sums[1] += seconds
-        sums = guilds.setdefault((guild_id, day), [0, 0, 0, 0, -1])
-        sums[0] += n
-        sums[1] += seconds
+        sums = guilds.get((guild_id, day))
+        if sums is None:
+            guilds[(guild_id, day)] = [n, seconds, 0, 0, -1]
+        else:
+            sums[0] += n
+            sums[1] += seconds
     for (guild_id, hour), (joins, leaves, count) in sorted(batch.members.items()):
         tz = zones.get(guild_id) or zones.setdefault(guild_id, timezone_of(guild_id))
         sums = guilds.setdefault((guild_id, day_of_hour(hour, tz)), [0, 0, 0, 0, -1])
@@ -185,28 +194,8 @@ def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
         if count >= 0:
             sums[4] = count
     return Rows(
-        [
-            {"guild_id": g, "hour": h, "channel_id": c, "user_id": u, "messages": n, "voice_seconds": s}
-            for (g, h, c, u), (n, s) in hourly.items()
-        ],
-        [
-            {"guild_id": g, "day": d, "user_id": u, "messages": n, "voice_seconds": s}
-            for (g, d, u), (n, s) in users.items()
-        ],
-        [
-            {"guild_id": g, "day": d, "channel_id": c, "messages": n, "voice_seconds": s}
-            for (g, d, c), (n, s) in channels.items()
-        ],
-        [
-            {
-                "guild_id": g,
-                "day": d,
-                "messages": n,
-                "voice_seconds": s,
-                "joins": j,
-                "leaves": left,
-                "members": None if count < 0 else count,
-            }
-            for (g, d), (n, s, j, left, count) in guilds.items()
-        ],
+        hourly,
+        [(g, d, u, n, s) for (g, d, u), (n, s) in users.items()],
+        [(g, d, c, n, s) for (g, d, c), (n, s) in channels.items()],
+        [(g, d, n, s, j, left, None if count < 0 else count) for (g, d), (n, s, j, left, count) in guilds.items()],
     )

@@ -2,6 +2,8 @@
 
 Times are integers so the same SQL runs on SQLite and PostgreSQL and ranges compare fast: `hour` counts hours
 since 1970-01-01 UTC, `day` counts days since 1970-01-01 in the server's timezone (its local calendar day).
+On SQLite the rollups are `WITHOUT ROWID` tables: rows are stored in primary key order (server, time, ...), so a
+range of one server's days is one contiguous read with the counters in it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class HourlyActivity(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_statistics_hourly_user", "guild_id", "user_id", "hour"),)
+    __table_args__ = (Index("ix_statistics_hourly_user", "guild_id", "user_id", "hour"), {"sqlite_with_rowid": False})
 
 
 class UserDaily(Base):
@@ -36,13 +38,17 @@ class UserDaily(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_statistics_user_daily_user", "guild_id", "user_id", "day"),)
+    __table_args__ = (
+        Index("ix_statistics_user_daily_user", "guild_id", "user_id", "day"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ChannelDaily(Base):
     """A channel's messages and voice seconds per local day (kept for the server's retention)."""
 
     __tablename__ = "statistics_channel_daily"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
@@ -54,6 +60,7 @@ class GuildDaily(Base):
     """The server's totals per local day: messages, voice seconds, joins, leaves, member count at the day's end."""
 
     __tablename__ = "statistics_guild_daily"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

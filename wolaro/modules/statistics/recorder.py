@@ -74,9 +74,13 @@ class Recorder:
     # ------------------------------------------------------------------ hot path helpers
     def count_message(self, guild_id: int, hour: int, channel_id: int, user_id: int) -> None:
         """Count one message (one dictionary update; wakes the flusher when the buffer is big)."""
-        if self.buffer.add_message(guild_id, hour, channel_id, user_id) and (
-            len(self.buffer.batch.messages) >= self.flush_keys
-        ):
+        batch = self.buffer.batch
+        key = (guild_id, hour, channel_id, user_id)
+        count = batch.messages.get(key)
+        if count is not None:  # the usual case: this member already spoke in this channel this hour
+            batch.messages[key] = count + 1
+            batch.events += 1
+        elif self.buffer.add_message(guild_id, hour, channel_id, user_id) and len(batch.messages) >= self.flush_keys:
             self._wake.set()
 
     def count_voice(self, guild_id: int, user_id: int, channel_id: int | None, counting: bool) -> None:
@@ -132,7 +136,8 @@ class Recorder:
             rules = await self.rules(guilds)
             excluded = await store.opted_out(self.db, guilds)
             excluded |= {(g, u) for g, u in sessions if not rules.get(g, GuildRules()).enabled}
-            kept = batch.without(excluded, lambda g, c: c in rules.get(g, GuildRules()).ignored)
+            ignoring = any(r.ignored for r in rules.values())
+            kept = batch.without(excluded, (lambda g, c: c in rules[g].ignored) if ignoring else None)
             rows = rows_of(kept, lambda g: rules.get(g, GuildRules()).timezone)
             open_rows = [
                 {

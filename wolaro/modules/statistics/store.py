@@ -16,26 +16,44 @@ from wolaro.modules.statistics.ingest import Rows
 from wolaro.sdk import Database
 
 
-def upsert_sql(table: str, keys: Sequence[str], added: Sequence[str], latest: Sequence[str] = ()) -> str:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE` adding `added` and keeping the newest non-null `latest`."""
+def upsert_sql(
+    table: str, keys: Sequence[str], added: Sequence[str], latest: Sequence[str] = (), *, marks: str = "qmark"
+) -> str:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE` adding `added` and keeping the newest non-null `latest`.
+
+    The statement is the same on SQLite and PostgreSQL; only the driver's placeholders differ (`?` for sqlite3,
+    `$1` for asyncpg), since it is sent as it is with the driver's own executemany.
+    """
     columns = [*keys, *added, *latest]
     sets = [f"{c} = {table}.{c} + excluded.{c}" for c in added]
     sets += [f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in latest]
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders(len(columns), marks)}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(sets)}"
     )
 
 
+def placeholders(count: int, marks: str) -> str:
+    """`?, ?, ?` (qmark) or `$1, $2, $3` (numeric_dollar)."""
+    return ", ".join("?" * count) if marks == "qmark" else ", ".join(f"${i + 1}" for i in range(count))
+
+
 COUNTERS = ("messages", "voice_seconds")
-UPSERTS: dict[str, str] = {
-    "hourly": upsert_sql("statistics_hourly", ("guild_id", "hour", "channel_id", "user_id"), COUNTERS),
-    "user_daily": upsert_sql("statistics_user_daily", ("guild_id", "day", "user_id"), COUNTERS),
-    "channel_daily": upsert_sql("statistics_channel_daily", ("guild_id", "day", "channel_id"), COUNTERS),
-    "guild_daily": upsert_sql(
-        "statistics_guild_daily", ("guild_id", "day"), (*COUNTERS, "joins", "leaves"), ("members",)
-    ),
+TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # Rows attribute -> (table, key columns, added columns, latest columns): the order of `Rows`' tuples.
+    "hourly": ("statistics_hourly", ("guild_id", "hour", "channel_id", "user_id"), COUNTERS, ()),
+    "user_daily": ("statistics_user_daily", ("guild_id", "day", "user_id"), COUNTERS, ()),
+    "channel_daily": ("statistics_channel_daily", ("guild_id", "day", "channel_id"), COUNTERS, ()),
+    "guild_daily": ("statistics_guild_daily", ("guild_id", "day"), (*COUNTERS, "joins", "leaves"), ("members",)),
 }
+
+
+def upserts(marks: str) -> dict[str, str]:
+    """Each table's upsert with the driver's placeholders."""
+    return {name: upsert_sql(*spec, marks=marks) for name, spec in TABLES.items()}
+
+
+UPSERTS = {marks: upserts(marks) for marks in ("qmark", "numeric_dollar")}
 SESSION_UPSERT = (
     "INSERT INTO statistics_voice_sessions (guild_id, user_id, channel_id, started_at, counted_until) "
     "VALUES (:guild_id, :user_id, :channel_id, :started_at, :counted_until) "
@@ -51,11 +69,16 @@ async def write_rows(
     open_sessions: Sequence[dict[str, int]] = (),
     closed_sessions: Iterable[tuple[int, int]] = (),
 ) -> None:
-    """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state."""
-    for name in ("hourly", "user_daily", "channel_daily", "guild_daily"):
-        batch: list[dict[str, Any]] = getattr(rows, name)
+    """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state.
+
+    The rows go to the driver's executemany as they are (tuples), without per-row work by SQLAlchemy.
+    """
+    connection = await session.connection()
+    statements = UPSERTS[connection.dialect.paramstyle]
+    for name in TABLES:
+        batch: list[tuple[Any, ...]] = getattr(rows, name)
         if batch:
-            await session.execute(text(UPSERTS[name]), batch)
+            await connection.exec_driver_sql(statements[name], batch)
     closed = [{"guild_id": g, "user_id": u} for g, u in closed_sessions]
     if closed:
         await session.execute(text(SESSION_DELETE), closed)

@@ -31,6 +31,7 @@ def _rollups() -> None:
         sa.Column("messages", sa.Integer(), server_default="0", nullable=False),
         sa.Column("voice_seconds", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "day", "channel_id", name=op.f("pk_statistics_channel_daily")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "statistics_guild_daily",
@@ -42,6 +43,7 @@ def _rollups() -> None:
         sa.Column("leaves", sa.Integer(), server_default="0", nullable=False),
         sa.Column("members", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("guild_id", "day", name=op.f("pk_statistics_guild_daily")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "statistics_hourly",
@@ -52,6 +54,7 @@ def _rollups() -> None:
         sa.Column("messages", sa.Integer(), server_default="0", nullable=False),
         sa.Column("voice_seconds", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "hour", "channel_id", "user_id", name=op.f("pk_statistics_hourly")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("statistics_hourly", schema=None) as batch_op:
         batch_op.create_index("ix_statistics_hourly_user", ["guild_id", "user_id", "hour"], unique=False)
@@ -64,6 +67,7 @@ def _rollups() -> None:
         sa.Column("messages", sa.Integer(), server_default="0", nullable=False),
         sa.Column("voice_seconds", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "day", "user_id", name=op.f("pk_statistics_user_daily")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("statistics_user_daily", schema=None) as batch_op:
         batch_op.create_index("ix_statistics_user_daily_user", ["guild_id", "user_id", "day"], unique=False)
