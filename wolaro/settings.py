@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     discord_api_base: str = Field(
         default=DISCORD_API, description="REST base URL; point at a Discord-compatible server (the sandbox)"
     )
+    discord_rest_global_limit: int = Field(
+        default=50, ge=1, le=100_000, description="Discord REST requests per second for the token, over every process"
+    )
     discord_client_id: int | None = Field(default=None, description="OAuth2 application id (dashboard login)")
     discord_client_secret: SecretStr | None = None
 

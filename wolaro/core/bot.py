@@ -24,6 +24,7 @@ from wolaro.core.loader import ModuleLoader
 from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
 from wolaro.core.presence import PresenceRecorder
+from wolaro.core.rest_budget import RestBudget, trace_config
 from wolaro.core.services import Services
 from wolaro.data.database import is_unavailable
 from wolaro.data.pubsub import COMMAND_EXECUTED
@@ -111,6 +112,9 @@ class WolaroBot(commands.AutoShardedBot):
     def __init__(self, services: Services) -> None:
         settings = services.settings
         intents = build_intents()
+        rest_budget = RestBudget.from_settings(
+            settings.redis_url, prefix=settings.redis_prefix, limit=settings.discord_rest_global_limit
+        )
         super().__init__(
             command_prefix=self._prefixes,
             intents=intents,
@@ -127,7 +131,9 @@ class WolaroBot(commands.AutoShardedBot):
             shard_ids=settings.shard_ids,  # type: ignore[arg-type]  # None (all shards) is accepted at run time
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False),
             tree_cls=WolaroCommandTree,
+            http_trace=trace_config(rest_budget),  # one global REST budget over every process, REST metrics
         )
+        self.rest_budget = rest_budget
         self.services = services
         self.settings = settings
         self.config = services.config
@@ -215,6 +221,7 @@ class WolaroBot(commands.AutoShardedBot):
                 log.warning("shutdown: commands still running after the grace period", running=self._running)
         await self.presence.stop()
         await super().close()
+        await self.rest_budget.close()
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """Warm the guild's config as it arrives, so its first messages never wait on the database."""
