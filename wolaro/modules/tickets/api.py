@@ -10,6 +10,7 @@ Kinds of ticket, panels and canned answers are edited in the module's settings f
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -99,7 +100,7 @@ async def list_tickets(
 async def stats(guild: ManagedGuild, web: WebDep) -> dict[str, Any]:
     """Per staff member: tickets handled, average first response and resolution (seconds), average rating."""
     figures = staff_stats(await store.times(web.services.db, guild.guild_id))
-    return {"staff": [{**s.__dict__, "user_id": str(s.user_id)} for s in figures]}
+    return {"staff": [{**asdict(s), "user_id": str(s.user_id)} for s in figures]}
 
 
 @router.get("/view", response_class=HTMLResponse)

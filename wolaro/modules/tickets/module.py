@@ -17,6 +17,7 @@ from wolaro.modules.tickets.commands_admin import AdminCommands
 from wolaro.modules.tickets.commands_ticket import TicketCommands
 from wolaro.modules.tickets.config import Config
 from wolaro.modules.tickets.models import Ticket, TicketCounter
+from wolaro.modules.tickets.pages import tickets_page_data
 from wolaro.modules.tickets.privacy import PRIVACY
 from wolaro.modules.tickets.service import DELETE_JOB, INACTIVITY_JOB, TRANSCRIPT_JOB
 from wolaro.sdk import GuildConfig, ModuleSpec, Panel, WolaroModule, utcnow
@@ -72,7 +73,10 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(Panel(title="Tickets and transcripts", template="tickets_panel.html"),),
+    panels=(
+        Panel(title="Tickets and transcripts", template="tickets_panel.html"),
+        Panel(title="Tickets and transcripts", template="tickets_page.html", slug="list", data=tickets_page_data),
+    ),
     privacy=PRIVACY,
     not_personal={
         "tickets_tickets.channel_id": "the ticket's channel",
