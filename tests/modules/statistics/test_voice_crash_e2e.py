@@ -33,7 +33,8 @@ async def voice_seconds(url: str, guild: int, user: int) -> tuple[int, int]:
             seconds = (
                 await session.execute(
                     text(
-                        "SELECT COALESCE(SUM(voice_seconds), 0) FROM statistics_user_daily WHERE guild_id = :g AND user_id = :u"
+                        "SELECT COALESCE(SUM(voice_seconds), 0) FROM statistics_user_daily "
+                        "WHERE guild_id = :g AND user_id = :u"
                     ),
                     {"g": guild, "u": user},
                 )
