@@ -73,6 +73,8 @@ class Client:
             "DATA_DIR": str(self.workdir),
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # the bot is measured, not Discord's 50/s global REST limit (big bots get a raised one)
+            "DISCORD_REST_GLOBAL_LIMIT": "100000",
         }
         if self.modules:  # on in every guild of this world before the bot starts (--modules)
             enable_modules(self.workdir / "bench.db", self.sb.guild_ids(), self.modules, self.module_configs)

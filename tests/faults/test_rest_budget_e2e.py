@@ -32,7 +32,7 @@ async def burst(sandbox: Sandbox, tmp_path: Path, **shared: Any) -> dict[str, An
     guild = sandbox.guild_ids()[0]
     channel, members = sandbox.text_channel_ids(guild)[0], sandbox.member_ids(guild)
     limits = sandbox.rest_limits
-    rates = {"command_cooldown_rate": "1000/second", "user_global_rate": "1000/second"}
+    rates = {"command_cooldown_rate": "1000/second", "user_global_rate": "1000/second", "discord_rest_global_limit": 50}
     async with contextlib.AsyncExitStack() as stack:
         for name in ("a", "b"):
             (tmp_path / name).mkdir(parents=True, exist_ok=True)

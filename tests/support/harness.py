@@ -30,6 +30,8 @@ def bot_settings(sandbox: Sandbox, data_dir: Path, **overrides: Any) -> Settings
         "log_format": "console",
         "log_level": "WARNING",
         "guild_ready_timeout": 0.2,
+        # the sandbox enforces no global REST limit unless a test turns it on (tests/faults measure the budget)
+        "discord_rest_global_limit": 10_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -124,6 +126,7 @@ def process_env(sandbox: Sandbox, **env: str) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
         "GUILD_READY_TIMEOUT": "0.2",
+        "DISCORD_REST_GLOBAL_LIMIT": "10000",  # as bot_settings: the REST budget is measured in tests/faults
         "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123456789",
         **env,
     }
