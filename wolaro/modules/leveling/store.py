@@ -69,43 +69,54 @@ def _capped(value: Any) -> Any:
     return case((value < 0, 0), (value > XP_MAX, XP_MAX), else_=value)
 
 
-async def add_batch(db: Database, awards: Sequence[Award]) -> list[Change]:
-    """Add every award in one upsert per `CHUNK` rows; each member's total before and after (one per award).
+def _add_statement(dialect: str) -> Any:
+    """The flush's upsert, built once per dialect so SQLAlchemy compiles it once (its cache keeps it)."""
+    statement = _STATEMENTS.get(dialect)
+    if statement is None:
+        table = LevelingMember.__table__
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={
+                "xp": _capped(table.c.xp + insert.excluded.xp),
+                "name": func.coalesce(insert.excluded.name, table.c.name),
+                "avatar": func.coalesce(insert.excluded.avatar, table.c.avatar),
+                "updated_at": insert.excluded.updated_at,
+            },
+        ).returning(table.c.guild_id, table.c.user_id, table.c.xp)
+        _STATEMENTS[dialect] = statement
+    return statement
 
-    `awards` must name each member once (the buffer adds up a member's messages before a flush).
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+async def add_batch(db: Database, awards: Sequence[Award]) -> list[Change]:
+    """Add every award in one upsert; each member's total before and after (one per award).
+
+    One statement executed with every member's row (SQLAlchemy sends them as multi-row VALUES, `CHUNK` rows per
+    round trip). `awards` must name each member once (the buffer adds up a member's messages before a flush).
     """
-    changes: list[Change] = []
+    if not awards:
+        return []
+    added = {(a.guild_id, a.user_id): a.xp for a in awards}
+    now = utcnow()
+    rows = [
+        {
+            "guild_id": a.guild_id,
+            "user_id": a.user_id,
+            "xp": min(a.xp, XP_MAX),
+            "name": a.name,
+            "avatar": a.avatar,
+            "updated_at": now,
+        }
+        for a in awards
+    ]
     async with db.transaction() as session:
-        for start in range(0, len(awards), CHUNK):
-            chunk = awards[start : start + CHUNK]
-            added = {(a.guild_id, a.user_id): a.xp for a in chunk}
-            statement = _insert(session)(LevelingMember).values(
-                [
-                    {
-                        "guild_id": a.guild_id,
-                        "user_id": a.user_id,
-                        "xp": min(a.xp, XP_MAX),
-                        "name": a.name,
-                        "avatar": a.avatar,
-                        "updated_at": utcnow(),
-                    }
-                    for a in chunk
-                ]
-            )
-            table = LevelingMember.__table__.c
-            statement = statement.on_conflict_do_update(
-                index_elements=["guild_id", "user_id"],
-                set_={
-                    "xp": _capped(table.xp + statement.excluded.xp),
-                    "name": func.coalesce(statement.excluded.name, table.name),
-                    "avatar": func.coalesce(statement.excluded.avatar, table.avatar),
-                    "updated_at": statement.excluded.updated_at,
-                },
-            ).returning(LevelingMember.guild_id, LevelingMember.user_id, LevelingMember.xp)
-            for guild_id, user_id, total in await session.execute(statement):
-                gained = added[(guild_id, user_id)]
-                changes.append(Change(guild_id, user_id, max(0, total - gained), total))
-    return changes
+        statement = _add_statement(session.get_bind().dialect.name)
+        result = await session.execute(statement, rows)
+        found = result.all()
+    return [Change(g, u, max(0, total - added[(g, u)]), total) for g, u, total in found]
 
 
 async def total(db: Database, guild_id: int, user_id: int) -> int:
