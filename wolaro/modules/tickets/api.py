@@ -11,11 +11,11 @@ Kinds of ticket, panels and canned answers are edited in the module's settings f
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 import jinja2
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from wolaro.modules.tickets import store
@@ -25,11 +25,13 @@ from wolaro.modules.tickets.privacy import PRIVACY
 from wolaro.modules.tickets.service import is_staff, staff_stats
 from wolaro.modules.tickets.storage import StorageError, TranscriptStorage, storage_from_settings
 from wolaro.modules.tickets.transcript import CSP
-from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep
+from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep, get_logger
+
+log = get_logger(__name__)
 
 router = APIRouter(tags=["tickets"])
 _PAGES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=True
+    loader=jinja2.FileSystemLoader(FilePath(__file__).resolve().parent / "templates"), autoescape=True
 )
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'"
 
@@ -142,22 +144,26 @@ async def _may_read(web: Any, visit: Any, ticket: Ticket) -> bool:
     category = config.category(ticket.category)
     if category is None or not category.support_role_ids:
         return False
-    member = await web.discord.guild_member(visit.guild_id, visit.user.id)
+    try:
+        member = await web.discord.guild_member(visit.guild_id, visit.user.id)
+    except Exception:  # Discord unavailable, or the bot left: nobody but admins reads now
+        log.warning("could not read a member's roles for a transcript", guild_id=visit.guild_id)
+        return False
     roles = [int(r) for r in (member or {}).get("roles", [])]
     return is_staff(roles, category.support_role_ids, is_admin=False)
 
 
 @router.get("/tickets/{number}/transcript", response_model=None)
 async def read_transcript(
-    number: int,
+    number: Annotated[str, Path(max_length=10, description="The ticket's number")],
     visit: GuildVisitor,
     web: WebDep,
     format: Annotated[Literal["html", "text"], Query(description="html or text")] = "html",
 ) -> Response:
     """A closed ticket's transcript: the server's admins and that kind of ticket's support team only."""
-    if not 1 <= number <= 2**31 - 1:
-        raise HTTPException(404, "No such ticket")
-    ticket = await store.by_number(web.services.db, visit.guild_id, number)
+    # the number is read after the caller is known (a bad one is "no such ticket", as for anyone but a reader)
+    wanted = int(number) if number.isdigit() and int(number) < 2**31 else None
+    ticket = await store.by_number(web.services.db, visit.guild_id, wanted) if wanted else None
     if ticket is None or not await _may_read(web, visit, ticket):
         raise HTTPException(403, "Only this server's admins and this ticket's support team can read it")
     if ticket.transcript_status != "ready" or not ticket.transcript_key:
