@@ -49,3 +49,13 @@ async def bot(sandbox, settings, colours):
 
     async with running_bot(sandbox, settings) as running:
         yield running
+
+
+# The dashboard's browser fixtures (Chromium, the whole stack on PostgreSQL and Redis) for this module's browser test.
+from tests.web.browser.conftest import (  # noqa: E402, F401
+    browser,
+    browser_storage,
+    chromium,
+    restore_discord_endpoints_module,
+    stack,
+)

@@ -146,3 +146,9 @@ async def delete_menu(menu_id: int, guild: ManagedGuild, web: WebDep) -> Respons
 async def builder_script(guild: ManagedGuild) -> FileResponse:
     """The builder's script (the dashboard's CSP allows scripts from its own origin only)."""
     return FileResponse(STATIC / "builder.js", media_type="text/javascript")
+
+
+@router.get("/assets/builder.css", include_in_schema=False)
+async def builder_style(guild: ManagedGuild) -> FileResponse:
+    """The builder's styles."""
+    return FileResponse(STATIC / "builder.css", media_type="text/css")

@@ -92,3 +92,9 @@ async def delete_background(guild: ManagedGuild, web: WebDep) -> Response:
 async def panel_script(guild: ManagedGuild) -> FileResponse:
     """The panel's script (the dashboard's CSP allows scripts from its own origin only)."""
     return FileResponse(STATIC / "panel.js", media_type="text/javascript")
+
+
+@router.get("/assets/panel.css", include_in_schema=False)
+async def panel_style(guild: ManagedGuild) -> FileResponse:
+    """The panel's styles."""
+    return FileResponse(STATIC / "panel.css", media_type="text/css")
