@@ -11,8 +11,15 @@ from typing import Any
 import yaml
 from prometheus_client import REGISTRY, Metric
 
-import wolaro.core.metrics  # noqa: F401 - registers the bot's metrics in the default registry
+# imported for the metrics they register in the default registry: the bot's, the outbox relay's counter, the
+# Discord REST counters and the job backlog gauges
+import wolaro.core.config_outbox
+import wolaro.core.metrics
+import wolaro.core.rest_budget
+import wolaro.jobs.backlog  # noqa: F401
 from tests.deploy._tools import DEPLOY
+from wolaro.core.registry import discover_specs
+from wolaro.core.services import register_metrics
 from wolaro.web.routes.health import WebCollector
 
 SUFFIXES = {
@@ -46,6 +53,7 @@ def exported() -> set[str]:
         hub=SimpleNamespace(stats=lambda: {"totalConnections": 1, "connectedUsers": 1, "rooms": 1, "forwarded": 2}),
         security=SimpleNamespace(rejected=0),
     )
+    register_metrics(discover_specs())  # the modules' own collectors (statistics' ingest drops...), as on /metrics
     return series_names(REGISTRY.collect()) | series_names(WebCollector(web).collect())
 
 

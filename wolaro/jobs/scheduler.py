@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.data.models import utcnow
 from wolaro.jobs import store
+from wolaro.jobs.backlog import BacklogGauges
 from wolaro.jobs.context import DiscordAccess
 from wolaro.jobs.registry import JobRegistry, check_kind
 from wolaro.jobs.worker import execute
@@ -97,6 +98,7 @@ class JobScheduler:
         self._inflight: set[asyncio.Task[str]] = set()
         self._backlog = False
         self._last_purge = float("-inf")
+        self._backlog_gauges = BacklogGauges(db)  # wolaro_jobs_due and wolaro_jobs_oldest_due_seconds
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings, **kwargs: Any) -> JobScheduler:
@@ -310,6 +312,7 @@ class JobScheduler:
                 # one as each job ends), or at the next poll, whichever comes first.
                 self._backlog = True
             await self._maybe_purge()
+            await self._backlog_gauges.maybe_refresh()
             await self._sleep(self._next_look())
 
     def _next_look(self) -> datetime:
