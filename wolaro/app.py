@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wolaro.core.bot import WolaroBot
-from wolaro.core.discord_endpoint import point_discord_at
+from wolaro.core.discord_endpoint import point_discord_at, point_rest_at
 from wolaro.core.services import Services
 from wolaro.core.shard_leases import hold_shard_leases
 from wolaro.logging import get_logger
@@ -80,6 +80,7 @@ async def _run_bot(services: Services, stop: asyncio.Event) -> None:
     settings = services.settings
     assert settings.discord_token is not None
     point_discord_at(settings.discord_api_base)
+    point_rest_at(settings.discord_rest_base)  # DISCORD_REST_BASE: REST through a proxy (nirn-proxy), gateway direct
     bot = WolaroBot(services)
     services.jobs.bot = bot  # job handlers in this process see it as `ctx.bot` and share its HTTP client
 

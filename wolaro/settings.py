@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     discord_api_base: str = Field(
         default=DISCORD_API, description="REST base URL; point at a Discord-compatible server (the sandbox)"
     )
+    discord_rest_base: str | None = Field(
+        default=None, description="REST-only base URL, e.g. a nirn-proxy http://nirn:8080/api/v10 (gateway direct)"
+    )
     discord_rest_global_limit: int = Field(
         default=50, ge=1, le=100_000, description="Discord REST requests per second for the token, over every process"
     )
@@ -213,6 +216,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return check_url(value, ("https", "http"), DISCORD_API).rstrip("/")
+
+    @field_validator("discord_rest_base")
+    @classmethod
+    def _rest_base(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, ("https", "http"), "http://nirn:8080/api/v10").rstrip("/")
 
     @field_validator("public_url")
     @classmethod

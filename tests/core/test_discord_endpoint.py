@@ -42,3 +42,14 @@ def test_importing_it_pulls_in_nothing_heavy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_rest_proxy_takes_the_rest_calls_only():
+    from wolaro.core.discord_endpoint import point_rest_at
+
+    gateway, cdn = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE
+    point_rest_at("http://nirn:8080/api/v10/")
+    assert discord.http.Route("GET", "/users/@me").url == "http://nirn:8080/api/v10/users/@me"
+    assert (gateway, cdn) == (discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
+    point_rest_at(None)
+    assert discord.http.Route.BASE == "http://nirn:8080/api/v10"

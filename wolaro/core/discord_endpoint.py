@@ -34,3 +34,15 @@ def point_discord_at(api_base: str) -> None:
     discord.http.Route.BASE = api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url_for(api_base))
     discord.asset.Asset.BASE = f"{parts.scheme}://{parts.netloc}/cdn"
+
+
+def point_rest_at(rest_base: str | None) -> None:
+    """Send discord.py's REST calls (only those) to ``rest_base``, a REST proxy such as nirn-proxy; None: unchanged.
+
+    The gateway and the CDN stay where ``point_discord_at`` put them (Discord's own by default): a REST proxy
+    serves neither. Call it after ``point_discord_at``.
+    """
+    if rest_base:
+        import discord.http
+
+        discord.http.Route.BASE = rest_base.rstrip("/")

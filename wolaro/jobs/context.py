@@ -119,9 +119,10 @@ class DiscordAccess:
             raise RuntimeError("this job needs Discord, but DISCORD_TOKEN is not set in the worker's environment")
         from discord.http import HTTPClient
 
-        from wolaro.core.discord_endpoint import point_discord_at
+        from wolaro.core.discord_endpoint import point_discord_at, point_rest_at
 
         point_discord_at(settings.discord_api_base)
+        point_rest_at(settings.discord_rest_base)
         http = HTTPClient(asyncio.get_running_loop())
         try:
             await http.static_login(token)
