@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.tickets.models import Ticket, TicketCounter
@@ -28,19 +29,15 @@ class LimitReached(Exception):
         self.open_numbers = open_numbers
 
 
-async def _next_number(session: AsyncSession, guild_id: int) -> int:
-    bumped = await session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.guild_id == guild_id)
-        .values(last_number=TicketCounter.last_number + 1)
-        .returning(TicketCounter.last_number)
-    )
-    number = bumped.scalar_one_or_none()
-    if number is not None:
-        return int(number)
-    session.add(TicketCounter(guild_id=guild_id, last_number=1))
-    await session.flush()
-    return 1
+async def _next_number(session: AsyncSession, dialect: str, guild_id: int) -> int:
+    """Take the guild's next ticket number: one upsert, which locks the counter row until the transaction ends."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(TicketCounter).values(guild_id=guild_id, last_number=1)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[TicketCounter.guild_id],
+        set_={"last_number": TicketCounter.last_number + 1},
+    ).returning(TicketCounter.last_number)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def open_numbers(db: Database, guild_id: int, opener_id: int, category: str) -> list[int]:
@@ -66,7 +63,7 @@ async def open_ticket(
     pass the limit check.
     """
     async with db.transaction() as session:
-        number = await _next_number(session, guild_id)
+        number = await _next_number(session, db.dialect, guild_id)
         mine = (
             await session.scalars(
                 select(Ticket.number).where(
