@@ -93,10 +93,11 @@ async def test_graceful_stop_writes_what_the_buffer_holds(
         await sandbox.send_message(channel, owner, "!levels")
         reply = await sandbox.wait_for_message(channel, timeout=10)
         assert reply["content"] == "Nobody has earned XP here yet."  # all of it is still in the buffer
-        assert bot.get_cog("leveling").buffer.total() == 30
+        assert bot.get_cog("leveling").buffer.total() == 35  # the command's message earned too
     db = Database(settings.effective_database_url)
     try:
         assert await store.total(db, guild, ada) == 15
         assert await store.total(db, guild, bob) == 15
+        assert await store.total(db, guild, owner) == 5
     finally:
         await db.dispose()
