@@ -25,7 +25,12 @@ class Batch:
     voice: dict[Key, int] = field(default_factory=dict)
     members: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     """(guild_id, hour) -> [joins, leaves, member count or -1]."""
-    events: int = 0
+
+    @property
+    def events(self) -> int:
+        """Messages, voice pieces and member changes held (counted when asked: the hot path only adds 1)."""
+        changes = sum(joins + leaves for joins, leaves, _ in self.members.values())
+        return sum(self.messages.values()) + len(self.voice) + changes
 
     def __len__(self) -> int:
         return len(self.messages) + len(self.voice) + len(self.members)
@@ -60,7 +65,6 @@ class Batch:
             {k: n for k, n in self.messages.items() if keep(k)},
             {k: n for k, n in self.voice.items() if keep(k)},
             self.members,
-            self.events,
         )
 
 
@@ -89,7 +93,6 @@ class Buffer:
             messages[key] = 1
         else:
             messages[key] = count + 1
-        batch.events += 1
         return True
 
     def add_voice(self, guild_id: int, channel_id: int, user_id: int, pieces: Iterable[tuple[int, int]]) -> None:
@@ -101,7 +104,6 @@ class Buffer:
                 self.dropped += 1
                 continue
             batch.voice[key] = batch.voice.get(key, 0) + seconds
-            batch.events += 1
 
     def add_member_change(self, guild_id: int, hour: int, *, joined: bool, member_count: int | None) -> None:
         """Count a join or a leave, and remember the member count after it."""
@@ -109,7 +111,6 @@ class Buffer:
         change[0 if joined else 1] += 1
         if member_count is not None:
             change[2] = member_count
-        self.batch.events += 1
 
     def note_member_count(self, guild_id: int, hour: int, member_count: int) -> None:
         """Remember a server's member count (seen when it becomes available), without a join or leave."""
@@ -143,7 +144,6 @@ class Buffer:
             change[1] += leaves
             if count >= 0:
                 change[2] = count
-        batch.events += current.events - dropped
         self.dropped += dropped
         return dropped
 

@@ -32,7 +32,7 @@ from wolaro.modules.statistics.models import (
 )
 from wolaro.modules.statistics.privacy import PRIVACY
 from wolaro.modules.statistics.recorder import GuildRules, Recorder
-from wolaro.modules.statistics.times import hour_of_snowflake, period_days
+from wolaro.modules.statistics.times import DISCORD_EPOCH_HOUR, period_days
 from wolaro.modules.statistics.voice import Session, restored
 from wolaro.sdk import (
     GuildConfig,
@@ -160,11 +160,20 @@ class Statistics(WolaroModule):
 
     # ------------------------------------------------------------------ events (the hot path first)
     async def on_guild_message(self, config: GuildConfig, message: discord.Message) -> None:
-        """Count a message: its server, channel, author and hour (never its text)."""
+        """Count a message: its server, channel, author and hour (never its text). This runs for every message.
+
+        The usual case (the member already spoke in this channel this hour) is one dictionary update, inlined;
+        a new counter goes through `Recorder.count_message` (bound, flush trigger).
+        """
         if message.webhook_id is None:
-            self.recorder.count_message(
-                config.guild_id, hour_of_snowflake(message.id), message.channel.id, message.author.id
-            )
+            hour = (message.id >> 22) // 3_600_000 + DISCORD_EPOCH_HOUR  # `hour_of_snowflake`, inlined
+            key = (config.guild_id, hour, message.channel.id, message.author.id)
+            counts = self.recorder.buffer.batch.messages
+            count = counts.get(key)
+            if count is None:
+                self.recorder.count_message(*key)
+            else:
+                counts[key] = count + 1
 
     async def on_guild_voice_state_update(
         self, config: GuildConfig, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState

@@ -74,13 +74,12 @@ class Recorder:
     # ------------------------------------------------------------------ hot path helpers
     def count_message(self, guild_id: int, hour: int, channel_id: int, user_id: int) -> None:
         """Count one message (one dictionary update; wakes the flusher when the buffer is big)."""
-        batch = self.buffer.batch
         key = (guild_id, hour, channel_id, user_id)
-        count = batch.messages.get(key)
+        messages = self.buffer.batch.messages
+        count = messages.get(key)
         if count is not None:  # the usual case: this member already spoke in this channel this hour
-            batch.messages[key] = count + 1
-            batch.events += 1
-        elif self.buffer.add_message(guild_id, hour, channel_id, user_id) and len(batch.messages) >= self.flush_keys:
+            messages[key] = count + 1
+        elif self.buffer.add_message(guild_id, hour, channel_id, user_id) and len(messages) >= self.flush_keys:
             self._wake.set()
 
     def count_voice(self, guild_id: int, user_id: int, channel_id: int | None, counting: bool) -> None:

@@ -12,9 +12,13 @@ PERIODS: dict[str, int | None] = {"day": 1, "week": 7, "month": 30, "quarter": 9
 """Period option -> how many local days it covers, today included (None: everything kept)."""
 
 
+DISCORD_EPOCH_HOUR = DISCORD_EPOCH_MS // 3_600_000
+"""Discord's epoch (2015-01-01 00:00 UTC) falls on a whole hour: 394,464 hours after 1970."""
+
+
 def hour_of_snowflake(snowflake: int) -> int:
     """The UTC hour (since 1970) a Discord id was created in: the message's hour, with no datetime built."""
-    return ((snowflake >> 22) + DISCORD_EPOCH_MS) // 3_600_000
+    return (snowflake >> 22) // 3_600_000 + DISCORD_EPOCH_HOUR
 
 
 @functools.lru_cache(maxsize=256)
