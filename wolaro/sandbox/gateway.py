@@ -136,14 +136,24 @@ class Gateway:
 
     # ---- dispatching --------------------------------------------------------------------------------
     async def dispatch(
-        self, event: str, data: dict[str, Any], *, guild_id: int | None, strip_content: bool = False
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        guild_id: int | None,
+        strip_content: bool = False,
+        only: int | None = None,
     ) -> int:
         """Send ``event`` to the sessions owning ``guild_id`` (None = a DM event).
 
         ``strip_content`` marks a message whose content Discord hides from clients without the
-        MESSAGE_CONTENT intent. Returns the number of sessions that received it.
+        MESSAGE_CONTENT intent. ``only`` picks one of those sessions (the ``only``-th in the order they
+        identified, modulo their number), as when several bot processes share a shard and Discord hands an
+        interaction to one of them. Returns the number of sessions that received it.
         """
         sessions = self.sessions_for_guild(guild_id)
+        if only is not None and sessions:
+            sessions = [sessions[only % len(sessions)]]
         if not sessions:
             return 0
         name = event.encode()

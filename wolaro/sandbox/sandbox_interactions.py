@@ -27,16 +27,18 @@ class InteractionsMixin(WaitingMixin):
         *,
         subcommand: str | None = None,
         locale: str = "en-US",
+        via: int | None = None,
     ) -> InteractionRecord:
         """User ``user_id`` runs ``/name [subcommand] options...`` (``guild_id`` None = in their DM channel).
 
         Option values: plain values for strings/numbers/booleans, ids for users/roles/channels/mentionables,
         a filename or ``(filename, bytes)`` for attachments. Raises :class:`SandboxError` if the command is
-        not registered, the options do not fit it, or the user cannot see it.
+        not registered, the options do not fit it, or the user cannot see it. ``via`` hands the interaction to
+        one bot session of the guild's shard (the ``via``-th to identify) instead of every one.
         """
         record = self._command_interaction(guild_id, channel_id, user_id, name, options, subcommand, locale)
         shown = " ".join(f"{k}:{v}" for k, v in (options or {}).items())
-        return await self._dispatch_interaction(record, f"/{record.name} {shown}".rstrip())
+        return await self._dispatch_interaction(record, f"/{record.name} {shown}".rstrip(), via=via)
 
     async def invoke_autocomplete(
         self,
@@ -138,7 +140,9 @@ class InteractionsMixin(WaitingMixin):
         shown = "[submits " + ", ".join(f"{k}={v!r}" for k, v in values.items()) + "]"
         return await self._dispatch_interaction(record, shown)
 
-    async def _dispatch_interaction(self, record: InteractionRecord, shown: str) -> InteractionRecord:
+    async def _dispatch_interaction(
+        self, record: InteractionRecord, shown: str, *, via: int | None = None
+    ) -> InteractionRecord:
         self.interactions[record.id] = record
         self.interactions_by_token[record.token] = record
         if self._observers:
@@ -152,5 +156,5 @@ class InteractionsMixin(WaitingMixin):
                     "interaction": record.name,
                 }
             )
-        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=record.guild_id)
+        await self.gateway.dispatch("INTERACTION_CREATE", record.payload, guild_id=record.guild_id, only=via)
         return record

@@ -54,8 +54,7 @@ async def withdraw(db: Database, guild_id: int, user_id: int, text: str) -> tupl
 async def transfer(
     session: AsyncSession, guild_id: int, sender: int, receiver: int, amount: int, *, max_total: int
 ) -> None:
-    """Move `amount` from one wallet to another in the caller's transaction (rows touched in id order)."""
-    await ledger.ensure_accounts(session, guild_id, (sender, receiver))
+    """Move `amount` from one wallet to another in the caller's transaction (both accounts locked already)."""
     moves = [
         Move(sender, "pay", wallet=-amount, other_user_id=receiver),
         Move(receiver, "pay", wallet=amount, other_user_id=sender),
@@ -79,7 +78,8 @@ async def pay(
     if sender == receiver:
         raise UserFacingError("You cannot pay yourself.")
     async with db.transaction() as session:
-        before = await ledger.balance_in(session, guild_id, sender, lock=True)
+        await ledger.lock_accounts(session, guild_id, (sender, receiver))
+        before = await ledger.balance_in(session, guild_id, sender)
         amount = parse_amount(text, available=before.wallet)
         await transfer(session, guild_id, sender, receiver, amount, max_total=max_total)
         return amount, Balance(before.wallet - amount, before.bank)

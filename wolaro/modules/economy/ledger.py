@@ -67,6 +67,22 @@ async def ensure_accounts(session: AsyncSession, guild_id: int, user_ids: Iterab
         await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id", "user_id"]))
 
 
+async def lock_accounts(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
+    """Create the members' accounts if needed and lock them, in id order, until the transaction ends.
+
+    Every transaction that changes two accounts takes both locks up front and in the same order, so two
+    payments in opposite directions queue instead of deadlocking (SQLite's write lock already serialises them).
+    """
+    ids = sorted(set(user_ids))
+    await ensure_accounts(session, guild_id, ids)
+    await session.execute(
+        select(EconomyAccount.user_id)
+        .where(EconomyAccount.guild_id == guild_id, EconomyAccount.user_id.in_(ids))
+        .order_by(EconomyAccount.user_id)
+        .with_for_update()
+    )
+
+
 async def read(session: AsyncSession, guild_id: int, user_id: int, *, lock: bool = False) -> EconomyAccount | None:
     """A member's account row (`lock`: held until the transaction ends, on PostgreSQL)."""
     query = select(EconomyAccount).where(*_key(guild_id, user_id)).execution_options(populate_existing=True)

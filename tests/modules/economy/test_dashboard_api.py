@@ -1,0 +1,79 @@
+"""The economy's dashboard API: the shop editor's routes and the leaderboard with names and pictures.
+
+On the real app with real services (SQLite, and PostgreSQL + Redis); Discord is the sandbox.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.web import env, sandbox, web_backend, web_settings, world  # noqa: F401 (fixtures)
+from wolaro.modules.economy import bank
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_the_shop_editor_routes(env):  # noqa: F811
+    guild, sb = env.world.guild_a, env.world.sandbox
+    owner = await env.as_user(env.world.owner_a)
+    base = f"/api/guilds/{guild}/modules/economy"
+    empty = (await owner.get(f"{base}/shop")).json()
+    assert empty["items"] == [] and "Moderator" in [r["name"] for r in empty["roles"]]
+    assert "@everyone" not in [r["name"] for r in empty["roles"]]
+
+    vip_role = str(sb.role_id(guild, "Moderator"))
+    made = await owner.post(f"{base}/shop", json={"name": "VIP", "price": 5000, "role_id": vip_role})
+    assert made.status_code == 201, made.text
+    vip = made.json()
+    assert (vip["name"], vip["price"], vip["role_id"], vip["available"]) == ("VIP", 5000, vip_role, True)
+    clash = await owner.post(f"{base}/shop", json={"name": "vip", "price": 1})
+    assert clash.status_code == 422 and clash.json()["detail"] == "The shop already has an item called VIP."
+    for bad in (
+        {"name": "", "price": 1},
+        {"name": "X", "price": -1},
+        {"name": "X" * 65, "price": 1},
+        {"name": "X", "price": 10**16},
+        {"name": "X", "price": 1, "role_id": "0"},
+    ):
+        assert (await owner.post(f"{base}/shop", json=bad)).status_code == 422, bad
+
+    edited = await owner.put(
+        f"{base}/shop/{vip['id']}",
+        json={"name": "VIP pass", "price": 4000, "role_id": vip_role, "description": "Shiny", "available": False},
+    )
+    assert edited.status_code == 200 and edited.json()["name"] == "VIP pass" and not edited.json()["available"]
+    assert (await owner.put(f"{base}/shop/999", json={"name": "Nope", "price": 1})).status_code == 422
+    listed = (await owner.get(f"{base}/shop")).json()["items"]
+    assert [(i["name"], i["price"], i["description"]) for i in listed] == [("VIP pass", 4000, "Shiny")]
+
+    plain = await env.as_user(env.world.plain_a)
+    assert (await plain.get(f"{base}/shop")).status_code == 403
+    assert (await env.client().get(f"{base}/shop")).status_code == 401
+    no_csrf = await env.as_user(env.world.owner_a, csrf=False)
+    assert (await no_csrf.delete(f"{base}/shop/{vip['id']}")).status_code == 403
+    other = await env.as_user(env.world.owner_b)
+    assert (await other.delete(f"{base}/shop/{vip['id']}")).status_code == 403
+    assert (await owner.delete(f"{base}/shop/{vip['id']}")).status_code == 204
+    assert (await owner.get(f"{base}/shop")).json()["items"] == []
+
+    script = await owner.get(f"{base}/assets/shop.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert (await owner.get(f"{base}/assets/secrets.py")).status_code == 404
+
+
+async def test_the_leaderboard_has_names_pictures_and_pages(env):  # noqa: F811
+    guild, sb = env.world.guild_a, env.world.sandbox
+    owner = await env.as_user(env.world.owner_a)
+    members = sb.member_ids(guild)
+    for rank, user in enumerate(members):
+        await bank.give(env.services.db, guild, env.world.owner_a, user, 100 * (rank + 1), max_total=10**9)
+    board = (await owner.get(f"/api/guilds/{guild}/modules/economy/leaderboard")).json()
+    assert (board["page"], board["pages"]) == (1, 1)
+    top = board["rows"][0]
+    assert top["rank"] == 1 and top["user_id"] == str(members[-1]) and top["total"] == 100 * len(members)
+    assert top["name"] == sb.display_name(guild, members[-1])
+    assert top["avatar_url"].startswith("https://cdn.discordapp.com/")
+    assert [r["total"] for r in board["rows"]] == sorted((r["total"] for r in board["rows"]), reverse=True)
+    far = (await owner.get(f"/api/guilds/{guild}/modules/economy/leaderboard?page=9")).json()
+    assert far["page"] == 1
+    assert (await owner.get(f"/api/guilds/{guild}/modules/economy/leaderboard?page=0")).status_code == 422
