@@ -170,6 +170,8 @@ async def test_xp_admin_commands_and_refusals(sandbox: Sandbox, bot: Any) -> Non
     channel = sandbox.text_channel_ids(guild)[0]
     owner, _, ada, bob = sandbox.member_ids(guild)[:4]
     await enable(bot, guild)
+    usage = await slash(sandbox, guild, channel, owner, "xp", None, "show")
+    assert usage["content"] == "Use `xp set`, `xp add`, `xp reset`, `xp import` or `xp export`."
     denied = await slash(sandbox, guild, channel, bob, "xp", {"member": ada, "amount": 10}, "set")
     assert denied["ephemeral"] and "Manage Server" in denied["content"]
     assert await xp_of(bot, guild, ada) == 0
