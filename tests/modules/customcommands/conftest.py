@@ -18,3 +18,13 @@ async def bot(sandbox, tmp_path, master_admin):
     )
     async with running_bot(sandbox, settings) as running:
         yield running
+
+
+# The dashboard's browser fixtures (Chromium, the whole stack on PostgreSQL and Redis) for the "try it" test.
+from tests.web.browser.conftest import (  # noqa: E402, F401
+    browser,
+    browser_storage,
+    chromium,
+    restore_discord_endpoints_module,
+    stack,
+)

@@ -64,12 +64,14 @@ class CustomCommand(BaseModel):
         max_length=25,
         title="Roles allowed",
         description="Only members with one of these roles may use it (empty: everyone).",
+        json_schema_extra={"x-picker": "role"},
     )
     allowed_channels: list[SnowflakeId] = Field(
         default_factory=list,
         max_length=25,
         title="Channels allowed",
         description="It answers only in these channels (empty: everywhere).",
+        json_schema_extra={"x-picker": "channel"},
     )
 
     @field_validator("name", mode="before")

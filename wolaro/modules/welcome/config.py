@@ -39,10 +39,18 @@ class Config(ModuleConfig):
         default=DEFAULT_LEAVE, max_length=MESSAGE_MAX, title="Goodbye message", description="Same placeholders."
     )
     autoroles: list[SnowflakeId] = Field(
-        default_factory=list, max_length=10, title="Roles for new members", description="Given to every new member."
+        default_factory=list,
+        max_length=10,
+        title="Roles for new members",
+        description="Given to every new member.",
+        json_schema_extra={"x-picker": "role"},
     )
     bot_roles: list[SnowflakeId] = Field(
-        default_factory=list, max_length=10, title="Roles for bots", description="Given to bots that are added."
+        default_factory=list,
+        max_length=10,
+        title="Roles for bots",
+        description="Given to bots that are added.",
+        json_schema_extra={"x-picker": "role"},
     )
     autorole_delay_seconds: int = Field(
         default=0,
