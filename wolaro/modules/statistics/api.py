@@ -7,6 +7,7 @@ queries the bot's commands use, so the page stays fast for the biggest server.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,32 @@ async def _range(web: Any, guild_id: int, start: date | None, end: date | None) 
     return (first, last), timezone
 
 
+async def _channel_names(web: Any, guild_id: int) -> dict[str, str]:
+    """Channel id (text) -> name, from Discord through the dashboard's cached lookups (empty if unavailable)."""
+    try:
+        channels = await web.discord.guild_channels(guild_id)
+    except Exception:
+        return {}
+    return {str(c["id"]): str(c.get("name") or "") for c in channels if c.get("type") in (0, 2, 5, 13, 15)}
+
+
+async def _member_names(web: Any, guild_id: int, user_ids: list[str]) -> dict[str, str]:
+    """Member id (text) -> the name shown in the server (nickname, else display name, else username)."""
+
+    async def one(user_id: str) -> tuple[str, str | None]:
+        try:
+            member = await web.discord.guild_member(guild_id, int(user_id))
+        except Exception:
+            return user_id, None
+        if not member:
+            return user_id, None
+        user = member.get("user") or {}
+        return user_id, member.get("nick") or user.get("global_name") or user.get("username")
+
+    found = await asyncio.gather(*(one(u) for u in user_ids))
+    return {u: name for u, name in found if name}
+
+
 def _snowflake(value: str | None, what: str) -> int | None:
     if value is None or value == "":
         return None
@@ -59,9 +86,12 @@ async def overview(guild: ManagedGuild, web: WebDep, start: Start = None, end: E
     """The server's activity over the range."""
     days, _ = await _range(web, guild.guild_id, start, end)
     cache = StatsCache(web.services.cache)
-    return await cache.get_or_compute(  # type: ignore[no-any-return]
+    result: dict[str, Any] = await cache.get_or_compute(
         guild.guild_id, f"overview:{days}", lambda: queries.overview(web.services.db, guild.guild_id, days)
     )
+    names = await _channel_names(web, guild.guild_id)
+    result["top_channels"] = [{**c, "name": names.get(c["channel_id"])} for c in result["top_channels"]]
+    return result
 
 
 @router.get("/leaderboard", summary="The most active members by messages or voice time")
@@ -78,13 +108,22 @@ async def leaderboard(
     days, timezone = await _range(web, guild.guild_id, start, end)
     channel = _snowflake(channel_id, "channel")
     cache = StatsCache(web.services.cache)
-    return await cache.get_or_compute(  # type: ignore[no-any-return]
+    board: list[dict[str, Any]] = await cache.get_or_compute(
         guild.guild_id,
         f"top:{metric}:{days}:{channel}:{limit}",
         lambda: queries.leaderboard(
             web.services.db, guild.guild_id, metric, days, limit=limit, channel_id=channel, timezone=timezone
         ),
     )
+    names = await _member_names(web, guild.guild_id, [row["user_id"] for row in board])
+    return [{**row, "name": names.get(row["user_id"])} for row in board]
+
+
+@router.get("/channel-list", summary="The server's text and voice channels, for the channel filter")
+async def channel_list(guild: ManagedGuild, web: WebDep) -> list[dict[str, str]]:
+    """Channels as {channel_id, name} (empty if Discord cannot be asked right now)."""
+    names = await _channel_names(web, guild.guild_id)
+    return [{"channel_id": c, "name": n} for c, n in sorted(names.items(), key=lambda item: item[1])]
 
 
 @router.get("/users/{user_id}", summary="One member's messages, voice time and rank")

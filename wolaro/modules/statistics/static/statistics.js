@@ -82,21 +82,23 @@
         [{ label: "Voice hours", stroke: "#faa61a" }]);
       draw("chart-growth", filled(growth, start, end, [d => d.joins, d => d.leaves]),
         [{ label: "Joins", stroke: "#3ba55d" }, { label: "Leaves", stroke: "#ed4245" }]);
-      rows("board-messages", byMessages, r => [r.rank, r.user_id, r.value]);
-      rows("board-voice", byVoice, r => [r.rank, r.user_id, voice(r.value)]);
-      rows("board-channels", overview.top_channels, r => ["#" + r.channel_id, r.messages]);
-      const select = form.channel;
-      for (const c of overview.top_channels) {
-        if (![...select.options].some(o => o.value === c.channel_id)) select.add(new Option("#" + c.channel_id, c.channel_id));
-      }
+      rows("board-messages", byMessages, r => [r.rank, r.name || r.user_id, r.value]);
+      rows("board-voice", byVoice, r => [r.rank, r.name || r.user_id, voice(r.value)]);
+      rows("board-channels", overview.top_channels, r => ["#" + (r.name || r.channel_id), r.messages]);
       status.textContent = "";
     } catch (error) {
       status.textContent = error.message;
     }
   }
+  async function channels() {
+    // the channel filter lists the server's channels by name
+    try {
+      for (const c of await get("/channel-list", {})) form.channel.add(new Option("#" + c.name, c.channel_id));
+    } catch (error) { /* the filter keeps "All channels" */ }
+  }
   const today = new Date();
   form.end.value = iso(today);
   form.start.value = iso(new Date(today.getTime() - 29 * DAY * 1000));
   form.addEventListener("submit", event => { event.preventDefault(); load(); });
-  window.addEventListener("load", load);
+  window.addEventListener("load", () => { channels(); load(); });
 })();
