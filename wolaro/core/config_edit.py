@@ -55,5 +55,6 @@ async def edit_module_config(
             before={k: before.get(k) for k in changes},
             after={k: after[k] for k in changes},
         )
-    await service._changed(CONFIG_UPDATE, guild_id, {"module": module, "config": after})
+    payload = {"module": module, "config": after, "actor_id": str(actor_id) if actor_id else None}
+    await service._changed(CONFIG_UPDATE, guild_id, payload)
     return after

@@ -399,8 +399,10 @@ class GuildConfigService:
                 before={k: before.get(k) for k in changes},
                 after={k: after[k] for k in changes},
             )
-            entry = await outbox.record(session, CONFIG_UPDATE, guild_id, {"module": module, "config": after})
-        await self._changed(CONFIG_UPDATE, guild_id, {"module": module, "config": after}, outbox_id=entry)
+            # who made the change travels with it, so open dashboards can say who changed what (as text: a JS id)
+            payload = {"module": module, "config": after, "actor_id": str(actor_id) if actor_id else None}
+            entry = await outbox.record(session, CONFIG_UPDATE, guild_id, payload)
+        await self._changed(CONFIG_UPDATE, guild_id, payload, outbox_id=entry)
         return after
 
     async def resync(self, guild_id: int, *, actor_id: int | None) -> GuildConfig:

@@ -33,15 +33,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
 from wolaro.core.registry import ModuleSpec, Panel, audit_labels
-from wolaro.web import errors
+from wolaro.web import errors, page_i18n
 from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
 from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
+from wolaro.web.language import request_language
 from wolaro.web.routes.modules import module_out
 from wolaro.web.security import safe_next
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PAGE_PREFIXES = ("/guilds/", "/public/")
+#: Modules only the bot's operators use: not shown to server owners.
+OPERATOR_MODULES = frozenset({"admin"})
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 ModuleName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 PageSlug = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
@@ -99,6 +102,7 @@ async def _guild_context(guild: GuildAccess, web: WebDep, page: str, **extra: An
             pages=tuple(panel for panel in spec.panels if panel.slug),
         )
         for spec in web.services.config.specs.values()
+        if spec.name not in OPERATOR_MODULES or guild.user.is_master
     ]
     return page_context(guild.user, guild=guild, config=config, modules=modules, page=page, **extra)
 
@@ -132,11 +136,11 @@ async def guild_overview(request: Request, guild: ManagedGuild, web: WebDep) -> 
     shards = await web.presence.shards() or []
     shard = next((s for s in shards if info is not None and s.get("shard_id") == info.shard_id), None)
     if shard is None:
-        state, label = "unknown", "Status not reported"
+        state, label = "unknown", "Status not known yet"
     elif shard.get("connected"):
         state, label = "connected", "Online"
     else:
-        state, label = "disconnected", "Shard disconnected"
+        state, label = "disconnected", "Offline: reconnecting"
     context = await _guild_context(
         guild,
         web,
@@ -159,8 +163,11 @@ async def module_page(request: Request, module: ModuleName, guild: ManagedGuild,
     if spec is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No module named {module!r}")
     context = await _guild_context(guild, web, "module")
-    data = module_out(spec, context["config"]).model_dump(mode="json")
-    view = next(m for m in context["modules"] if m.name == module)
+    language = request_language(request)
+    data = module_out(spec, context["config"], web.services.translator, language).model_dump(mode="json")
+    view = next((m for m in context["modules"] if m.name == module), None)
+    if view is None:  # a module for the bot's operators only
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No module named {module!r}")
     return web.templates.TemplateResponse(request, "module.html", {**context, "module": view, "module_data": data})
 
 
@@ -174,7 +181,9 @@ async def module_own_page(
     if spec is None or page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No page {slug!r} in module {module!r}")
     context = await _guild_context(guild, web, "module")
-    view = next(m for m in context["modules"] if m.name == module)
+    view = next((m for m in context["modules"] if m.name == module), None)
+    if view is None:  # a module for the bot's operators only
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No module named {module!r}")
     extra = {"module": view, "module_page": page}
     if page.data is not None:
         extra.update(await page.data(web.services, guild.guild_id))
@@ -239,4 +248,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     env = app.state.web.templates.env
     env.filters["initials"] = initials
+    page_i18n.install(env)
     env.policies["json.dumps_kwargs"] = {"sort_keys": False}  # `tojson` keeps a schema's field order

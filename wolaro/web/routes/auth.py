@@ -23,6 +23,7 @@ from wolaro.logging import get_logger
 from wolaro.web.deps import SessionUser, WebDep
 from wolaro.web.discord_api import DiscordError
 from wolaro.web.hub import SESSION_ENDED
+from wolaro.web.language import LANGUAGE_COOKIE, supported
 from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE, STATE_COOKIE, STATE_MAX_AGE, host_allowed, safe_next
 
 log = get_logger(__name__)
@@ -97,6 +98,9 @@ async def callback(
     response = RedirectResponse(str(saved.get("next") or "/"), status_code=302)
     response.delete_cookie(STATE_COOKIE, path="/auth")
     set_session_cookies(response, web, jwt_value, claims.csrf)
+    locale = supported(str(user.get("locale") or ""))
+    if locale and LANGUAGE_COOKIE not in request.cookies:  # the dashboard speaks the person's Discord language
+        response.set_cookie(LANGUAGE_COOKIE, locale, max_age=365 * 86400, samesite="lax")
     log.info("dashboard login", user_id=claims.user_id)
     return response
 

@@ -1,6 +1,7 @@
 // The guild overview: prefix and language (saved together), module switches, bot status; all kept live.
 "use strict";
 (() => {
+  const { tr } = wolaro;
   const guild = wolaro.guild;
   const form = document.getElementById("settings-form");
   const inputs = { prefix: document.getElementById("f-prefix"), language: document.getElementById("f-language") };
@@ -38,7 +39,7 @@
     bar.dataset.dirty = String(dirty.length > 0);
     save.disabled = saving || dirty.length === 0;
     reset.disabled = saving || dirty.length === 0;
-    if (!saving) status.textContent = dirty.length ? "Unsaved changes" : "All changes saved";
+    if (!saving) status.textContent = dirty.length ? tr("Unsaved changes ({count})", { count: dirty.length }) : tr("All changes saved");
     for (const key of Object.keys(inputs)) inputs[key].closest(".field").classList.toggle("is-dirty", dirty.includes(key));
   }
 
@@ -51,7 +52,7 @@
       const editing = inputs[key].value !== saved[key];
       saved[key] = value;
       if (editing && inputs[key].value !== value) {
-        note(key, `Changed elsewhere to “${value}” while you were editing: saving keeps your value.`);
+        note(key, tr("Changed elsewhere while you were editing: saving keeps your value."));
       } else {
         inputs[key].value = value;
         note(key, "");
@@ -59,7 +60,10 @@
       changed.push(key);
     }
     update();
-    if (announce && changed.length) wolaro.toast(`Updated elsewhere: ${changed.join(", ")}`);
+    if (announce && changed.length) {
+      const fields = changed.map((key) => document.querySelector(`label[for="f-${key}"]`)?.textContent || key).join(", ");
+      wolaro.toast(tr("{fields} changed.", { fields }));
+    }
   }
 
   form.addEventListener("input", update);
@@ -76,7 +80,7 @@
     if (!keys.length || saving) return;
     clearErrors();
     saving = true;
-    status.textContent = "Saving…";
+    status.textContent = tr("Saving…");
     update();
     const body = Object.fromEntries(keys.map((key) => [key, inputs[key].value]));
     inflight = body;
@@ -85,7 +89,7 @@
       saving = false;
       saved = { prefix: result.prefix, language: result.language };
       for (const key of Object.keys(inputs)) { inputs[key].value = saved[key]; note(key, ""); }
-      wolaro.toast("Settings saved", "ok");
+      wolaro.toast(tr("Settings saved"), "ok");
     } catch (error) {
       saving = false;
       const field = error.data?.field || error.data?.detail?.[0]?.loc?.slice(1).join(".");
@@ -96,9 +100,9 @@
         node.hidden = false;
         inputs[field].setAttribute("aria-invalid", "true");
         inputs[field].focus();
-        wolaro.toast("Not saved: fix the highlighted field", "error");
+        wolaro.toast(tr("Not saved: {count} settings need a fix, shown in red.", { count: 1 }), "error");
       } else if (error.status !== 403 && error.status !== 401) {
-        wolaro.toast(`Not saved: ${message}`, "error");
+        wolaro.toast(tr("Not saved: {reason}", { reason: message }), "error");
       }
     }
     update();
@@ -117,7 +121,8 @@
       const toggle = row.querySelector("[data-toggle-module]");
       return toggle ? toggle.checked : true;
     }).length;
-    document.getElementById("modules-on").textContent = `${on} of ${rows.length}`;
+    const node = document.getElementById("modules-on");
+    node.textContent = tr(node.dataset.of || "{on} of {total}", { on, total: rows.length });
   }
 
   document.addEventListener("change", async (event) => {
@@ -130,10 +135,11 @@
     try {
       const result = await guild.api(`/api/guilds/${guild.id}/modules/${module}/enabled`, { method: "PUT", body: { enabled } });
       toggle.checked = result.enabled;
-      wolaro.toast(`${module} ${result.enabled ? "switched on" : "switched off"}`, "ok");
+      const title = toggle.dataset.title || module;
+      wolaro.toast(tr(result.enabled ? "{module} switched on" : "{module} switched off", { module: title }), "ok");
     } catch (error) {
       toggle.checked = !enabled;
-      if (error.status !== 403 && error.status !== 401) wolaro.toast(`Could not switch ${module}: ${error.message}`, "error");
+      if (error.status !== 403 && error.status !== 401) wolaro.toast(tr("Could not switch the module: {reason}", { reason: error.message }), "error");
     } finally {
       delete toggle.dataset.busy;
       toggle.disabled = false;
@@ -146,9 +152,9 @@
     resync.disabled = true;
     try {
       await guild.api(`/api/guilds/${guild.id}/sync`, { method: "POST" });
-      wolaro.toast("Resynced: every process reads this server's settings again", "ok");
+      wolaro.toast(tr("Settings reloaded"), "ok");
     } catch (error) {
-      if (error.status !== 403 && error.status !== 401) wolaro.toast(`Resync failed: ${error.message}`, "error");
+      if (error.status !== 403 && error.status !== 401) wolaro.toast(tr("Not saved: {reason}", { reason: error.message }), "error");
     } finally {
       resync.disabled = false;
     }

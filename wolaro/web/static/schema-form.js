@@ -5,9 +5,15 @@
 //
 //   const form = wolaro.schemaForm(container, schema, config, {channels, roles, onChange});
 //   form.get() / form.set(config) / form.dirtyKeys() / form.markSaved(config) / form.showError(field, message)
+//
+// The model says how a field is shown (wolaro/core/config_ui.py): "x-widget": "duration" (a value and a unit; on a
+// text field "1h30m" is written, on a number the count of "x-unit"), "x-widget": "percent" (0.7 shown as 70 %),
+// "x-labels" (words for a closed choice's values), "x-show-if" {field, values} (shown only while a sibling field
+// holds one of the values), "x-hidden" (edited elsewhere). Titles and help arrive translated from the server; the
+// form's own words go through wolaro.tr. A field's error clears as soon as it is edited.
 "use strict";
 (() => {
-  const { h } = wolaro;
+  const { h, tr } = wolaro;
   const TEXT_CHANNEL_TYPES = new Set([0, 5, 15]); // text, announcement, forum
   const CATEGORY = 4;
   let sequence = 0;
@@ -66,6 +72,9 @@
   }
 
   function kindOf(name, schema, resolve) {
+    const widget = schema["x-widget"];
+    if (widget === "duration" && ["string", "integer", "number"].includes(schema.type)) return "duration";
+    if (widget === "percent" && ["integer", "number"].includes(schema.type)) return "percent";
     const picker = pickerFor(name, schema);
     if (schema.type === "array") {
       const items = resolve(schema.items || {});
@@ -101,15 +110,33 @@
     return "";
   }
 
-  // "1 to 2000", "more than 0, at most 1", "at least 0"...
+  // "1 to 2000", "At least 0", "At most 1" (in the page's language).
   function rangeText(schema) {
-    const parts = [];
-    if (schema.minimum !== undefined) parts.push(`at least ${schema.minimum}`);
-    else if (schema.exclusiveMinimum !== undefined) parts.push(`more than ${schema.exclusiveMinimum}`);
-    if (schema.maximum !== undefined) parts.push(`at most ${schema.maximum}`);
-    else if (schema.exclusiveMaximum !== undefined) parts.push(`less than ${schema.exclusiveMaximum}`);
-    if (schema.minimum !== undefined && schema.maximum !== undefined) return `${schema.minimum} to ${schema.maximum}`;
-    return parts.join(", ");
+    const min = schema.minimum ?? schema.exclusiveMinimum;
+    const max = schema.maximum ?? schema.exclusiveMaximum;
+    if (min !== undefined && max !== undefined) return tr("{min} to {max}", { min, max });
+    if (min !== undefined) return tr("At least {min}", { min });
+    if (max !== undefined) return tr("At most {max}", { max });
+    return "";
+  }
+
+  // Durations: units from the smallest the field allows; text durations use Discord-style suffixes ("90m", "2d").
+  const UNITS = [["seconds", 1, "s"], ["minutes", 60, "m"], ["hours", 3600, "h"], ["days", 86400, "d"], ["weeks", 604800, "w"]];
+  const SUFFIX = Object.fromEntries(UNITS.map(([, size, suffix]) => [suffix, size]));
+
+  function parseDurationText(text) {
+    const compact = String(text || "").toLowerCase().replace(/\s+/g, "");
+    const parts = compact.match(/(\d+(?:\.\d+)?)([smhdw])/g);
+    if (!parts || parts.join("") !== compact) return null;
+    return parts.reduce((total, part) => total + parseFloat(part) * SUFFIX[part.slice(-1)], 0);
+  }
+
+  // The largest unit (of `units`) that shows `seconds` as a whole number.
+  function bestUnit(seconds, units) {
+    for (let index = units.length - 1; index >= 0; index -= 1) {
+      if (seconds % units[index][1] === 0) return units[index];
+    }
+    return units[0];
   }
 
   // Help text with `code` spans (descriptions come from docstrings).
@@ -146,6 +173,7 @@
     const onChange = options.onChange || (() => {});
     const root = resolve(rootSchema);
     const controls = {}; // top-level key -> control
+    const conditions = []; // {el, siblings, field, values}: shown only while siblings[field] holds one of values
     const wrappers = {}; // top-level key -> element
     let baseline = {};
     const objectCount = Object.values(root.properties || {}).filter((s) => resolve(s).type === "object").length;
@@ -157,6 +185,7 @@
         boolean: booleanControl, number: numberControl, colour: colourControl, string: stringControl,
         enum: enumControl, picker: pickerControl, "multi-picker": multiPickerControl, "scalar-list": scalarListControl,
         "object-list": objectListControl, object: objectControl, json: jsonControl,
+        duration: durationControl, percent: percentControl,
       }[kind];
       const made = make(name, schema, path);
       made.kind = kind;
@@ -167,13 +196,17 @@
       const made = control(name, schema, path);
       const text = label(name, schema);
       let help = schema.description || "";
+      if (made.kind === "percent") {
+        const range = rangeText({ minimum: (schema.minimum ?? schema.exclusiveMinimum ?? 0) * 100, maximum: (schema.maximum ?? 1) * 100 });
+        help = help ? `${help} (${range} %)` : `${range} %`;
+      }
       if (made.kind === "number") {
         const range = rangeText(schema);
         if (range) help = help ? `${help} (${range})` : range.charAt(0).toUpperCase() + range.slice(1);
       }
       if (made.kind === "object") return { made, el: made.el };
       if (schema.maxItems !== undefined && ["multi-picker", "scalar-list", "object-list"].includes(made.kind)) {
-        const limit = `Up to ${schema.maxItems}.`;
+        const limit = tr("Up to {count}.", { count: schema.maxItems });
         help = help ? `${help} ${limit}` : limit;
       }
       const group = ["multi-picker", "scalar-list", "object-list"].includes(made.kind);
@@ -191,7 +224,7 @@
       const input = h("input", {
         type: "number", id: inputId, class: "number-input", inputmode: schema.type === "integer" ? "numeric" : "decimal",
         min: schema.minimum ?? schema.exclusiveMinimum, max: schema.maximum ?? schema.exclusiveMaximum,
-        step: schema.type === "integer" ? 1 : "any", placeholder: schema.nullable ? "Not set" : undefined, "data-primary": true,
+        step: schema.type === "integer" ? 1 : "any", placeholder: schema.nullable ? tr("Not set") : undefined, "data-primary": true,
       });
       return {
         el: input, inputId, describe: [input],
@@ -222,7 +255,7 @@
       const inputId = idFor(path);
       const input = h("input", {
         type: "text", id: inputId, autocomplete: "off", spellcheck: "false", maxlength: schema.maxLength,
-        placeholder: schema.nullable ? "Not set" : undefined, "data-primary": true,
+        placeholder: schema.nullable ? tr("Not set") : undefined, "data-primary": true,
       });
       return {
         el: input, inputId, describe: [input],
@@ -232,8 +265,71 @@
     }
 
     function enumOptions(select, schema) {
-      if (schema.nullable) select.append(h("option", { value: "" }, "— None —"));
-      for (const value of schema.enum) select.append(h("option", { value: String(value) }, humanize(String(value))));
+      const labels = schema["x-labels"] || {};
+      if (schema.nullable) select.append(h("option", { value: "" }, tr("— None —")));
+      for (const value of schema.enum) {
+        select.append(h("option", { value: String(value) }, labels[String(value)] || humanize(String(value))));
+      }
+    }
+
+    // A length: a number and a unit. Text fields get "90m"-style text; number fields the count of their x-unit.
+    function durationControl(name, schema, path) {
+      const inputId = idFor(path);
+      const base = UNITS.findIndex(([unit]) => unit === (schema["x-unit"] || "seconds"));
+      const units = UNITS.slice(Math.max(base, 0));
+      const own = units[0][1];
+      const number = h("input", {
+        type: "number", id: inputId, class: "number-input", min: 0, step: "any", inputmode: "decimal", "data-primary": true,
+        placeholder: schema.nullable ? tr("Not set") : undefined,
+      });
+      const unit = h("select", { "aria-label": tr("Unit"), class: "unit-select" },
+        units.map(([key]) => h("option", { value: key }, tr(key))));
+      const size = () => units.find(([key]) => key === unit.value)[1];
+      let raw = null; // a stored text the widget cannot show (kept as is until edited)
+      const get = () => {
+        const text = number.value.trim();
+        if (text === "") return raw !== null ? raw : (schema.nullable ? null : (schema.type === "string" ? "" : 0));
+        const value = Number(text);
+        if (!Number.isFinite(value)) return text;
+        const seconds = value * size();
+        if (schema.type === "string") return `${value}${units.find(([key]) => key === unit.value)[2]}`;
+        const count = seconds / own;
+        return schema.type === "integer" ? Math.round(count) : count;
+      };
+      const set = (v) => {
+        raw = null;
+        const seconds = v === null || v === undefined || v === "" ? null
+          : schema.type === "string" ? parseDurationText(v) : Number(v) * own;
+        if (seconds === null) {
+          if (v !== null && v !== undefined && v !== "") raw = String(v);
+          number.value = "";
+          unit.value = units[Math.min(1, units.length - 1)][0];
+          return;
+        }
+        const [key, unitSize] = bestUnit(seconds, units);
+        unit.value = key;
+        number.value = String(seconds / unitSize);
+      };
+      for (const node of [number, unit]) node.addEventListener("input", () => { raw = null; });
+      return { el: h("div", { class: "inline-inputs duration" }, number, unit), inputId, describe: [number, unit], get, set };
+    }
+
+    // A fraction from 0 to 1, typed as a percentage.
+    function percentControl(name, schema, path) {
+      const inputId = idFor(path);
+      const input = h("input", {
+        type: "number", id: inputId, class: "number-input", min: 0, max: 100, step: 1, inputmode: "decimal", "data-primary": true,
+      });
+      return {
+        el: h("div", { class: "inline-inputs" }, input, h("span", { "aria-hidden": "true" }, "%")), inputId, describe: [input],
+        get: () => {
+          const text = input.value.trim();
+          if (text === "") return schema.nullable ? null : "";
+          const value = Number(text);
+          return Number.isFinite(value) ? Math.round(value * 100) / 10000 : text;
+        },
+        set: (v) => { input.value = v === null || v === undefined ? "" : String(Math.round(Number(v) * 10000) / 100); },
+      };
     }
 
     function enumControl(name, schema, path) {
@@ -262,7 +358,7 @@
     }
 
     function unknownLabel(kind, id) {
-      return kind === "role" ? `Unknown role (${id})` : `Unknown channel (${id})`;
+      return tr(kind === "role" ? "Unknown role ({id})" : "Unknown channel ({id})", { id });
     }
 
     function labelOf(kind, id) {
@@ -294,7 +390,7 @@
       const inputId = idFor(path);
       const select = h("select", { id: inputId, "data-primary": true, dataset: { picker: kind } });
       const render = (value) => {
-        select.replaceChildren(h("option", { value: "" }, schema.nullable ? "— None —" : `Choose a ${kind}…`));
+        select.replaceChildren(h("option", { value: "" }, schema.nullable ? tr("— None —") : tr("Choose…")));
         fillOptions(select, kind);
         if (value !== null && value !== undefined && value !== "" && !select.querySelector(`option[value="${CSS.escape(String(value))}"]`)) {
           select.append(h("option", { value: String(value) }, unknownLabel(kind, value)));
@@ -310,7 +406,7 @@
       const inputId = idFor(path);
       let values = [];
       const chips = h("div", { class: "chips", role: "list" });
-      const add = h("select", { class: "picker-add", id: inputId, "aria-label": `Add a ${kind}`, "data-primary": true, dataset: { picker: kind } });
+      const add = h("select", { class: "picker-add", id: inputId, "aria-label": tr(kind === "role" ? "Add a role…" : "Add a channel…"), "data-primary": true, dataset: { picker: kind } });
       const box = h("div", { class: "list-editor" }, chips, add);
       const render = () => {
         chips.replaceChildren(...values.map((id, index) => {
@@ -318,12 +414,12 @@
           return h("span", { class: "chip", role: "listitem", dataset: { id: String(id) } },
             h("span", { class: "chip-label" }, text),
             h("button", {
-              type: "button", "aria-label": `Remove ${text}`,
+              type: "button", "aria-label": tr("Remove {item}", { item: text }),
               onclick: () => { values.splice(index, 1); render(); changed(); add.focus(); },
             }, "×"));
         }));
-        if (!values.length) chips.append(h("span", { class: "muted" }, "None"));
-        add.replaceChildren(h("option", { value: "" }, kind === "role" ? "Add a role…" : "Add a channel…"));
+        if (!values.length) chips.append(h("span", { class: "muted" }, tr("None")));
+        add.replaceChildren(h("option", { value: "" }, tr(kind === "role" ? "Add a role…" : "Add a channel…")));
         fillOptions(add, kind, new Set(values.map(String)));
         add.value = "";
         add.disabled = schema.maxItems !== undefined && values.length >= schema.maxItems;
@@ -348,8 +444,7 @@
       const list = h("div", { class: "list-editor" });
       const rows = h("div", { class: "list-editor" });
       let itemControls = [];
-      const itemLabel = label(name, schema).replace(/s$/, "").toLowerCase() || "item";
-      const addButton = h("button", { type: "button", class: "btn btn-small", id: inputId }, `Add ${itemLabel}`);
+      const addButton = h("button", { type: "button", class: "btn btn-small", id: inputId, "aria-label": `${tr("Add")}: ${label(name, schema)}` }, tr("Add"));
       list.append(rows, h("div", {}, addButton));
       const render = (values) => {
         itemControls = values.map((value, index) => {
@@ -359,14 +454,14 @@
           input?.setAttribute("aria-label", `${label(name, schema)} ${index + 1}`);
           const row = h("div", { class: "item field", dataset: { path: `${path}.${index}` } }, made.el,
             h("button", {
-              type: "button", class: "btn btn-small btn-ghost btn-danger", "aria-label": `Remove ${itemLabel} ${index + 1}`,
+              type: "button", class: "btn btn-small btn-ghost btn-danger", "aria-label": tr("Remove {item}", { item: `${label(name, schema)} ${index + 1}` }),
               onclick: () => { const current = get(); current.splice(index, 1); render(current); changed(); },
-            }, "Remove"));
+            }, tr("Remove")));
           made.row = row;
           return made;
         });
         rows.replaceChildren(...itemControls.map((c) => c.row));
-        if (!itemControls.length) rows.append(h("p", { class: "muted help" }, "Empty"));
+        if (!itemControls.length) rows.append(h("p", { class: "muted help" }, tr("Empty")));
         addButton.disabled = schema.maxItems !== undefined && itemControls.length >= schema.maxItems;
       };
       const get = () => itemControls.map((c) => c.get()).filter((v) => v !== "" && v !== null);
@@ -387,26 +482,25 @@
       const items = resolve(schema.items || {});
       const inputId = idFor(path);
       const rows = h("div", { class: "list-editor" });
-      const itemName = (items.title || items.classTitle || "item").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
-      const addButton = h("button", { type: "button", class: "btn btn-small", id: inputId }, `Add ${itemName}`);
+      const addButton = h("button", { type: "button", class: "btn btn-small", id: inputId, "aria-label": `${tr("Add")}: ${label(name, schema)}` }, tr("Add"));
       const box = h("div", { class: "list-editor" }, rows, h("div", {}, addButton));
       let itemControls = [];
       const render = (values) => {
         itemControls = values.map((value, index) => {
           const made = objectFields(items, `${path}.${index}`);
           made.set(value);
-          const title = `${itemName.charAt(0).toUpperCase()}${itemName.slice(1)} ${index + 1}`;
+          const title = `${label(name, schema)} · ${index + 1}`;
           made.row = h("div", { class: "object-item", role: "group", "aria-label": title, dataset: { path: `${path}.${index}` } },
             h("div", { class: "item-head" }, h("strong", {}, title),
               h("button", {
-                type: "button", class: "btn btn-small btn-ghost btn-danger", "aria-label": `Remove ${title.toLowerCase()}`,
+                type: "button", class: "btn btn-small btn-ghost btn-danger", "aria-label": tr("Remove {item}", { item: title }),
                 onclick: () => { const current = get(); current.splice(index, 1); render(current); changed(); },
-              }, "Remove")),
+              }, tr("Remove"))),
             made.el);
           return made;
         });
         rows.replaceChildren(...itemControls.map((c) => c.row));
-        if (!itemControls.length) rows.append(h("p", { class: "muted help" }, "None yet"));
+        if (!itemControls.length) rows.append(h("p", { class: "muted help" }, tr("None yet")));
         addButton.disabled = schema.maxItems !== undefined && itemControls.length >= schema.maxItems;
       };
       const get = () => itemControls.map((c) => c.get());
@@ -427,9 +521,11 @@
       const parts = {};
       for (const [key, sub] of Object.entries(schema.properties || {})) {
         const resolved = resolve(sub);
+        if (resolved["x-hidden"]) continue;
         const { made, el } = wrap(key, resolved, path ? `${path}.${key}` : key);
         parts[key] = made;
         grid.append(el);
+        watch(resolved, el, parts);
       }
       return {
         el: grid, parts,
@@ -460,7 +556,7 @@
       const showState = () => {
         if (!state) return;
         const on = inner.parts.enabled.get();
-        state.textContent = on ? "On" : "Off";
+        state.textContent = on ? tr("On") : tr("Off");
         state.className = `badge summary-state ${on ? "ok" : ""}`;
       };
       el.addEventListener("change", showState);
@@ -482,7 +578,23 @@
     }
 
     // ------------------------------------------------------------------ the form
+    // Fields shown only while a sibling holds one of some values ("x-show-if"), e.g. a timeout's length.
+    function watch(schema, el, siblings) {
+      const rule = schema["x-show-if"];
+      if (rule && rule.field) conditions.push({ el, siblings, field: rule.field, values: rule.values || [true] });
+    }
+
+    function updateVisibility() {
+      for (const { el, siblings, field, values } of conditions) {
+        const control = siblings[field];
+        if (!control) continue;
+        const value = control.get();
+        el.hidden = !values.some((wanted) => same(wanted, value) || String(wanted) === String(value));
+      }
+    }
+
     function changed() {
+      updateVisibility();
       for (const [key, wrapper] of Object.entries(wrappers)) {
         wrapper.classList.toggle("is-dirty", !same(controls[key].get(), baseline[key]));
       }
@@ -495,13 +607,28 @@
 
     container.replaceChildren();
     for (const [key, sub] of Object.entries(root.properties || {})) {
-      const { made, el } = wrap(key, resolve(sub), key);
+      const resolved = resolve(sub);
+      if (resolved["x-hidden"]) continue;
+      const { made, el } = wrap(key, resolved, key);
       controls[key] = made;
       wrappers[key] = el;
       container.append(el);
+      watch(resolved, el, controls);
     }
     container.addEventListener("input", changed);
     container.addEventListener("change", changed);
+    // A field being corrected loses its error at once (the others keep theirs until they are corrected too).
+    const clearOwnError = (event) => {
+      const wrapper = event.target.closest?.(".field, .object-item");
+      if (!wrapper || !container.contains(wrapper)) return;
+      const error = wrapper.querySelector(":scope > .field-error");
+      if (error && !error.hidden) { error.hidden = true; error.textContent = ""; }
+      for (const node of wrapper.querySelectorAll(':scope > [aria-invalid="true"], :scope > * [aria-invalid="true"]')) {
+        if (node.closest(".field, .object-item") === wrapper) node.removeAttribute("aria-invalid");
+      }
+    };
+    container.addEventListener("input", clearOwnError);
+    container.addEventListener("change", clearOwnError);
 
     function setKey(key, value) {
       controls[key].set(clone(value));
@@ -529,7 +656,7 @@
         }
         if (!same(before, baseline[key])) {
           outcome.conflicts.push(key);
-          note(key, "Changed elsewhere while you were editing: saving keeps your value.");
+          note(key, tr("Changed elsewhere while you were editing: saving keeps your value."));
         }
         controls[key].set(clone(typed)); // keep what the user typed
       }
@@ -563,7 +690,7 @@
     }
 
     // Show a 422 next to its field ("rules.caps.max_ratio", "escalation.0.duration"); false if no field matched.
-    function showError(path, message) {
+    function showError(path, message, { focus = true } = {}) {
       const node = fieldFor(path);
       if (!node) return false;
       for (let open = node.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
@@ -572,8 +699,10 @@
       const input = node.querySelector("[data-primary]") || node.querySelector("input, select, textarea, button");
       if (input) {
         input.setAttribute("aria-invalid", "true");
-        input.focus({ preventScroll: true });
-        input.scrollIntoView({ block: "center", behavior: "instant" });
+        if (focus) {
+          input.focus({ preventScroll: true });
+          input.scrollIntoView({ block: "center", behavior: "instant" });
+        }
       }
       return true;
     }

@@ -4,6 +4,16 @@
 const wolaro = (() => {
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+  // tr("Saved {name}", {name}): a sentence in the page's language (the server hands the page its translations in
+  // <script id="i18n">; English, the msgid, when there is none), with its {values} filled in.
+  let words = null;
+  function tr(message, values = {}) {
+    if (words === null) {
+      try { words = JSON.parse(document.getElementById("i18n")?.textContent || "{}"); } catch { words = {}; }
+    }
+    return (words[message] || message).replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
+  }
+
   // api(path, {method, body}): JSON in and out; throws an Error with .status and .data (the error body).
   async function api(path, { method = "GET", body } = {}) {
     const headers = { Accept: "application/json" };
@@ -15,7 +25,7 @@ const wolaro = (() => {
         method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      throw Object.assign(new Error("The dashboard cannot be reached"), { status: 0, data: null });
+      throw Object.assign(new Error(tr("The dashboard cannot be reached")), { status: 0, data: null });
     }
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
@@ -95,7 +105,7 @@ const wolaro = (() => {
   function formatTime(value) {
     const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
     if (Number.isNaN(date.getTime())) return String(value);
-    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+    return date.toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "medium" });
   }
 
   document.addEventListener("click", async (event) => {
@@ -105,11 +115,19 @@ const wolaro = (() => {
     }
   });
 
+  // The language chooser: remembered for a year (the server reads the cookie), then the page is drawn again.
+  document.addEventListener("change", (event) => {
+    const chooser = event.target.closest("[data-language-chooser]");
+    if (!chooser) return;
+    document.cookie = `wolaro_lang=${encodeURIComponent(chooser.value)}; path=/; max-age=31536000; samesite=lax`;
+    location.reload();
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     const box = document.getElementById("flash");
     const text = box && takeFlash();
     if (text) { box.textContent = text; box.hidden = false; }
   });
 
-  return { api, live, csrf, h, toast, flash, takeFlash, formatTime };
+  return { api, live, csrf, h, toast, flash, takeFlash, formatTime, tr };
 })();
