@@ -30,7 +30,7 @@ log = get_logger(__name__)
 
 
 async def publish(
-    http: HTTPClient, tr: Translate, giveaway: GiveawayView, winners: Sequence[int], *, round_: int
+    http: HTTPClient, t: Translate, giveaway: GiveawayView, winners: Sequence[int], *, round_: int
 ) -> int | None:
     """Announce a draw (a reply to the giveaway) and, for the first, show the giveaway as ended; the message id."""
     mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(u) for u in winners])
@@ -42,10 +42,10 @@ async def publish(
     if round_ == 1 and giveaway.message_id:
         with (
             contextlib.suppress(discord.NotFound, discord.Forbidden),
-            render.params(embed=render.ended_embed(giveaway, winners, tr), view=None) as params,
+            render.params(embed=render.ended_embed(giveaway, winners, t), view=None) as params,
         ):
             await http.edit_message(giveaway.channel_id, giveaway.message_id, params=params)
-    text = render.announcement(giveaway, winners, tr, reroll=round_ > 1)
+    text = render.announcement(giveaway, winners, t, reroll=round_ > 1)
     with render.params(
         content=text, nonce=f"giveaway-{giveaway.id}-{round_}", allowed_mentions=mentions, message_reference=reference
     ) as params:
@@ -68,9 +68,9 @@ async def end_giveaway(ctx: JobContext, payload: dict[str, Any]) -> None:
             return
         winners = await store.winners_of(db, giveaway_id, 1)
     config = await ctx.services.config.get(guild_id)
-    tr = partial(ctx.services.translator.translate, config.language)
+    t = partial(ctx.services.translator.translate, config.language)
     try:
-        message_id = await publish(await ctx.discord_http(), tr, giveaway, winners, round_=1)
+        message_id = await publish(await ctx.discord_http(), t, giveaway, winners, round_=1)
     except (discord.NotFound, discord.Forbidden) as exc:
         log.info("giveaway channel unavailable: winners drawn, not announced", giveaway_id=giveaway_id, error=str(exc))
         return

@@ -46,8 +46,8 @@ class GiveawayEntry(Base):
 
     __tablename__ = "giveaway_entries"
 
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     giveaway_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake)
     won_round: Mapped[int | None] = mapped_column(Integer)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())

@@ -49,11 +49,16 @@ class Config(ModuleConfig):
     )
 
 
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
 REFUSALS = {
-    Refusal.ROLE: "You need the role <@&{role}> to enter this giveaway.",
-    Refusal.ACCOUNT_AGE: "Your Discord account must be at least {days} days old to enter this giveaway.",
-    Refusal.MEMBER_AGE: "You must have been in this server for at least {days} days to enter this giveaway.",
-    Refusal.LEVEL: "You need level {level} or more to enter this giveaway.",
+    Refusal.ROLE: t("You need the role <@&{role}> to enter this giveaway."),
+    Refusal.ACCOUNT_AGE: t("Your Discord account must be at least {days} days old to enter this giveaway."),
+    Refusal.MEMBER_AGE: t("You must have been in this server for at least {days} days to enter this giveaway."),
+    Refusal.LEVEL: t("You need level {level} or more to enter this giveaway."),
 }
 
 
@@ -234,31 +239,31 @@ class Giveaways(WolaroModule):
         number = service.giveaway_of_custom_id(str(data.get("custom_id", "")))
         if number is None or interaction.guild_id is None:
             return
-        tr = partial(self.bot.translator.translate, config.language)
-        text = await self._click(config, interaction, number, tr)
+        t = partial(self.bot.translator.translate, config.language)
+        text = await self._click(config, interaction, number, t)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
-    async def _click(self, config: GuildConfig, interaction: discord.Interaction[Any], number: int, tr: Any) -> str:
+    async def _click(self, config: GuildConfig, interaction: discord.Interaction[Any], number: int, t: Any) -> str:
         db = self.bot.services.db
         guild_id = int(interaction.guild_id or 0)
         giveaway = await store.get(db, guild_id, number)
         if giveaway is None:
-            return str(tr("This giveaway no longer exists."))
+            return str(t("This giveaway no longer exists."))
         refused = None
         if not await store.has_entered(db, number, interaction.user.id):
             refused = await self._refusal(config, interaction.user, giveaway.requirements)
         outcome, count = await store.toggle(db, guild_id, number, interaction.user.id, may_enter=refused is None)
         if outcome is Entry.ENDED:
-            return str(tr("This giveaway has ended."))
+            return str(t("This giveaway has ended."))
         if outcome is Entry.LEFT:
-            return str(tr("You left the giveaway. Press Enter again to come back."))
+            return str(t("You left the giveaway. Press Enter again to come back."))
         if outcome is Entry.ENTERED:
-            return str(tr("You're in! {count} entries so far. Press Enter again to leave.", count=count))
+            return str(t("You're in! {count} entries so far. Press Enter again to leave.", count=count))
         req = giveaway.requirements
         if refused is None:
-            return str(tr("This giveaway no longer exists."))
+            return str(t("This giveaway no longer exists."))
         return str(
-            tr(
+            t(
                 REFUSALS[refused],
                 role=req.role_id,
                 days=req.min_account_days if refused is Refusal.ACCOUNT_AGE else req.min_member_days,

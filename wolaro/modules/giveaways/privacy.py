@@ -28,7 +28,9 @@ class GiveawaysData:
     async def export_user_data(self, db: Database, user_id: int, guild_id: int | None) -> dict[str, Any]:
         """Entries and hosted giveaways."""
         async with db.session() as session:
-            entries = select(GiveawayEntry, Giveaway.prize).join(Giveaway, Giveaway.id == GiveawayEntry.giveaway_id)
+            entries = select(GiveawayEntry, Giveaway.prize).outerjoin(
+                Giveaway, Giveaway.id == GiveawayEntry.giveaway_id
+            )
             entries = entries.where(GiveawayEntry.user_id == user_id)
             hosted = select(Giveaway).where(Giveaway.host_id == user_id)
             if guild_id is not None:

@@ -24,24 +24,24 @@ REROLLED = t("🎉 New draw for **{prize}**: congratulations {winners}!")
 NOBODY_ELSE = t("Nobody else entered the giveaway for **{prize}**: no new winner.")
 
 
-def requirement_lines(giveaway: GiveawayView, tr: Translate) -> list[str]:
+def requirement_lines(giveaway: GiveawayView, t: Translate) -> list[str]:
     """One line per requirement to enter."""
     req = giveaway.requirements
     lines = []
     if req.role_id is not None:
-        lines.append(tr("Needs the role <@&{role}>", role=req.role_id))
+        lines.append(t("Needs the role <@&{role}>", role=req.role_id))
     if req.min_account_days is not None:
-        lines.append(tr("Discord account at least {days} days old", days=req.min_account_days))
+        lines.append(t("Discord account at least {days} days old", days=req.min_account_days))
     if req.min_member_days is not None:
-        lines.append(tr("Member of this server for at least {days} days", days=req.min_member_days))
+        lines.append(t("Member of this server for at least {days} days", days=req.min_member_days))
     if req.min_level is not None:
-        lines.append(tr("Level {level} or more", level=req.min_level))
+        lines.append(t("Level {level} or more", level=req.min_level))
     return lines
 
 
-def running_embed(giveaway: GiveawayView, tr: Translate) -> discord.Embed:
+def running_embed(giveaway: GiveawayView, t: Translate) -> discord.Embed:
     """The embed of a giveaway that takes entries."""
-    text = tr(
+    text = t(
         "Press **Enter** to take part (press it again to leave). Ends {relative} ({date}).\n"
         "Winners: {count} · Hosted by <@{host}>",
         relative=discord.utils.format_dt(giveaway.ends_at, "R"),
@@ -49,32 +49,32 @@ def running_embed(giveaway: GiveawayView, tr: Translate) -> discord.Embed:
         count=giveaway.winners,
         host=giveaway.host_id,
     )
-    lines = requirement_lines(giveaway, tr)
+    lines = requirement_lines(giveaway, t)
     if lines:
-        text += "\n\n" + tr("To enter:") + "\n" + "\n".join(f"• {line}" for line in lines)
+        text += "\n\n" + t("To enter:") + "\n" + "\n".join(f"• {line}" for line in lines)
     embed = discord.Embed(title=f"🎉 {giveaway.prize}", description=text, colour=discord.Colour.gold())
-    embed.set_footer(text=tr("Giveaway #{number}", number=giveaway.id))
+    embed.set_footer(text=t("Giveaway #{number}", number=giveaway.id))
     return embed
 
 
-def ended_embed(giveaway: GiveawayView, winners: Sequence[int], tr: Translate) -> discord.Embed:
+def ended_embed(giveaway: GiveawayView, winners: Sequence[int], t: Translate) -> discord.Embed:
     """The embed of a giveaway once drawn."""
     when = discord.utils.format_dt(giveaway.ended_at or giveaway.ends_at, "f")
     if winners:
-        text = tr("Ended {date}. Winners: {winners}", date=when, winners=service.mentions(winners))
+        text = t("Ended {date}. Winners: {winners}", date=when, winners=service.mentions(winners))
     else:
-        text = tr("Ended {date}. Nobody entered, so nobody won.", date=when)
+        text = t("Ended {date}. Nobody entered, so nobody won.", date=when)
     embed = discord.Embed(title=f"🎉 {giveaway.prize}", description=text, colour=discord.Colour.dark_grey())
-    embed.set_footer(text=tr("Giveaway #{number}", number=giveaway.id))
+    embed.set_footer(text=t("Giveaway #{number}", number=giveaway.id))
     return embed
 
 
-def enter_view(giveaway_id: int, tr: Translate) -> discord.ui.View:
+def enter_view(giveaway_id: int, t: Translate) -> discord.ui.View:
     """The Enter button. Handled by custom id in any process (never kept in memory): the view is stopped."""
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Button(
-            label=tr("Enter"),
+            label=t("Enter"),
             emoji="🎉",
             style=discord.ButtonStyle.primary,
             custom_id=service.enter_custom_id(giveaway_id),
@@ -84,11 +84,11 @@ def enter_view(giveaway_id: int, tr: Translate) -> discord.ui.View:
     return view
 
 
-def announcement(giveaway: GiveawayView, winners: Sequence[int], tr: Translate, *, reroll: bool) -> str:
+def announcement(giveaway: GiveawayView, winners: Sequence[int], t: Translate, *, reroll: bool) -> str:
     """The message that names the winners."""
     if winners:
-        return tr(REROLLED if reroll else WON, winners=service.mentions(winners), prize=giveaway.prize)
-    return tr(NOBODY_ELSE if reroll else NOBODY, prize=giveaway.prize)
+        return t(REROLLED if reroll else WON, winners=service.mentions(winners), prize=giveaway.prize)
+    return t(NOBODY_ELSE if reroll else NOBODY, prize=giveaway.prize)
 
 
 def params(**fields: Any) -> Any:

@@ -44,7 +44,7 @@ async def native_results(http: HTTPClient, poll: PollView) -> list[int]:
     return [counts.get(index + 1, 0) for index in range(len(poll.options))]
 
 
-async def finish(db: Database, http: HTTPClient, tr: Translate, guild_id: int, poll_id: int) -> bool:
+async def finish(db: Database, http: HTTPClient, t: Translate, guild_id: int, poll_id: int) -> bool:
     """Close the poll (unless closed) and show its results once; whether this call closed it."""
     poll = await store.get(db, guild_id, poll_id)
     if poll is None or poll.message_id is None:
@@ -59,21 +59,21 @@ async def finish(db: Database, http: HTTPClient, tr: Translate, guild_id: int, p
         if again is None or again.result_message_id is not None or again.results is None:
             return False
         results = again.results
-    await _publish(db, http, tr, poll, results)
+    await _publish(db, http, t, poll, results)
     return closed_here
 
 
-async def _publish(db: Database, http: HTTPClient, tr: Translate, poll: PollView, results: list[int]) -> None:
+async def _publish(db: Database, http: HTTPClient, t: Translate, poll: PollView, results: list[int]) -> None:
     assert poll.message_id is not None
     with (
         contextlib.suppress(discord.NotFound, discord.Forbidden),
-        discord.http.handle_message_parameters(embed=render.closed_embed(poll, results, tr), view=None) as params,
+        discord.http.handle_message_parameters(embed=render.closed_embed(poll, results, t), view=None) as params,
     ):
         await http.edit_message(poll.channel_id, poll.message_id, params=params)
-    image = await chart.render(poll.question, poll.options, results, tr("Votes"))
+    image = await chart.render(poll.question, poll.options, results, t("Votes"))
     reference = {"message_id": poll.message_id, "channel_id": poll.channel_id, "fail_if_not_exists": False}
     with discord.http.handle_message_parameters(
-        content=render.headline(poll, results, tr),
+        content=render.headline(poll, results, t),
         file=discord.File(io.BytesIO(image), filename=f"poll-{poll.id}.png"),
         nonce=f"poll-{poll.id}",
         allowed_mentions=discord.AllowedMentions.none(),
@@ -87,9 +87,9 @@ async def close_poll(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The poll's time is up: close it."""
     guild_id = int(ctx.guild_id or 0)
     config = await ctx.services.config.get(guild_id)
-    tr = partial(ctx.services.translator.translate, config.language)
+    t = partial(ctx.services.translator.translate, config.language)
     try:
-        await finish(ctx.db, await ctx.discord_http(), tr, guild_id, int(payload["poll_id"]))
+        await finish(ctx.db, await ctx.discord_http(), t, guild_id, int(payload["poll_id"]))
     except (discord.NotFound, discord.Forbidden) as exc:
         log.info("poll message unavailable: closed without showing results", poll_id=payload["poll_id"], error=str(exc))
         await store.close(ctx.db, guild_id, int(payload["poll_id"]), utcnow(), None)

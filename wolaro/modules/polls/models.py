@@ -31,7 +31,7 @@ class Poll(Base):
     #: "native" (Discord's own poll) or "buttons".
     kind: Mapped[str] = mapped_column(String(8))
     question: Mapped[str] = mapped_column(String(300))
-    options: Mapped[list[str]] = mapped_column(JSONType)
+    options: Mapped[list[str]] = mapped_column(JSONType, default=list)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Role id (as text) -> how many votes a member with that role casts (button polls).
     weights: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -48,9 +48,9 @@ class PollVote(Base):
 
     __tablename__ = "poll_votes"
 
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     poll_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake)
     option: Mapped[int] = mapped_column(Integer)
     weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())

@@ -49,12 +49,17 @@ class Config(ModuleConfig):
     )
 
 
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
 PROBLEMS = {
-    Problem.TOO_FEW: "A poll needs at least {limit} options, separated by `|`: `apple | pear | plum`.",
-    Problem.TOO_MANY: "This kind of poll has at most {limit} options.",
-    Problem.TOO_LONG: "Each option has at most {limit} characters.",
-    Problem.DUPLICATE: "Two options are the same: give each a different text.",
-    Problem.BAD_WEIGHTS: "Write role weights as `@Role=3, @Other=2` (from 1 to {limit}, at most 10 roles).",
+    Problem.TOO_FEW: t("A poll needs at least {limit} options, separated by `|`: `apple | pear | plum`."),
+    Problem.TOO_MANY: t("This kind of poll has at most {limit} options."),
+    Problem.TOO_LONG: t("Each option has at most {limit} characters."),
+    Problem.DUPLICATE: t("Two options are the same: give each a different text."),
+    Problem.BAD_WEIGHTS: t("Write role weights as `@Role=3, @Other=2` (from 1 to {limit}, at most 10 roles)."),
 }
 
 
@@ -237,8 +242,8 @@ class Polls(WolaroModule):
             raise UserFacingError("Only the poll's author or those who can manage the server may close it.")
         if not found.open:
             raise UserFacingError("Poll #{number} is already closed.", number=number)
-        tr = partial(self.bot.translator.translate, ctx.language)
-        closed = await poll_jobs.finish(self.bot.services.db, self.bot.http, tr, ctx.guild.id, number)
+        t = partial(self.bot.translator.translate, ctx.language)
+        closed = await poll_jobs.finish(self.bot.services.db, self.bot.http, t, ctx.guild.id, number)
         if not closed:
             raise UserFacingError("Poll #{number} is already closed.", number=number)
         await self.bot.services.jobs.cancel(dedupe_key=service.close_key(ctx.guild.id, number), guild_id=ctx.guild.id)
@@ -250,26 +255,26 @@ class Polls(WolaroModule):
         parsed = service.parse_vote_custom_id(str(data.get("custom_id", "")))
         if parsed is None or interaction.guild_id is None:
             return
-        tr = partial(self.bot.translator.translate, config.language)
-        text = await self._vote(interaction, *parsed, tr=tr)
+        t = partial(self.bot.translator.translate, config.language)
+        text = await self._vote(interaction, *parsed, t=t)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
-    async def _vote(self, interaction: discord.Interaction[Any], poll_id: int, option: int, *, tr: Any) -> str:
+    async def _vote(self, interaction: discord.Interaction[Any], poll_id: int, option: int, *, t: Any) -> str:
         db = self.bot.services.db
         poll = await store.get(db, int(interaction.guild_id or 0), poll_id)
         if poll is None or not 0 <= option < len(poll.options):
-            return str(tr("This poll no longer exists."))
+            return str(t("This poll no longer exists."))
         roles = [role.id for role in getattr(interaction.user, "roles", [])]
         weight = service.weight_of(roles, poll.weights)
         if not await store.vote(db, poll, interaction.user.id, option, weight):
-            return str(tr("This poll is closed."))
-        said = str(tr("Your vote for **{option}** is counted.", option=poll.options[option]))
+            return str(t("This poll is closed."))
+        said = str(t("Your vote for **{option}** is counted.", option=poll.options[option]))
         if weight > 1:
-            said += " " + str(tr("Your roles make it count {weight} times.", weight=weight))
+            said += " " + str(t("Your roles make it count {weight} times.", weight=weight))
         if poll.anonymous:
-            return said + " " + str(tr("Results stay hidden until the poll closes."))
+            return said + " " + str(t("Results stay hidden until the poll closes."))
         counts = await store.counts(db, poll)
-        return said + "\n" + "\n".join(render.results_lines(poll, counts, tr))
+        return said + "\n" + "\n".join(render.results_lines(poll, counts, t))
 
 
 HERE = Path(__file__).resolve().parent

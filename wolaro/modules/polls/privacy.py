@@ -28,7 +28,9 @@ class PollsData:
     async def export_user_data(self, db: Database, user_id: int, guild_id: int | None) -> dict[str, Any]:
         """Votes and started polls."""
         async with db.session() as session:
-            votes = select(PollVote, Poll).join(Poll, Poll.id == PollVote.poll_id).where(PollVote.user_id == user_id)
+            votes = (
+                select(PollVote, Poll).outerjoin(Poll, Poll.id == PollVote.poll_id).where(PollVote.user_id == user_id)
+            )
             started = select(Poll).where(Poll.author_id == user_id)
             if guild_id is not None:
                 votes = votes.where(PollVote.guild_id == guild_id)
@@ -37,8 +39,10 @@ class PollsData:
                 {
                     "guild_id": vote.guild_id,
                     "poll": vote.poll_id,
-                    "question": poll.question,
-                    "option": poll.options[vote.option] if vote.option < len(poll.options) else vote.option,
+                    "question": poll.question if poll is not None else None,
+                    "option": poll.options[vote.option]
+                    if poll is not None and vote.option < len(poll.options)
+                    else vote.option,
                     "voted_at": vote.voted_at,
                 }
                 for vote, poll in (await session.execute(votes)).all()

@@ -140,7 +140,9 @@ async def vote(db: Database, poll: PollView, user_id: int, option: int, weight: 
     insert = postgresql.insert(table) if db.dialect == "postgresql" else sqlite.insert(table)
     statement = insert.values(
         poll_id=poll.id, user_id=user_id, guild_id=poll.guild_id, option=option, weight=weight
-    ).on_conflict_do_update(index_elements=["poll_id", "user_id"], set_={"option": option, "weight": weight})
+    ).on_conflict_do_update(
+        index_elements=["guild_id", "poll_id", "user_id"], set_={"option": option, "weight": weight}
+    )
     async with db.transaction() as session:
         still_open = await session.scalar(select(Poll.id).where(Poll.id == poll.id, Poll.closed_at.is_(None)))
         if still_open is None:

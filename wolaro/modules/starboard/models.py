@@ -1,8 +1,8 @@
 """Starboard tables: `starboard_stars` (who starred which message) and `starboard_posts` (one per starred message).
 
-The source message is the primary key of its post row, so a message can never have two rows, and the board
-message is created only by the process that holds the row's turn (`busy_until`, a lease taken by a conditional
-update): stars arriving at once from one process or several produce one board message.
+The source message (with its server) is the primary key of its post row, so a message never has two rows, and
+the board message is created only by the process that holds the row's turn (`busy_until`, a lease taken by a
+conditional update): stars arriving at once from one process or several produce one board message.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ class StarboardStar(Base):
 
     __tablename__ = "starboard_stars"
 
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 
 
@@ -31,8 +31,8 @@ class StarboardPost(Base):
 
     __tablename__ = "starboard_posts"
 
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake)
     channel_id: Mapped[int] = mapped_column(Snowflake)
     author_id: Mapped[int | None] = mapped_column(Snowflake)
     board_channel_id: Mapped[int | None] = mapped_column(Snowflake)
@@ -42,6 +42,6 @@ class StarboardPost(Base):
     dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: While set and in the future, one process is bringing the board up to date for this message.
     busy_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: Who holds that turn (a random token of the holder).
-    busy_by: Mapped[str | None] = mapped_column(String(32))
+    #: Which task holds that turn (a random token it drew).
+    turn_token: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())

@@ -1,7 +1,7 @@
 """Stars and board posts in the database; every change is an insert with a unique key or a conditional update.
 
 Bringing the board up to date is done by one process at a time per message: `take_turn` sets `busy_until` and
-`busy_by` only where nobody holds a live turn and stars changed (`dirty`). The holder reads the count, posts or
+`turn_token` only where nobody holds a live turn and stars changed (`dirty`). The holder reads the count, posts or
 edits, then `another_round` either clears `dirty` (stars changed meanwhile: go again) or gives the turn back where
 `dirty` is still clear. A star recorded while the turn is held sets `dirty`, so the holder sees it before leaving.
 """
@@ -93,7 +93,7 @@ async def take_turn(db: Database, guild_id: int, message_id: int, token: str, no
                 StarboardPost.dirty.is_(True),
                 or_(StarboardPost.busy_until.is_(None), StarboardPost.busy_until < now),
             )
-            .values(busy_until=now + LEASE, busy_by=token, dirty=False)
+            .values(busy_until=now + LEASE, turn_token=token, dirty=False)
         )
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
@@ -117,7 +117,9 @@ async def state(db: Database, guild_id: int, message_id: int) -> PostState | Non
         )
         if row is None:
             return None
-        stars = await session.scalar(select(func.count()).where(StarboardStar.message_id == message_id))
+        stars = await session.scalar(
+            select(func.count()).where(StarboardStar.guild_id == guild_id, StarboardStar.message_id == message_id)
+        )
         return PostState(
             Source(row.guild_id, row.channel_id, row.message_id, row.author_id),
             int(stars or 0),
@@ -134,14 +136,14 @@ async def shown(
     async with db.transaction() as session:
         await session.execute(
             update(StarboardPost)
-            .where(StarboardPost.message_id == message_id, StarboardPost.busy_by == token)
+            .where(StarboardPost.message_id == message_id, StarboardPost.turn_token == token)
             .values(board_channel_id=board_channel_id, board_message_id=board_message_id, shown_stars=stars)
         )
 
 
 async def another_round(db: Database, message_id: int, token: str) -> bool:
     """After a round: True if stars changed meanwhile (the holder goes again), else the turn is given back."""
-    mine = and_(StarboardPost.message_id == message_id, StarboardPost.busy_by == token)
+    mine = and_(StarboardPost.message_id == message_id, StarboardPost.turn_token == token)
     while True:
         async with db.transaction() as session:
             again = await session.execute(
@@ -150,7 +152,9 @@ async def another_round(db: Database, message_id: int, token: str) -> bool:
             if again.rowcount:  # type: ignore[attr-defined]
                 return True
             done = await session.execute(
-                update(StarboardPost).where(mine, StarboardPost.dirty.is_(False)).values(busy_until=None, busy_by=None)
+                update(StarboardPost)
+                .where(mine, StarboardPost.dirty.is_(False))
+                .values(busy_until=None, turn_token=None)
             )
             if done.rowcount or not await session.scalar(select(StarboardPost.message_id).where(mine)):  # type: ignore[attr-defined]
                 return False
@@ -161,8 +165,8 @@ async def give_back(db: Database, message_id: int, token: str) -> None:
     async with db.transaction() as session:
         await session.execute(
             update(StarboardPost)
-            .where(StarboardPost.message_id == message_id, StarboardPost.busy_by == token)
-            .values(busy_until=None, busy_by=None, dirty=True)
+            .where(StarboardPost.message_id == message_id, StarboardPost.turn_token == token)
+            .values(busy_until=None, turn_token=None, dirty=True)
         )
 
 

@@ -40,7 +40,7 @@ class SuggestionVote(Base):
 
     __tablename__ = "suggestion_votes"
 
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     suggestion_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake)
     up: Mapped[bool] = mapped_column(Boolean)

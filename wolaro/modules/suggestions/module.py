@@ -50,13 +50,18 @@ class Config(ModuleConfig):
     )
 
 
+def t(message: str) -> str:
+    """Mark `message` for the catalog; it is translated where shown."""
+    return message
+
+
 TOLD = {
-    Status.APPROVED: "Your suggestion #{number} in **{guild}** was approved. Reason: {reason}",
-    Status.DENIED: "Your suggestion #{number} in **{guild}** was denied. Reason: {reason}",
+    Status.APPROVED: t("Your suggestion #{number} in **{guild}** was approved. Reason: {reason}"),
+    Status.DENIED: t("Your suggestion #{number} in **{guild}** was denied. Reason: {reason}"),
 }
 TOLD_HERE = {
-    Status.APPROVED: "<@{author}>, your suggestion #{number} was approved. Reason: {reason}",
-    Status.DENIED: "<@{author}>, your suggestion #{number} was denied. Reason: {reason}",
+    Status.APPROVED: t("<@{author}>, your suggestion #{number} was approved. Reason: {reason}"),
+    Status.DENIED: t("<@{author}>, your suggestion #{number} was denied. Reason: {reason}"),
 }
 
 
@@ -89,9 +94,9 @@ class Suggestions(WolaroModule):
         number = await store.submit(db, guild.id, channel.id, author_id, text)
         shown = await store.get(db, guild.id, number)
         assert shown is not None
-        tr = partial(self.bot.translator.translate, language)
+        t = partial(self.bot.translator.translate, language)
         try:
-            message = await channel.send(embed=render.embed(shown, tr), view=render.votes_view(shown))
+            message = await channel.send(embed=render.embed(shown, t), view=render.votes_view(shown))
         except discord.HTTPException:
             await store.discard(db, guild.id, number)
             raise UserFacingError("I cannot post in the suggestions channel: let me send messages there.") from None
@@ -182,7 +187,7 @@ class Suggestions(WolaroModule):
             ):
                 await self.bot.http.edit_message(decided.channel_id, decided.message_id, params=params)
         await self._tell(ctx, decided)
-        done = "Suggestion #{number} approved." if status is Status.APPROVED else "Suggestion #{number} denied."
+        done = t("Suggestion #{number} approved.") if status is Status.APPROVED else t("Suggestion #{number} denied.")
         await ctx.answer(done, ephemeral=True, number=number)
 
     async def _tell(self, ctx: WolaroContext, decided: store.SuggestionView) -> None:
@@ -205,29 +210,29 @@ class Suggestions(WolaroModule):
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:
         """The suggestion form, and the vote buttons."""
         data = interaction.data or {}
-        tr = partial(self.bot.translator.translate, config.language)
+        t = partial(self.bot.translator.translate, config.language)
         if data.get("custom_id") == service.MODAL_ID and interaction.guild is not None:
             try:
                 number, channel = await self._post(
                     interaction.guild, interaction.user.id, _text_of(data.get("components")), config.language
                 )
             except UserFacingError as refused:
-                await interaction.response.send_message(tr(refused.msgid, **refused.fields), ephemeral=True)
+                await interaction.response.send_message(t(refused.msgid, **refused.fields), ephemeral=True)
                 return
-            said = tr("Your suggestion #{number} is posted in <#{channel}>.", number=number, channel=channel)
+            said = t("Your suggestion #{number} is posted in <#{channel}>.", number=number, channel=channel)
             await interaction.response.send_message(said, ephemeral=True)
             return
         parsed = service.parse_vote_custom_id(str(data.get("custom_id", "")))
         if parsed is None or interaction.guild_id is None:
             return
-        await self._vote(interaction, *parsed, tr=tr)
+        await self._vote(interaction, *parsed, t=t)
 
-    async def _vote(self, interaction: discord.Interaction[Any], number: int, up: bool, *, tr: Any) -> None:
+    async def _vote(self, interaction: discord.Interaction[Any], number: int, up: bool, *, t: Any) -> None:
         db = self.bot.services.db
         guild_id = int(interaction.guild_id or 0)
         outcome = await store.vote(db, guild_id, number, interaction.user.id, up)
         if outcome is Vote.CLOSED:
-            await interaction.response.send_message(tr("This suggestion has been decided."), ephemeral=True)
+            await interaction.response.send_message(t("This suggestion has been decided."), ephemeral=True)
             return
         now = await store.get(db, guild_id, number)
         assert now is not None

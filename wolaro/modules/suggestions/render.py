@@ -15,26 +15,26 @@ Translate = Callable[..., str]
 COLOURS = {Status.OPEN: discord.Colour.blurple(), Status.APPROVED: discord.Colour.green(), Status.DENIED: 0xED4245}
 
 
-def embed(suggestion: SuggestionView, tr: Translate) -> discord.Embed:
+def embed(suggestion: SuggestionView, t: Translate) -> discord.Embed:
     """The suggestion: its text and author; once decided, the decision, its reason and the final votes."""
     shown = discord.Embed(
-        title=tr("💡 Suggestion #{number}", number=suggestion.id),
+        title=t("💡 Suggestion #{number}", number=suggestion.id),
         description=suggestion.text,
         colour=COLOURS[suggestion.status],
     )
-    shown.add_field(name=tr("From"), value=f"<@{suggestion.author_id}>", inline=True)
+    shown.add_field(name=t("From"), value=f"<@{suggestion.author_id}>", inline=True)
     if suggestion.status is not Status.OPEN:
-        title, text = decision_field(suggestion, tr)
+        title, text = decision_field(suggestion, t)
         shown.add_field(name=title, value=text, inline=False)
-        shown.add_field(name=tr("Votes"), value=f"👍 {suggestion.up} · 👎 {suggestion.down}", inline=True)
+        shown.add_field(name=t("Votes"), value=f"👍 {suggestion.up} · 👎 {suggestion.down}", inline=True)
     return shown
 
 
-def decision_field(suggestion: SuggestionView, tr: Translate) -> tuple[str, str]:
+def decision_field(suggestion: SuggestionView, t: Translate) -> tuple[str, str]:
     """The decision as (title, text) for the embed."""
-    title = tr("Approved") if suggestion.status is Status.APPROVED else tr("Denied")
-    reason = suggestion.reason or tr("No reason given.")
-    return title, tr("By <@{staff}>: {reason}", staff=suggestion.decided_by, reason=reason)
+    title = t("Approved") if suggestion.status is Status.APPROVED else t("Denied")
+    reason = suggestion.reason or t("No reason given.")
+    return title, t("By <@{staff}>: {reason}", staff=suggestion.decided_by, reason=reason)
 
 
 def votes_view(suggestion: SuggestionView) -> discord.ui.View:
@@ -60,12 +60,12 @@ def votes_view(suggestion: SuggestionView) -> discord.ui.View:
     return view
 
 
-def form(tr: Translate) -> discord.ui.Modal:
+def form(t: Translate) -> discord.ui.Modal:
     """The form to write a suggestion (answered by the module's interaction handler, in any process)."""
-    modal = discord.ui.Modal(title=tr("Make a suggestion"), custom_id=service.MODAL_ID, timeout=None)
+    modal = discord.ui.Modal(title=t("Make a suggestion"), custom_id=service.MODAL_ID, timeout=None)
     modal.add_item(
         discord.ui.TextInput(
-            label=tr("Your suggestion"),
+            label=t("Your suggestion"),
             style=discord.TextStyle.paragraph,
             custom_id=service.MODAL_TEXT_ID,
             max_length=service.TEXT_MAX,

@@ -1,0 +1,1 @@
+"""Fun: 8ball, dice, rock-paper-scissors, coinflip, choose."""
