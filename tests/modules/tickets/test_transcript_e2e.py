@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw
 
 from tests.conftest import service_unavailable
 from tests.support.tickets import click, last_with, open_ticket, say, set_up, ticket_in
-from wolaro.modules.tickets.storage import LocalStorage
+from wolaro.modules.tickets import store
+from wolaro.modules.tickets.storage import LocalStorage, StorageError
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
@@ -118,3 +119,35 @@ async def test_transcript_renders_in_chromium_runs_no_script_and_keeps_the_image
         finally:
             await browser.close()
     assert dialogs == []
+
+
+async def test_erasing_a_person_rewrites_the_transcripts_they_wrote_in(sandbox, bot, eventually):
+    from wolaro.core.privacy import delete_user, export_user, privacy_hooks
+
+    html, channel, ticket = await closed_ticket_transcript(sandbox, bot, eventually)
+    member = ticket.opener_id
+    hooks = privacy_hooks(bot.services.config.specs.values())
+    exported = await export_user(bot.services.db, hooks, member, None)
+    assert exported["data"]["tickets"]["tickets"][0]["ticket"] == 1
+    assert "screenshot" in html
+    counts = await delete_user(bot.services.db, hooks, member, ticket.guild_id)
+    assert counts["tickets"] == 1
+    storage = LocalStorage(bot.settings.data_dir / "transcripts")
+    rewritten = (await storage.get(f"{ticket.transcript_key}/transcript.html")).decode()
+    assert "screenshot" not in rewritten and "crash.png" not in rewritten
+    assert str(member) not in rewritten  # nor in the mentions of the others' messages
+    assert "Deleted user" in rewritten and "pip install --upgrade app" in rewritten  # the others' words stay
+    assert "screenshot" not in (await storage.get(f"{ticket.transcript_key}/transcript.txt")).decode()
+    assert str(member) not in (await storage.get(f"{ticket.transcript_key}/transcript.json")).decode()
+    with pytest.raises(StorageError):
+        await storage.get(f"{ticket.transcript_key}/{_first_file(html)}")
+    after = await store.get(bot.services.db, ticket.id)
+    assert after.opener_id == 0 and after.answers is None and after.status == "deleted"
+    assert (await export_user(bot.services.db, hooks, member, None))["data"] == {}
+
+
+def _first_file(html: str) -> str:
+    import re as regex
+
+    found = regex.search(r"/(\d+-crash\.png)", html)
+    return found.group(1) if found else "missing"

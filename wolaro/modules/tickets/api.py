@@ -38,7 +38,7 @@ PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-u
 
 def _storage(web: Any) -> TranscriptStorage:
     storage = storage_from_settings(web.settings)
-    PRIVACY.storage = PRIVACY.storage or storage
+    PRIVACY.storage = storage
     return storage
 
 

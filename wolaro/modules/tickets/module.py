@@ -28,7 +28,7 @@ class Tickets(TicketCommands, AdminCommands, WolaroModule):
 
     def __init__(self, bot: Any) -> None:
         super().__init__(bot)
-        PRIVACY.storage = PRIVACY.storage or jobs.storage_for(bot.services)
+        PRIVACY.storage = jobs.storage_for(bot.services)  # where this process keeps transcripts (for erasure)
         #: Per guild, the channels of its tickets (read once per process, kept as tickets open): tells a ticket's
         #: messages apart without a database read per message of the server.
         self._channels: dict[int, set[int]] = {}

@@ -171,14 +171,28 @@ def _embed_lines(embed: dict[str, Any]) -> list[str]:
 def erase_person(transcript: Transcript, user_id: int) -> int:
     """Remove a person's messages' content, files and name from a transcript; how many messages were theirs."""
     count = 0
+    mention = re.compile(rf"<@!?{user_id}>")
     for message in transcript.messages:
         if message.author_id == user_id:
             message.author, message.avatar, message.content = ERASED, None, ""
             message.embeds, message.attachments, message.author_id = [], [], 0
             count += 1
-    if str(user_id) in transcript.opener:
-        transcript.opener = ERASED
+        message.content = mention.sub(f"@{ERASED}", message.content)
+        message.embeds = [_without_mention(embed, mention) for embed in message.embeds]
+    for name in ("opener", "closed_by"):
+        if str(user_id) in getattr(transcript, name):
+            setattr(transcript, name, ERASED)
     return count
+
+
+def _without_mention(value: Any, mention: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return mention.sub(f"@{ERASED}", value)
+    if isinstance(value, list):
+        return [_without_mention(v, mention) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_mention(v, mention) for k, v in value.items()}
+    return value
 
 
 # ---------------------------------------------------------------------------------------------- collecting
