@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.support.harness import bot_settings, running_bot
-
 from tests.support.tickets import click, last_with, open_ticket, say, set_up, text_of, ticket_in
 from wolaro.modules.tickets.service import TALK, VIEW_CHANNEL
 from wolaro.sandbox import permissions as perm

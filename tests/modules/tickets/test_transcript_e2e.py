@@ -124,7 +124,7 @@ async def test_transcript_renders_in_chromium_runs_no_script_and_keeps_the_image
 async def test_erasing_a_person_rewrites_the_transcripts_they_wrote_in(sandbox, bot, eventually):
     from wolaro.core.privacy import delete_user, export_user, privacy_hooks
 
-    html, channel, ticket = await closed_ticket_transcript(sandbox, bot, eventually)
+    html, _, ticket = await closed_ticket_transcript(sandbox, bot, eventually)
     member = ticket.opener_id
     hooks = privacy_hooks(bot.services.config.specs.values())
     exported = await export_user(bot.services.db, hooks, member, None)
