@@ -79,7 +79,7 @@ async def test_names_of_built_in_commands_are_refused(sandbox, enabled):
         "remind is already one of the bot's commands: choose another name."
     )
     reply = await add(sandbox, place, "!cc add bad {% for %}")
-    assert reply.startswith("That command is not valid: The template is not valid")
+    assert reply == "That command is not valid: The answer is not a valid template: Try a template shows why."
 
 
 async def test_cooldown_role_and_channel_restrictions(sandbox, enabled):

@@ -81,6 +81,15 @@ async def test_normal_menu_toggles_and_respects_its_limit(sandbox, enabled, colo
     assert reply == "You can have at most 1 roles from this menu: drop one first."
     assert blue not in roles_of(sandbox, place.guild, user)
 
+    # adding a role to the posted menu edits its message in place; the buttons already there keep working
+    green = colours["green"]
+    assert "is in role menu" in await admin(sandbox, place, f"!rolemenu add {number} <@&{green}> 🟢 Greens")
+    edited = sandbox.find_message(place.modlog, int(message["id"]))
+    buttons = [c for row in edited["components"] for c in row["components"]]
+    assert [b["custom_id"] for b in buttons] == [*ids, f"rolemenu:{number}:{green}"]
+    assert buttons[2]["label"] == "Greens" and buttons[2]["emoji"]["name"] == "🟢"
+    assert await press(sandbox, edited, user, ids[0]) == f"You no longer have <@&{red}>."
+
 
 async def test_unique_verify_and_drop_modes(sandbox, enabled, colours):
     place = enabled

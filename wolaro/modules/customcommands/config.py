@@ -13,6 +13,7 @@ from wolaro.sdk import compile_template as _compile
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 MAX_COMMANDS = 50
+BAD_TEMPLATE = "The answer is not a valid template: Try a template shows why."
 RESPONSE_MAX = 4000
 Trigger = Literal["command", "exact", "startswith", "contains", "regex"]
 TRIGGERS: tuple[str, ...] = ("command", "exact", "startswith", "contains", "regex")
@@ -84,22 +85,22 @@ class CustomCommand(BaseModel):
     def _aliases(cls, value: list[str]) -> list[str]:
         cleaned = [alias.strip().lower() for alias in value]
         if any(not regex.fullmatch(NAME_PATTERN, alias) for alias in cleaned):
-            raise ValueError("other names use lowercase letters, digits, - and _ (at most 32)")
+            raise ValueError("Other names use lowercase letters, digits, - and _ (at most 32).")
         return list(dict.fromkeys(cleaned))
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
         if self.trigger != "command" and not self.pattern.strip():
-            raise ValueError("this kind of command needs a text or pattern to answer to")
+            raise ValueError("This kind of command needs a text or pattern to answer to.")
         if self.trigger == "regex":
             try:
                 regex.compile(self.pattern)
             except (regex.error, RecursionError, OverflowError):
-                raise ValueError("the pattern is not a valid regular expression") from None
+                raise ValueError("The pattern is not a valid regular expression.") from None
         try:
             _compile(self.response)
-        except TemplateError as exc:
-            raise ValueError(exc.message.format(**exc.fields)) from None
+        except TemplateError:
+            raise ValueError(BAD_TEMPLATE) from None
         return self
 
     def names(self) -> list[str]:
@@ -130,6 +131,17 @@ class Config(ModuleConfig):
         for command in self.commands:
             for name in command.names():
                 if name in seen:
-                    raise ValueError(f"two commands are called {name}")
+                    raise ValueError("Two commands have the same name or other name.")
                 seen.add(name)
+        taken = sorted(seen & _builtin_names()) if seen else []
+        if taken:
+            raise ValueError("A command has the name of one of the bot's own commands: choose another name.")
         return self
+
+
+def _builtin_names() -> set[str]:
+    """The installed modules' command names (read when a config with commands is checked, e.g. from the dashboard)."""
+    from wolaro.core.registry import discover_specs
+    from wolaro.modules.customcommands.matching import builtin_names
+
+    return builtin_names(discover_specs())

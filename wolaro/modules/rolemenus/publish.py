@@ -113,8 +113,15 @@ async def _react(http: HTTPClient, menu: Menu) -> int:
         raise Refused(logic.t("This reaction menu has no message."))
     for option in menu.options:
         if option.emoji:
-            await http.add_reaction(menu.channel_id, menu.message_id, option.emoji.strip("<>").removeprefix(":"))
+            # Discord's reaction form: the character itself, or `name:id` for a server's emoji (animated too)
+            await http.add_reaction(menu.channel_id, menu.message_id, reaction_form(option.emoji))
     return menu.message_id
+
+
+def reaction_form(emoji: str) -> str:
+    """How Discord's reaction routes name an emoji: `🎮`, or `name:id` for `<:name:id>` and `<a:name:id>`."""
+    parsed = discord.PartialEmoji.from_str(emoji)
+    return f"{parsed.name}:{parsed.id}" if parsed.id else emoji
 
 
 async def hierarchy_from_rest(http: HTTPClient, guild_id: int) -> tuple[dict[int, dict[str, Any]], int]:
