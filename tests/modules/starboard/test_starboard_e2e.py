@@ -53,9 +53,9 @@ async def configure(sandbox: Sandbox, place: Room, key: str, value: str) -> None
     assert "is now" in reply["content"], reply["content"]
 
 
-async def settle(sandbox: Sandbox, channel: int, check, timeout: float = 15.0) -> list[dict]:
+async def settle(sandbox: Sandbox, channel: int, check, within: float = 15.0) -> list[dict]:
     """Wait until the board satisfies `check` and stays so for a moment (late duplicates would show)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         posts = on_board(sandbox, channel)
         if check(posts):

@@ -235,7 +235,7 @@ class Giveaways(WolaroModule):
 
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:
         """A click on a giveaway's Enter button: enter, or leave if already in."""
-        data = interaction.data or {}
+        data: Any = interaction.data or {}
         number = service.giveaway_of_custom_id(str(data.get("custom_id", "")))
         if number is None or interaction.guild_id is None:
             return

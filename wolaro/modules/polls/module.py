@@ -251,7 +251,7 @@ class Polls(WolaroModule):
 
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:
         """A vote button: record the member's vote (weighted by their roles) and tell them."""
-        data = interaction.data or {}
+        data: Any = interaction.data or {}
         parsed = service.parse_vote_custom_id(str(data.get("custom_id", "")))
         if parsed is None or interaction.guild_id is None:
             return

@@ -136,8 +136,7 @@ async def open_polls(db: Database, guild_id: int, limit: int = 25) -> list[PollV
 
 async def vote(db: Database, poll: PollView, user_id: int, option: int, weight: int) -> bool:
     """Record (or change) a member's vote in an open button poll; False if the poll is closed."""
-    table = PollVote.__table__
-    insert = postgresql.insert(table) if db.dialect == "postgresql" else sqlite.insert(table)
+    insert = postgresql.insert(PollVote) if db.dialect == "postgresql" else sqlite.insert(PollVote)
     statement = insert.values(
         poll_id=poll.id, user_id=user_id, guild_id=poll.guild_id, option=option, weight=weight
     ).on_conflict_do_update(

@@ -82,7 +82,7 @@ async def _round(db: Database, http: HTTPClient, board: Board, guild_id: int, me
 
 async def _post(http: HTTPClient, board: Board, source: store.Source, text: str) -> int | None:
     try:
-        original = await http.get_message(source.channel_id, source.message_id)
+        original: dict[str, Any] = dict(await http.get_message(source.channel_id, source.message_id))
     except discord.NotFound:
         return None
     embed = _embed(original, source, board.jump_label)

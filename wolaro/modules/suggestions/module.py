@@ -209,7 +209,7 @@ class Suggestions(WolaroModule):
 
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:
         """The suggestion form, and the vote buttons."""
-        data = interaction.data or {}
+        data: Any = interaction.data or {}
         t = partial(self.bot.translator.translate, config.language)
         if data.get("custom_id") == service.MODAL_ID and interaction.guild is not None:
             try:

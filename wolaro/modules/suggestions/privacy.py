@@ -63,7 +63,8 @@ class SuggestionsData:
             judged = await session.execute(
                 update(Suggestion).where(Suggestion.decided_by == user_id, *scope_s).values(decided_by=ERASED_USER_ID)
             )
-        return sum(int(r.rowcount or 0) for r in (votes, written, judged))  # type: ignore[attr-defined]
+        changed: list[int] = [int(r.rowcount or 0) for r in (votes, written, judged)]  # type: ignore[attr-defined]
+        return sum(changed)
 
 
 PRIVACY = SuggestionsData()

@@ -12,7 +12,11 @@ from wolaro.modules.suggestions.store import SuggestionView
 
 Translate = Callable[..., str]
 
-COLOURS = {Status.OPEN: discord.Colour.blurple(), Status.APPROVED: discord.Colour.green(), Status.DENIED: 0xED4245}
+COLOURS: dict[Status, discord.Colour] = {
+    Status.OPEN: discord.Colour.blurple(),
+    Status.APPROVED: discord.Colour.green(),
+    Status.DENIED: discord.Colour.red(),
+}
 
 
 def embed(suggestion: SuggestionView, t: Translate) -> discord.Embed:
