@@ -78,8 +78,7 @@ async def pay(
     if sender == receiver:
         raise UserFacingError("You cannot pay yourself.")
     async with db.transaction() as session:
-        await ledger.lock_accounts(session, guild_id, (sender, receiver))
-        before = await ledger.balance_in(session, guild_id, sender)
+        before = (await ledger.lock_accounts(session, guild_id, (sender, receiver)))[sender]
         amount = parse_amount(text, available=before.wallet)
         await transfer(session, guild_id, sender, receiver, amount, max_total=max_total)
         return amount, Balance(before.wallet - amount, before.bank)

@@ -59,28 +59,39 @@ def _key(guild_id: int, user_id: int) -> tuple[Any, Any]:
 
 
 async def ensure_accounts(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
-    """Create the members' empty accounts if they have none (in id order)."""
-    for user_id in sorted(set(user_ids)):
-        statement = insert_for(session)(EconomyAccount).values(
-            guild_id=guild_id, user_id=user_id, wallet=0, bank=0, total=0, daily_streak=0, updated_at=utcnow()
-        )
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id", "user_id"]))
+    """Create the members' empty accounts if they have none (one statement, rows in id order)."""
+    rows = [
+        {
+            "guild_id": guild_id,
+            "user_id": user_id,
+            "wallet": 0,
+            "bank": 0,
+            "total": 0,
+            "daily_streak": 0,
+            "updated_at": utcnow(),
+        }
+        for user_id in sorted(set(user_ids))
+    ]
+    statement = insert_for(session)(EconomyAccount).values(rows)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["guild_id", "user_id"]))
 
 
-async def lock_accounts(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> None:
+async def lock_accounts(session: AsyncSession, guild_id: int, user_ids: Iterable[int]) -> dict[int, Balance]:
     """Create the members' accounts if needed and lock them, in id order, until the transaction ends.
 
     Every transaction that changes two accounts takes both locks up front and in the same order, so two
     payments in opposite directions queue instead of deadlocking (SQLite's write lock already serialises them).
+    Returns their balances as locked.
     """
     ids = sorted(set(user_ids))
     await ensure_accounts(session, guild_id, ids)
-    await session.execute(
-        select(EconomyAccount.user_id)
+    rows = await session.execute(
+        select(EconomyAccount.user_id, EconomyAccount.wallet, EconomyAccount.bank)
         .where(EconomyAccount.guild_id == guild_id, EconomyAccount.user_id.in_(ids))
         .order_by(EconomyAccount.user_id)
         .with_for_update()
     )
+    return {int(user_id): Balance(int(wallet), int(bank)) for user_id, wallet, bank in rows}
 
 
 async def read(session: AsyncSession, guild_id: int, user_id: int, *, lock: bool = False) -> EconomyAccount | None:
