@@ -1,7 +1,7 @@
 """``Sandbox`` changes people make in the Discord client (mixed into ``Sandbox``).
 
-Editing and deleting messages, a moderator's bulk deletion, renaming channels and roles, and a moderator changing a
-member's roles or nickname.
+Editing and deleting messages, a moderator's bulk deletion, renaming channels and roles, creating and moving roles,
+and a moderator changing a member's roles or nickname.
 
 Each dispatches what Discord sends a bot: MESSAGE_UPDATE (the full message), MESSAGE_DELETE, MESSAGE_DELETE_BULK,
 CHANNEL_UPDATE, GUILD_ROLE_UPDATE, and GUILD_MEMBER_UPDATE with its GUILD_AUDIT_LOG_ENTRY_CREATE (action 24 with a
@@ -16,6 +16,7 @@ from wolaro.sandbox import audit, mutations
 from wolaro.sandbox.errors import SandboxError
 from wolaro.sandbox.sandbox_world import SandboxBase
 from wolaro.sandbox.snowflake import now_iso
+from wolaro.sandbox.state import Role
 
 
 class ChangesMixin(SandboxBase):
@@ -65,6 +66,36 @@ class ChangesMixin(SandboxBase):
         role = guild.roles[role_id]
         role.name = name
         await mutations.role_event(self.sandbox, guild, role, "GUILD_ROLE_UPDATE")
+
+    async def create_role(self, guild_id: int, name: str, *, color: int = 0, position: int = 1) -> int:
+        """An admin creates a role at ``position`` (GUILD_ROLE_CREATE); returns its id.
+
+        The roles from there up move one place up, each with its GUILD_ROLE_UPDATE (Discord keeps positions distinct).
+        """
+        self._action()
+        guild = self.state.guild(guild_id)
+        above = [r for r in guild.roles.values() if r.id != guild_id and r.position >= position]
+        moved = sorted(above, key=lambda r: r.position)
+        role = Role(id=self.ids.now(), guild_id=guild_id, name=name, permissions=0, position=position, color=color)
+        guild.roles[role.id] = role
+        await mutations.role_event(self.sandbox, guild, role, "GUILD_ROLE_CREATE")
+        for other in moved:
+            other.position += 1
+            await mutations.role_event(self.sandbox, guild, other, "GUILD_ROLE_UPDATE")
+        return role.id
+
+    async def move_role(self, guild_id: int, role_id: int, position: int) -> None:
+        """An admin drags a role to ``position`` (GUILD_ROLE_UPDATE for it and for each role that shifts)."""
+        self._action()
+        guild = self.state.guild(guild_id)
+        ordered = sorted((r for r in guild.roles.values() if r.id != guild_id), key=lambda r: r.position)
+        role = guild.roles[role_id]
+        ordered.remove(role)
+        ordered.insert(max(0, min(position - 1, len(ordered))), role)
+        for index, each in enumerate(ordered, start=1):
+            if each.position != index:
+                each.position = index
+                await mutations.role_event(self.sandbox, guild, each, "GUILD_ROLE_UPDATE")
 
     async def moderator_edits_member(
         self,

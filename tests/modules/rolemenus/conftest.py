@@ -5,27 +5,18 @@ from __future__ import annotations
 import pytest_asyncio
 
 from tests.support.harness import bot_settings
-from wolaro.sandbox import mutations
-from wolaro.sandbox.state import Role
 
 WIDE = {"command_cooldown_rate": "100/second", "user_global_rate": "500/minute"}
 
 
 async def add_role(sandbox, guild_id: int, name: str, color: int, position: int = 1) -> int:
-    """A role made by a server admin (GUILD_ROLE_CREATE)."""
-    guild = sandbox.state.guild(guild_id)
-    role = Role(id=sandbox.ids.now(), guild_id=guild_id, name=name, permissions=0, position=position, color=color)
-    guild.roles[role.id] = role
-    await mutations.role_event(sandbox, guild, role, "GUILD_ROLE_CREATE")
-    return role.id
+    """A role made by a server admin, below the bot's (GUILD_ROLE_CREATE)."""
+    return await sandbox.create_role(guild_id, name, color=color, position=position)
 
 
 async def move_role(sandbox, guild_id: int, role_id: int, position: int) -> None:
     """An admin drags a role to `position` (GUILD_ROLE_UPDATE)."""
-    guild = sandbox.state.guild(guild_id)
-    role = guild.roles[role_id]
-    role.position = position
-    await mutations.role_event(sandbox, guild, role, "GUILD_ROLE_UPDATE")
+    await sandbox.move_role(guild_id, role_id, position)
 
 
 @pytest_asyncio.fixture
