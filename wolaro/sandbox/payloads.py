@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from wolaro.sandbox import permissions as perm
+from wolaro.sandbox import threads
 from wolaro.sandbox.snowflake import iso, now_iso, snowflake_time
 from wolaro.sandbox.state import DM, TEXT, VOICE, Channel, Guild, Member, Role, SandboxState, User, VoiceState
 
@@ -134,6 +135,8 @@ def channel(state: SandboxState, c: Channel) -> dict[str, Any]:
         data.update({"default_thread_rate_limit_per_user": 0, "default_auto_archive_duration": 1440})
     elif c.type == VOICE:
         data.update({"bitrate": c.bitrate, "user_limit": c.user_limit, "rtc_region": None, "video_quality_mode": 1})
+    elif c.type in threads.THREAD_TYPES:
+        data.update(threads.fields(state, c))
     return data
 
 

@@ -12,7 +12,8 @@ from wolaro.sandbox.state import CATEGORY, TEXT, VOICE, Channel, Overwrite
 
 if TYPE_CHECKING:
     from wolaro.sandbox.server import Sandbox
-from wolaro.sandbox import rest_messages
+from wolaro.sandbox import rest_messages, rest_threads
+from wolaro.sandbox.threads import THREAD_TYPES
 
 
 # ---- channels ---------------------------------------------------------------------------------------
@@ -84,6 +85,8 @@ async def patch_channel(call: Call) -> Any:
     guild = require_view(call.sb, channel)
     if guild is None:
         raise DiscordHTTPError(403, 50003, "Cannot execute action on a DM channel")
+    if channel.type in THREAD_TYPES:
+        return await rest_threads.patch_thread(call, channel)
     body = call.json()
     require(call.sb, guild, perm.MANAGE_CHANNELS, channel)
     if "permission_overwrites" in body:
@@ -108,6 +111,8 @@ async def delete_channel(call: Call) -> Any:
     data = payloads.channel(call.sb.state, channel)
     if guild is None:
         return data
+    if channel.type in THREAD_TYPES:
+        return await rest_threads.delete_thread(call, channel)
     require(call.sb, guild, perm.MANAGE_CHANNELS, channel)
     await audit.record(
         call.sb,
@@ -186,4 +191,5 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
     ("PUT", "/channels/{channel_id}/permissions/{overwrite_id}", put_overwrite, True),
     ("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", delete_overwrite, True),
     *rest_messages.ROUTES,
+    *rest_threads.ROUTES,
 ]

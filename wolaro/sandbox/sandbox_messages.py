@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox import mutations, payloads, threads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import SandboxError
 from wolaro.sandbox.records import PNG
@@ -84,7 +84,10 @@ class MessagesMixin(SandboxBase):
         member = guild.members.get(author_id)
         if member is None:
             raise SandboxError(f"user {author_id} is not a member of guild {guild.id}")
-        perms = perm.channel_permissions(guild, channel, member)
+        if channel.type in threads.THREAD_TYPES:
+            perms = threads.permissions_in(self.state, guild, channel, member)
+        else:
+            perms = perm.channel_permissions(guild, channel, member)
         if member.is_timed_out():
             raise SandboxError(f"user {author_id} is timed out")
         if not perms & perm.SEND_MESSAGES:

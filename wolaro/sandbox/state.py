@@ -187,6 +187,9 @@ class SandboxState:
     reactors: dict[tuple[int, str], set[int]] = field(default_factory=dict)
     #: Uploaded attachment bytes by attachment id (served under /cdn/attachments/...).
     attachments: dict[int, bytes] = field(default_factory=dict)
+    #: Members of each thread (user ids), and each thread's metadata (see ``threads.py``).
+    thread_members: dict[int, set[int]] = field(default_factory=dict)
+    thread_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     # ---- lookups raising Discord's 404s ----------------------------------------------------------
     def guild(self, guild_id: int) -> Guild:
