@@ -109,6 +109,9 @@ class ModuleSpec:
     """Dashboard additions: panels on its settings page, and pages of its own (those with a `slug`)."""
     metrics: tuple[Any, ...] = ()
     """Its Prometheus collectors, exported on `/metrics` with the platform's."""
+    bot_permissions: tuple[str, ...] = ()
+    """Discord permissions the bot needs for this module (`discord.Permissions` flag names, e.g. "ban_members"):
+    the dashboard's "Add to server" link asks for those of every installed module."""
 
     def __post_init__(self) -> None:
         for position, cog in enumerate(self.cogs):  # help, errors and gating all speak the module's name

@@ -67,6 +67,9 @@ JS_MESSAGES: tuple[str, ...] = (
     "Settings reloaded",
     "{on} of {total}",
     "The dashboard cannot be reached",
+    "Refused",
+    "Invalid input",
+    "Error",
 )
 
 

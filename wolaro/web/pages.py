@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
 from wolaro.core.registry import ModuleSpec, Panel, audit_labels
-from wolaro.web import errors, page_i18n
+from wolaro.web import errors, front_door, page_i18n
 from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
 from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
 from wolaro.web.language import request_language
@@ -116,16 +116,29 @@ async def login_page(next: str = "/") -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 async def guild_picker(request: Request, user: OptionalUser, web: WebDep) -> Response:
-    """The guilds the user can manage (logged out: off to the Discord login)."""
+    """The front door (logged out), or the servers the user manages: with Wolaro, and where it can be added."""
+    specs = web.services.config.specs
+    client_id = web.settings.discord_client_id
     if user is None:
-        return RedirectResponse("/auth/login?next=/", status_code=302)
+        modules = [spec for spec in specs.values() if spec.can_disable or spec.name == "permissions"]
+        context = page_context(None, invite=front_door.invite_url(client_id, specs), modules=modules)
+        return web.templates.TemplateResponse(request, "landing.html", context)
+    addable: list[tuple[Any, str | None]] = []
     try:
         guilds = await web.access.manageable(user)
+        listed = await web.access.user_guilds(user)
+        present = {g.id for g in guilds}
+        addable = [
+            (g, front_door.invite_url(client_id, specs, g.id))
+            for g in sorted(listed.guilds.values(), key=lambda g: (g.name.lower(), g.id))
+            if g.can_manage and g.id not in present
+        ]
     except NotAuthenticated:
         return RedirectResponse("/auth/login?next=/", status_code=302)
     except DiscordUnavailable:
         guilds = None
-    context = page_context(user, guilds=guilds, login_cancelled=request.query_params.get("login") == "cancelled")
+    cancelled = request.query_params.get("login") == "cancelled"
+    context = page_context(user, guilds=guilds, addable=addable, login_cancelled=cancelled)
     return web.templates.TemplateResponse(request, "guilds.html", context)
 
 

@@ -35,7 +35,7 @@ async def log_in(browser: Any, stack: Stack, user_id: int, viewport: dict[str, i
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
-    await page.goto(stack.url("/"))
+    await page.goto(stack.url("/login"))  # "/" is the front door for people not logged in
     assert page.url.startswith(stack.sandbox.url + "/oauth2/authorize"), page.url
     await page.click(f"a[href*='user_id={user_id}']")
     await page.wait_for_url(stack.url("/"))

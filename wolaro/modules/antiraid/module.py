@@ -325,6 +325,7 @@ HERE = Path(__file__).resolve().parent
 
 SPEC = ModuleSpec(
     name="antiraid",
+    bot_permissions=("manage_guild", "manage_channels", "manage_roles", "moderate_members", "kick_members"),
     requires=("moderation",),  # sanctions through moderation.public
     description="Anti-raid: raid mode on join spikes, minimum account age, /raidmode.",
     version="1.0.0",

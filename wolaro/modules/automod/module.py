@@ -414,6 +414,7 @@ HERE = Path(__file__).resolve().parent
 
 SPEC = ModuleSpec(
     name="automod",
+    bot_permissions=("manage_messages", "moderate_members", "kick_members", "ban_members"),
     requires=("moderation",),  # sanctions through moderation.public
     description="Automatic moderation: spam, repeated messages, mass mentions, invites, links, words, regexes.",
     version="1.0.0",

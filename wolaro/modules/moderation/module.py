@@ -27,6 +27,15 @@ HERE = Path(__file__).resolve().parent
 
 SPEC = ModuleSpec(
     name="moderation",
+    bot_permissions=(
+        "kick_members",
+        "ban_members",
+        "moderate_members",
+        "manage_messages",
+        "manage_nicknames",
+        "manage_channels",
+        "view_audit_log",
+    ),
     description="Moderation: warnings, kicks, bans, timeouts, purges, channel locks and numbered cases.",
     version="1.0.0",
     config=Config,

@@ -184,6 +184,7 @@ HERE = Path(__file__).resolve().parent
 SPEC = ModuleSpec(
     name=NAME,
     title="Server log",
+    bot_permissions=("view_audit_log", "read_message_history", "embed_links", "attach_files"),
     description="Posts edited and deleted messages, arrivals, departures, bans, role, nickname, channel and voice "
     "changes to the channels you choose.",
     version="1.0.0",

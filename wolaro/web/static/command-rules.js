@@ -71,7 +71,7 @@
       if (!ok) { toggle.checked = !toggle.checked; toggle.disabled = false; }
     });
     const row = h("div", { class: "rule-row", dataset: { target } },
-      h("div", { class: "text" }, h("label", { for: switchId }, h("code", {}, label)), help ? h("p", { class: "help" }, help) : null,
+      h("div", { class: "text" }, h("label", { for: switchId }, target.startsWith("module:") ? h("strong", {}, label) : h("code", {}, `/${label}`)), help ? h("p", { class: "help" }, help) : null,
         h("p", { class: "rule-summary", dataset: { summary: target } }, summary(rule))),
       h("div", { class: "rule-actions" },
         h("button", { type: "button", class: "btn btn-small", "aria-expanded": "false", onclick: (event) => {

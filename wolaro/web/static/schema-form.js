@@ -133,6 +133,7 @@
 
   // The largest unit (of `units`) that shows `seconds` as a whole number.
   function bestUnit(seconds, units) {
+    if (!seconds) return units[0];
     for (let index = units.length - 1; index >= 0; index -= 1) {
       if (seconds % units[index][1] === 0) return units[index];
     }
