@@ -19,8 +19,8 @@ CHANNELS = 8
 
 
 def users_sql(max_users: int) -> str:
-    """Members of server g: max_users for g = 0, then a long tail (about max_users / (g + 1), at least 20)."""
-    return f"(CASE WHEN ({max_users} / (g.n + 1)) > 20 THEN ({max_users} / (g.n + 1)) ELSE 20 END + (g.n % 23))"
+    """Members of server g: max_users for g = 0, then a long tail (about max_users / (g + 1), at least 32)."""
+    return f"(CASE WHEN ({max_users} / (g.n + 1)) > 32 THEN ({max_users} / (g.n + 1)) ELSE 32 END + (g.n % 23))"
 
 
 ACTIVE = "((u.n * 31 + d.n * 17 + g.n) % 3 = 0)"

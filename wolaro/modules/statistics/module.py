@@ -124,13 +124,14 @@ class Statistics(WolaroModule):
             await jobs.schedule_cleanup(self.bot.services.jobs)
         except Exception:
             log.exception("statistics: the retention clean-up could not be scheduled")
+        hour = int(time.time() // 3600)
         for guild in self.bot.guilds:
             config = self.bot.config.peek(guild.id)
-            if (
-                config is not None
-                and NAME in config.enabled_modules
-                and (config.module_configs.get(NAME) or {}).get("stat_channels")
-            ):
+            if config is None or NAME not in config.enabled_modules:
+                continue
+            if guild.member_count is not None:  # the member count as the server became available (growth)
+                self.recorder.buffer.note_member_count(guild.id, hour, guild.member_count)
+            if (config.module_configs.get(NAME) or {}).get("stat_channels"):
                 await self._plan_stat_channels(guild.id)
 
     async def _restore_sessions(self, now: float) -> None:
