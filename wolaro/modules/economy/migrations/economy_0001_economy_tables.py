@@ -20,6 +20,13 @@ depends_on: str | Sequence[str] | None = "0007"
 
 def upgrade() -> None:
     """Create the four tables."""
+    _economy_accounts()
+    _economy_inventory()
+    _economy_items()
+    _economy_ledger()
+
+
+def _economy_accounts() -> None:
     op.create_table(
         "economy_accounts",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -39,6 +46,8 @@ def upgrade() -> None:
     with op.batch_alter_table("economy_accounts", schema=None) as batch_op:
         batch_op.create_index("ix_economy_accounts_guild_total", ["guild_id", "total"], unique=False)
 
+
+def _economy_inventory() -> None:
     op.create_table(
         "economy_inventory",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -48,6 +57,9 @@ def upgrade() -> None:
         sa.CheckConstraint("quantity >= 0", name=op.f("ck_economy_inventory_quantity_not_negative")),
         sa.PrimaryKeyConstraint("guild_id", "user_id", "item_id", name=op.f("pk_economy_inventory")),
     )
+
+
+def _economy_items() -> None:
     op.create_table(
         "economy_items",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,6 +76,8 @@ def upgrade() -> None:
     with op.batch_alter_table("economy_items", schema=None) as batch_op:
         batch_op.create_index("ix_economy_items_guild", ["guild_id"], unique=False)
 
+
+def _economy_ledger() -> None:
     op.create_table(
         "economy_ledger",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
