@@ -44,6 +44,8 @@ async def test_running_giveaways_api_and_panel(env: Any) -> None:
     assert [(g["id"], g["prize"], g["channel_id"], g["winners"]) for g in found] == [(soon, "Nitro", str(channel), 2)]
     page = await owner.get(f"/guilds/{guild}/modules/giveaways", headers={"accept": "text/html"})
     assert page.status_code == 200 and "Running giveaways" in page.text and "/giveaway start" in page.text
+    listing = await owner.get(f"/guilds/{guild}/modules/giveaways/running", headers={"accept": "text/html"})
+    assert listing.status_code == 200 and listing.text.count('class="giveaway-row"') == 1 and "Nitro" in listing.text
     plain = await env.as_user(env.world.plain_a)
     assert (await plain.get(f"/api/guilds/{guild}/modules/giveaways/active")).status_code == 403
     other = await env.as_user(env.world.owner_b)

@@ -34,5 +34,9 @@ async def test_open_polls_api_and_panel(env: Any) -> None:
     ]
     page = await owner.get(f"/guilds/{guild}/modules/polls", headers={"accept": "text/html"})
     assert page.status_code == 200 and "Open polls" in page.text and "/poll buttons" in page.text
+    listing = await owner.get(f"/guilds/{guild}/modules/polls/open", headers={"accept": "text/html"})
+    assert (
+        listing.status_code == 200 and "Next event?" in listing.text and "results hidden until the end" in listing.text
+    )
     plain = await env.as_user(env.world.plain_a)
     assert (await plain.get(f"/api/guilds/{guild}/modules/polls/open")).status_code == 403

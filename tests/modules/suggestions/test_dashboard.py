@@ -25,5 +25,8 @@ async def test_suggestions_queue_api_and_panel(env: Any) -> None:
     assert queue == [{"id": first, "author_id": str(author), "text": "a music channel", "up": 1, "down": 1}]
     page = await owner.get(f"/guilds/{guild}/modules/suggestions", headers={"accept": "text/html"})
     assert page.status_code == 200 and "Suggestions waiting for a decision" in page.text
+    listing = await owner.get(f"/guilds/{guild}/modules/suggestions/queue", headers={"accept": "text/html"})
+    assert listing.status_code == 200 and listing.text.count('class="suggestion-row"') == 1
+    assert "a music channel" in listing.text and "movie nights" not in listing.text
     plain = await env.as_user(env.world.plain_a)
     assert (await plain.get(f"/api/guilds/{guild}/modules/suggestions/queue")).status_code == 403

@@ -20,6 +20,7 @@ from wolaro.modules.giveaways import jobs as giveaway_jobs
 from wolaro.modules.giveaways import levels, render, service, store
 from wolaro.modules.giveaways.api import router
 from wolaro.modules.giveaways.models import Giveaway, GiveawayEntry
+from wolaro.modules.giveaways.pages import PANELS
 from wolaro.modules.giveaways.privacy import PRIVACY
 from wolaro.modules.giveaways.service import Entrant, Refusal, Requirements
 from wolaro.modules.giveaways.store import Entry
@@ -27,7 +28,6 @@ from wolaro.sdk import (
     GuildConfig,
     ModuleConfig,
     ModuleSpec,
-    Panel,
     UserFacingError,
     WolaroContext,
     WolaroModule,
@@ -302,7 +302,7 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(Panel(title="Running giveaways", template="panel.html"),),
+    panels=PANELS,
     privacy=PRIVACY,
     not_personal={
         "giveaways.channel_id": "the channel where the giveaway is posted",

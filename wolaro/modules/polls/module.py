@@ -21,13 +21,13 @@ from wolaro.modules.polls import jobs as poll_jobs
 from wolaro.modules.polls import render, service, store
 from wolaro.modules.polls.api import router
 from wolaro.modules.polls.models import Poll, PollVote
+from wolaro.modules.polls.pages import PANELS
 from wolaro.modules.polls.privacy import PRIVACY
 from wolaro.modules.polls.service import PollError, Problem
 from wolaro.sdk import (
     GuildConfig,
     ModuleConfig,
     ModuleSpec,
-    Panel,
     UserFacingError,
     WolaroContext,
     WolaroModule,
@@ -293,7 +293,7 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(Panel(title="Open polls", template="panel.html"),),
+    panels=PANELS,
     privacy=PRIVACY,
     not_personal={
         "polls.id": "the poll's number",

@@ -19,6 +19,7 @@ from pydantic import Field
 from wolaro.modules.suggestions import render, service, store
 from wolaro.modules.suggestions.api import router
 from wolaro.modules.suggestions.models import Suggestion, SuggestionVote
+from wolaro.modules.suggestions.pages import PANELS
 from wolaro.modules.suggestions.privacy import PRIVACY
 from wolaro.modules.suggestions.service import Status
 from wolaro.modules.suggestions.store import Vote
@@ -26,7 +27,6 @@ from wolaro.sdk import (
     GuildConfig,
     ModuleConfig,
     ModuleSpec,
-    Panel,
     SnowflakeId,
     UserFacingError,
     WolaroContext,
@@ -254,7 +254,7 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(Panel(title="Suggestions waiting for a decision", template="panel.html"),),
+    panels=PANELS,
     privacy=PRIVACY,
     audit_labels={"suggestions.approve": "Suggestion approved", "suggestions.deny": "Suggestion denied"},
     not_personal={
