@@ -96,6 +96,8 @@ async def remove_member(desk: Desk, ticket: Ticket, actor: Actor, user_id: int) 
     if user_id not in [int(m) for m in ticket.members or []]:
         raise UserFacingError("{user} was not added to this ticket.", user=f"<@{user_id}>")
     await store.set_members(desk.services.db, ticket.id, remove=user_id)
+    if ticket.thread and ticket.channel_id is not None:
+        await discord_io.remove_from_thread(desk.http, ticket.channel_id, user_id)
     await apply_access(desk, ticket.id, f"member removed from ticket #{ticket.number}")
     return desk.t("➖ {user} was removed from the ticket.", user=f"<@{user_id}>")
 

@@ -67,6 +67,16 @@ class Category(BaseModel):
         title="Support roles",
         description="Roles that see and answer these tickets",
     )
+    mode: Literal["channel", "thread"] = Field(
+        default="channel",
+        title="Where tickets open",
+        description="A private channel for each ticket, or a private thread",
+    )
+    thread_channel_id: SnowflakeId | None = Field(
+        default=None,
+        title="Thread channel",
+        description="For tickets in threads: the channel that holds them (empty: the panel's channel)",
+    )
     parent_id: SnowflakeId | None = Field(
         default=None,
         title="Channel category",

@@ -108,6 +108,43 @@ async def create_channel(
     return int(data["id"])
 
 
+async def create_thread(http: HTTPClient, parent_id: int, *, name: str, reason: str) -> int:
+    """Start a private thread (members invite nobody; a week before it archives itself); its id."""
+    data = await http.start_thread_without_message(
+        parent_id, name=name, auto_archive_duration=10080, type=12, invitable=False, reason=reason
+    )
+    return int(data["id"])
+
+
+async def add_to_thread(http: HTTPClient, thread_id: int, user_ids: Sequence[int]) -> None:
+    """Add members to a thread (adding one already in is fine)."""
+    for user_id in user_ids:
+        await http.add_user_to_thread(thread_id, user_id)
+
+
+async def remove_from_thread(http: HTTPClient, thread_id: int, user_id: int) -> None:
+    """Take a member out of a thread (already out is fine)."""
+    with contextlib.suppress(discord.NotFound):
+        await http.remove_user_from_thread(thread_id, user_id)
+
+
+async def lock_thread(http: HTTPClient, thread_id: int, *, locked: bool, reason: str) -> None:
+    """Lock a thread (only the team writes) or unlock it."""
+    await http.edit_channel(thread_id, reason=reason, locked=locked, archived=False)
+
+
+async def members_with_roles(http: HTTPClient, guild_id: int, role_ids: Sequence[int], limit: int) -> list[int]:
+    """Up to `limit` members holding one of `role_ids` (read in pages of 1000, at most 10 pages)."""
+    wanted, found, after = {str(r) for r in role_ids}, [], None
+    for _ in range(10):
+        page = await http.get_members(guild_id, 1000, after)
+        found += [int(m["user"]["id"]) for m in page if wanted & set(m.get("roles", [])) and not m["user"].get("bot")]
+        if len(found) >= limit or len(page) < 1000:
+            break
+        after = int(page[-1]["user"]["id"])
+    return found[:limit]
+
+
 async def set_overwrites(http: HTTPClient, channel_id: int, overwrites: list[dict[str, Any]], reason: str) -> None:
     """Replace a ticket channel's permission overwrites."""
     await http.edit_channel(channel_id, reason=reason, permission_overwrites=overwrites)

@@ -122,7 +122,12 @@ async def _open(desk: Desk, interaction: Interaction, category: Category, answer
     await interaction.response.defer(ephemeral=True, thinking=True)
     user = interaction.user
     ticket = await lifecycle.open_ticket(
-        desk, category=category, opener_id=user.id, opener_name=user.name, answers=answers
+        desk,
+        category=category,
+        opener_id=user.id,
+        opener_name=user.name,
+        answers=answers,
+        origin_channel_id=interaction.channel_id,
     )
     await interaction.followup.send(
         desk.t("Your ticket is open: <#{channel}>", channel=ticket.channel_id), ephemeral=True

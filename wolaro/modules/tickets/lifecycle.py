@@ -101,9 +101,19 @@ def access_of(desk: Desk, ticket: Ticket) -> Access:
 
 
 async def apply_access(desk: Desk, ticket_id: int, reason: str) -> Ticket:
-    """Set the channel's overwrites from the ticket as stored now; the ticket."""
+    """Let in who the ticket says now: the channel's overwrites, or the thread's members and lock; the ticket.
+
+    In a thread, the opener, added members and the claimer are thread members; a closed ticket's thread is locked
+    (only the team writes). Hiding a claimed ticket from the rest of the team applies to channels only.
+    """
     ticket = await store.get(desk.services.db, ticket_id)
     assert ticket is not None and ticket.channel_id is not None
+    if ticket.thread:
+        closed = ticket.status != Status.OPEN
+        await discord_io.lock_thread(desk.http, ticket.channel_id, locked=closed, reason=reason)
+        people = [ticket.opener_id, *(int(m) for m in ticket.members or []), ticket.claimed_by]
+        await discord_io.add_to_thread(desk.http, ticket.channel_id, [p for p in people if p])
+        return ticket
     await discord_io.set_overwrites(desk.http, ticket.channel_id, overwrites(access_of(desk, ticket)), reason)
     return ticket
 
@@ -140,14 +150,23 @@ async def refresh_welcome(desk: Desk, ticket: Ticket) -> None:
 
 
 async def open_ticket(
-    desk: Desk, *, category: Category, opener_id: int, opener_name: str, answers: list[dict[str, str]]
+    desk: Desk,
+    *,
+    category: Category,
+    opener_id: int,
+    opener_name: str,
+    answers: list[dict[str, str]],
+    origin_channel_id: int | None = None,
 ) -> Ticket:
-    """Record the ticket, make its private channel, post the welcome message and start the inactivity clock.
+    """Record the ticket, make its private channel (or thread), post the welcome message, start the inactivity clock.
 
     Raises `store.LimitReached` when the member already has as many open tickets of this kind as allowed; if
     Discord refuses the channel, the ticket is forgotten and `UserFacingError` says so.
     """
     db = desk.services.db
+    in_thread = category.mode == "thread"
+    if in_thread and not (category.thread_channel_id or origin_channel_id):
+        raise UserFacingError("This kind of ticket opens in threads: an admin must choose the channel that holds them.")
     ticket = await store.open_ticket(
         db,
         guild_id=desk.guild_id,
@@ -155,17 +174,10 @@ async def open_ticket(
         opener_id=opener_id,
         answers=answers,
         limit=category.max_open_per_user,
+        thread=in_thread,
     )
     try:
-        channel_id = await discord_io.create_channel(
-            desk.http,
-            desk.guild_id,
-            name=channel_name(ticket.number, opener_name),
-            parent_id=category.parent_id,
-            overwrites=overwrites(access_of(desk, ticket)),
-            topic=desk.t("Ticket #{number} of {user}", number=ticket.number, user=f"<@{opener_id}>"),
-            reason=f"ticket #{ticket.number} opened by {opener_id}",
-        )
+        channel_id = await _make_place(desk, ticket, category, opener_name, origin_channel_id)
     except discord.HTTPException as exc:
         await store.forget_unopened(db, ticket.id)
         log.warning("ticket channel refused", guild_id=desk.guild_id, error=str(exc))
@@ -190,6 +202,34 @@ async def open_ticket(
     await store.set_channel(db, ticket.id, channel_id, int(welcome["id"]))
     await schedule_inactivity(desk, ticket)
     return ticket
+
+
+#: At most this many members of the support roles are added to a ticket thread (the role is mentioned too).
+THREAD_STAFF_LIMIT = 25
+
+
+async def _make_place(
+    desk: Desk, ticket: Ticket, category: Category, opener_name: str, origin_channel_id: int | None
+) -> int:
+    """The ticket's private channel, or private thread with the opener and the support team in it; its id."""
+    name = channel_name(ticket.number, opener_name)
+    reason = f"ticket #{ticket.number} opened by {ticket.opener_id}"
+    if not ticket.thread:
+        return await discord_io.create_channel(
+            desk.http,
+            desk.guild_id,
+            name=name,
+            parent_id=category.parent_id,
+            overwrites=overwrites(access_of(desk, ticket)),
+            topic=desk.t("Ticket #{number} of {user}", number=ticket.number, user=f"<@{ticket.opener_id}>"),
+            reason=reason,
+        )
+    parent = category.thread_channel_id or origin_channel_id
+    assert parent is not None  # checked before the ticket was recorded
+    thread_id = await discord_io.create_thread(desk.http, parent, name=name, reason=reason)
+    staff = await discord_io.members_with_roles(desk.http, desk.guild_id, category.support_role_ids, THREAD_STAFF_LIMIT)
+    await discord_io.add_to_thread(desk.http, thread_id, [ticket.opener_id, *staff])
+    return thread_id
 
 
 async def schedule_inactivity(desk: Desk, ticket: Ticket) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
@@ -41,6 +41,8 @@ class Ticket(Base):
     number: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(20))
     channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    #: Whether the ticket lives in a private thread (`channel_id` is then the thread's id).
+    thread: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: The bot's first message in the ticket (edited to show who claimed it).
     welcome_message_id: Mapped[int | None] = mapped_column(Snowflake)
     #: 0 once the person who opened it asked to be forgotten.

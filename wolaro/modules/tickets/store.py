@@ -55,7 +55,14 @@ async def open_numbers(db: Database, guild_id: int, opener_id: int, category: st
 
 
 async def open_ticket(
-    db: Database, *, guild_id: int, category: str, opener_id: int, answers: list[dict[str, str]], limit: int
+    db: Database,
+    *,
+    guild_id: int,
+    category: str,
+    opener_id: int,
+    answers: list[dict[str, str]],
+    limit: int,
+    thread: bool = False,
 ) -> Ticket:
     """Record a new ticket with the guild's next number, unless the member is at the limit (`LimitReached`).
 
@@ -87,6 +94,7 @@ async def open_ticket(
             members=[],
             participants=[],
             opened_at=now,
+            thread=thread,
         )
         session.add(ticket)
         await session.flush()

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=20), nullable=False),
         sa.Column("channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("thread", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("welcome_message_id", sa.BigInteger(), nullable=True),
         sa.Column("opener_id", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=8), server_default="open", nullable=False),
