@@ -105,6 +105,7 @@ async def test_staff_tools_close_with_reason_rating_reopen_and_delete(sandbox, b
     await sandbox.wait_for_request("DELETE", f"/channels/{channel}$", timeout=15)
     assert channel not in sandbox.state.channels
     await eventually(lambda: _status(bot, desk, channel, "deleted"), timeout=5)
+    await jobs.stop()
     ticket = await ticket_in(bot, desk, channel)
     assert ticket.transcript_status == "ready"
 
@@ -135,3 +136,29 @@ async def test_the_panel_still_works_after_a_restart(sandbox, tmp_path, master_a
         again = await post_panel(sandbox, desk)
         channel2 = await open_ticket(sandbox, again, desk.other)
         assert sandbox.state.channels[channel2].name.startswith("ticket-0002-")
+
+
+async def test_a_menu_panel_opens_the_chosen_kind(sandbox, bot):
+    kinds = [
+        {
+            "key": "billing",
+            "name": "Billing",
+            "support_role_ids": [sandbox.role_id(sandbox.guild_ids()[0], "Moderator")],
+        },
+        {"key": "report", "name": "Report a member", "description": "Someone broke the rules"},
+    ]
+    desk = await set_up(sandbox, bot, categories=kinds, panels=[{"key": "help", "style": "menu"}])
+    panel = sandbox.find_message(desk.lobby, desk.panel)
+    menu = panel["components"][0]["components"][0]
+    assert menu["custom_id"] == "tickets:menu:help"
+    assert [(o["value"], o["label"]) for o in menu["options"]] == [
+        ("billing", "Billing"),
+        ("report", "Report a member"),
+    ]
+    record = await sandbox.invoke_component(desk.lobby, desk.panel, desk.member, "tickets:menu:help", values=["report"])
+    answer = await sandbox.wait_for_interaction_response(record, timeout=5)
+    channel = int(text_of(answer).split("<#")[1].split(">")[0])  # no questions: it opens at once
+    ticket = await ticket_in(bot, desk, channel)
+    assert (ticket.category, ticket.number) == ("report", 1)
+    welcome = last_with(sandbox, channel, "tickets:claim")
+    assert welcome["embeds"][0]["title"] == "Ticket #1 · Report a member"
