@@ -73,7 +73,7 @@ async def import_commands(body: dict[str, object], guild: ManagedGuild, web: Web
     try:
         commands = editing.parse_import(json.dumps(body), builtin_names(web.services.config.specs))
     except UserFacingError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.msgid.format(**exc.fields)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.msgid.format(**exc.fields)) from None
     await edit_module_config(
         web.services.config, guild.guild_id, "customcommands", lambda _c: {"commands": commands}, actor_id=guild.user.id
     )

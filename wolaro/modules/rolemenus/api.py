@@ -67,7 +67,7 @@ def _out(menu: Menu) -> MenuIO:
 
 
 def _unprocessable(message: str, **fields: Any) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, message.format(**fields))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message.format(**fields))
 
 
 async def _check_roles(web: WebDep, guild_id: int, body: MenuIO) -> None:

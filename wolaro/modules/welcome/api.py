@@ -68,11 +68,11 @@ async def put_background(request: Request, guild: ManagedGuild, web: WebDep) -> 
     async for chunk in request.stream():
         data.extend(chunk)
         if len(data) > card.UPLOAD_MAX_BYTES:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The picture is too large: at most 4 MB.")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "The picture is too large: at most 4 MB.")
     try:
         png = await asyncio.to_thread(card.normalise_background, bytes(data))
     except card.BadImage as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     await store.set_background(web.services.db, guild.guild_id, png)
     async with web.services.db.transaction() as session:
         record_audit(
