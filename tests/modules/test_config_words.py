@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from wolaro.core.config_errors import MESSAGES
+from wolaro.core.config_errors import MESSAGES, PERCENT_MESSAGES
 from wolaro.core.config_ui import config_texts
 from wolaro.core.i18n import read_catalogs
 from wolaro.core.registry import ModuleSpec, discover_specs
@@ -74,4 +74,4 @@ def test_every_setting_title_and_help_is_translated_to_french(spec: ModuleSpec) 
 
 def test_every_sentence_for_a_refused_value_is_translated_to_french() -> None:
     french = read_catalogs(__import__("wolaro.core.i18n", fromlist=["LOCALES_DIR"]).LOCALES_DIR).get("fr", {})
-    assert sorted(set(MESSAGES.values()) - set(french)) == []
+    assert sorted((set(MESSAGES.values()) | set(PERCENT_MESSAGES.values())) - set(french)) == []

@@ -43,7 +43,7 @@ async def edit_module_config(
         try:
             validated = spec.config.model_validate({**before, **changes})
         except ValidationError as exc:
-            raise config_error_from(exc) from None
+            raise config_error_from(exc, spec.config) from None
         after = validated.model_dump(mode="json")
         row.config = after
         repo.add_audit(

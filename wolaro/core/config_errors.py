@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +85,52 @@ def problem_of(error: Any) -> FieldProblem:
     return FieldProblem(path, msgid, {"limit": limit} if "{limit}" in msgid else {})
 
 
-def problems_from(exc: ValidationError) -> list[FieldProblem]:
-    """Every failing field of `exc`, one problem per field (the first error of each), in order."""
+#: The same bounds said of a percentage field (`config_ui.percent()`: the model holds 0.7, the person typed 70).
+PERCENT_MESSAGES: dict[str, str] = {
+    "greater_than_equal": "Enter {limit} % or more.",
+    "greater_than": "Enter more than {limit} %.",
+    "less_than_equal": "Enter {limit} % or less.",
+    "less_than": "Enter less than {limit} %.",
+}
+
+
+def _node_at(schema: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any]:
+    """The JSON schema node of the field at `loc` (through `$ref`, `anyOf` and list items); {} if not found."""
+    defs = schema.get("$defs", {})
+    node: dict[str, Any] = schema
+    for part in loc:
+        if "$ref" in node:
+            node = {**defs.get(node["$ref"].rsplit("/", 1)[-1], {}), **node}
+        if isinstance(part, int):
+            node = node.get("items") or {}
+        else:
+            node = node.get("properties", {}).get(part) or {}
+        for option in node.get("anyOf", []):
+            if option.get("type") != "null":
+                node = {**option, **{k: v for k, v in node.items() if k != "anyOf"}}
+                break
+    return node
+
+
+def _percent(problem: FieldProblem, error: Any, schema: dict[str, Any] | None) -> FieldProblem:
+    kind = error.get("type", "")
+    if schema is None or kind not in PERCENT_MESSAGES or problem.values.get("limit") is None:
+        return problem
+    if _node_at(schema, tuple(error.get("loc", ()))).get("x-widget") != "percent":
+        return problem
+    limit = round(float(problem.values["limit"]) * 100, 2)
+    return FieldProblem(problem.field, PERCENT_MESSAGES[kind], {"limit": int(limit) if limit.is_integer() else limit})
+
+
+def problems_from(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldProblem]:
+    """Every failing field of `exc`, one problem per field (the first error of each), in order.
+
+    With the `model`, bounds of a percentage field are said in percent.
+    """
+    schema = model.model_json_schema() if model is not None else None
     seen: dict[str, FieldProblem] = {}
     for error in exc.errors():
-        problem = problem_of(error)
+        problem = _percent(problem_of(error), error, schema)
         seen.setdefault(problem.field, problem)
     return list(seen.values())
 

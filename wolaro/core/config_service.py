@@ -387,7 +387,7 @@ class GuildConfigService:
             try:
                 validated = spec.config.model_validate({**before, **changes})
             except ValidationError as exc:
-                raise config_error_from(exc) from None
+                raise config_error_from(exc, spec.config) from None
             after = validated.model_dump(mode="json")
             row.config = after
             repo.add_audit(
@@ -468,9 +468,9 @@ def validate_stored(spec: ModuleSpec, stored: dict[str, Any]) -> dict[str, Any]:
         return spec.default_config()
 
 
-def config_error_from(exc: ValidationError) -> ConfigError:
+def config_error_from(exc: ValidationError, model: type[BaseModel] | None = None) -> ConfigError:
     """A pydantic error as a ConfigError naming its first field, with every failing field in plain words."""
-    problems = problems_from(exc)
+    problems = problems_from(exc, model)
     return ConfigError(problems[0].field, problems[0].text(), problems)
 
 

@@ -12,7 +12,7 @@
   const older = document.getElementById("audit-older");
   const pageLabel = document.getElementById("audit-page");
   const limit = Number(filters.dataset.limit) || 25;
-  const labels = new Map([...document.querySelectorAll("#filter-action option[value]:not([value=""])")].map((o) => [o.value, o.textContent]));
+  const labels = new Map([...document.querySelectorAll('#filter-action option:not([value=""])')].map((o) => [o.value, o.textContent]));
   const cursors = [null]; // cursors[i]: the `before` of page i (null: the newest)
   let page = 0;
   let seen = new Set();
