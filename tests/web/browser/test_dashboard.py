@@ -6,7 +6,6 @@ field, the audit and command logs, and the phone layout.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from pathlib import Path
 from typing import Any
