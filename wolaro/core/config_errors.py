@@ -101,10 +101,8 @@ def _node_at(schema: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any]:
     for part in loc:
         if "$ref" in node:
             node = {**defs.get(node["$ref"].rsplit("/", 1)[-1], {}), **node}
-        if isinstance(part, int):
-            node = node.get("items") or {}
-        else:
-            node = node.get("properties", {}).get(part) or {}
+        inner = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+        node = inner or {}
         for option in node.get("anyOf", []):
             if option.get("type") != "null":
                 node = {**option, **{k: v for k, v in node.items() if k != "anyOf"}}
