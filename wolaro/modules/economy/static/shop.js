@@ -1,5 +1,5 @@
-// The economy shop editor: one row per item (name, price, role, texts, for sale) with Save and Delete, and an empty
-// row to add an item. Words come from the page (#economy-shop-words, already in the person's language).
+// The economy shop editor: one card per item (name, price, role picked by name, texts, for sale) with Save and
+// Delete, and an empty card to add an item. Words come from the page (#economy-shop-words, already in the person's language).
 "use strict";
 (() => {
   const root = document.getElementById("economy-shop");
@@ -7,7 +7,7 @@
   const base = root.dataset.base;
   const words = JSON.parse(document.getElementById("economy-shop-words").textContent);
   const say = (text, values = {}) => text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? String(values[key]) : all));
-  const rows = document.getElementById("economy-shop-rows");
+  const list = document.getElementById("economy-shop-items");
   const error = document.getElementById("economy-shop-error");
   const h = wolaro.h;
   let roles = [];
@@ -18,8 +18,10 @@
     return failure.message;
   }
 
-  function roleSelect(current) {
-    const select = h("select", { "aria-label": words.role, name: "role_id" }, h("option", { value: "" }, words.none));
+  let serial = 0;
+
+  function roleSelect(id, current) {
+    const select = h("select", { id, name: "role_id" }, h("option", { value: "" }, words.none));
     for (const role of roles) select.append(h("option", { value: role.id, selected: role.id === current }, role.name));
     if (current && !roles.some((r) => r.id === current)) {
       select.append(h("option", { value: current, selected: true }, say(words.unknown_role, { id: current })));
@@ -27,8 +29,14 @@
     return select;
   }
 
-  function field(name, value, label, attrs = {}) {
-    return h("input", { name, value: value ?? "", "aria-label": label, ...attrs });
+  // One labelled field (label above, optional help below), as on the settings form.
+  function field(label, control, help) {
+    return h("div", { class: "field" }, h("label", { for: control.id }, label), control,
+      help ? h("p", { class: "help" }, help) : null);
+  }
+
+  function input(id, name, value, attrs = {}) {
+    return h("input", { id, name, value: value ?? "", type: "text", ...attrs });
   }
 
   function read(row) {
@@ -71,34 +79,39 @@
     }
   }
 
-  function itemRow(item) {
-    const row = h("tr", { dataset: { item: item ? item.id : "new" } });
-    const cell = (label, node) => h("td", { "data-label": label }, node);
-    row.append(
-      cell(words.name, field("name", item?.name, words.name, { maxlength: 64, required: true,
-        placeholder: item ? undefined : words.new })),
-      cell(words.price, field("price", item?.price ?? "", words.price, { inputmode: "numeric", size: 8 })),
-      cell(words.role, roleSelect(item?.role_id || "")),
-      cell(words.description, field("description", item?.description, words.description, { maxlength: 200 })),
-      cell(words.use_message, field("use_message", item?.use_message, words.use_message, { maxlength: 200 })),
-      cell(words.available, h("input", { type: "checkbox", name: "available", checked: item ? item.available : true,
-        "aria-label": words.available })),
-      h("td", { class: "actions" },
-        h("button", { type: "button", class: "btn btn-small btn-primary", onclick: () => save(row, item) },
-          item ? words.save : words.add),
-        item ? h("button", { type: "button", class: "btn btn-small btn-danger", onclick: () => remove(item) },
-          words.delete) : null),
+  function itemCard(item) {
+    const key = `economy-item-${(serial += 1)}`;
+    const card = h("form", { class: "card economy-item", dataset: { item: item ? item.id : "new" },
+      "aria-label": item ? item.name : words.new });
+    card.addEventListener("submit", (event) => { event.preventDefault(); save(card, item); });
+    const forSale = h("input", { type: "checkbox", role: "switch", class: "switch", id: `${key}-available`,
+      name: "available", checked: item ? item.available : true });
+    if (!item) card.append(h("h3", {}, words.new));
+    card.append(
+      h("div", { class: "grid-2" },
+        field(words.name, input(`${key}-name`, "name", item?.name, { maxlength: 64, required: true })),
+        field(words.price, input(`${key}-price`, "price", item?.price, { inputmode: "numeric", class: "number-input" })),
+        field(words.role, roleSelect(`${key}-role`, item?.role_id || ""), words.role_help),
+        field(words.description, input(`${key}-description`, "description", item?.description, { maxlength: 200 })),
+        field(words.use_message, input(`${key}-use`, "use_message", item?.use_message, { maxlength: 200 }),
+          words.use_help),
+        h("div", { class: "field switch-field" }, h("label", { for: forSale.id }, words.available), forSale)),
+      h("div", { class: "card-actions" }, h("div", { class: "buttons" },
+        h("button", { type: "submit", class: "btn btn-primary" }, item ? words.save : words.add),
+        item ? h("button", { type: "button", class: "btn btn-danger", onclick: () => remove(item) }, words.delete)
+          : null)),
     );
-    return row;
+    return card;
   }
 
   async function load() {
     try {
       const shop = await wolaro.api(`${base}/shop`);
       roles = shop.roles;
-      rows.replaceChildren(...shop.items.map(itemRow));
-      if (!shop.items.length) rows.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, words.empty)));
-      rows.append(itemRow(null));
+      list.replaceChildren(...shop.items.map(itemCard));
+      if (!shop.items.length) list.append(h("p", { class: "muted" }, words.empty));
+      list.append(itemCard(null));
+      list.removeAttribute("aria-busy");
     } catch (failure) {
       show(reason(failure));
     }
