@@ -47,7 +47,7 @@ def test_a_background_is_checked_and_stored_as_a_card_sized_png() -> None:
     [
         (b"not a picture", "That file is not a picture I can read."),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "That file is not a picture I can read."),
-        (b"x" * (card.UPLOAD_MAX_BYTES + 1), "The picture is too large: at most 4 MB."),
+        (b"x" * (card.UPLOAD_MAX_BYTES + 1), "The picture is too large: at most 500 KB."),
     ],
 )
 def test_bad_uploads_are_refused_with_a_reason(data: bytes, reason: str) -> None:

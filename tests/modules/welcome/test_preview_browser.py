@@ -65,6 +65,11 @@ async def test_welcome_preview_follows_the_form_and_shows_the_card(
         await page.set_input_files("#welcome-background", str(not_picture))
         await page.wait_for_selector("#welcome-background-status:has-text('not a picture')")
 
+        too_big = tmp_path / "huge.png"
+        too_big.write_bytes(b"\x89PNG" + b"\0" * 600_000)
+        await page.set_input_files("#welcome-background", str(too_big))
+        await page.wait_for_selector("#welcome-background-status:has-text('too large')")
+
         await page.set_input_files("#welcome-background", str(background(tmp_path / "bg.jpg")))
         await page.wait_for_selector("#welcome-background-status:text('Background saved.')")
         for _ in range(100):

@@ -1,7 +1,7 @@
 """Welcome's dashboard API, under `/api/guilds/{guild_id}/modules/welcome`: the live preview and the background.
 
 `POST /preview` fills a message's placeholders for a sample member; `GET /card.png` renders the image card as it
-would look (the server's background, a sample avatar); `PUT /background` takes a picture (at most 4 MB, checked
+would look (the server's background, a sample avatar); `PUT /background` takes a picture (at most 500 KB, checked
 and re-encoded; 422 naming the problem otherwise) and `DELETE /background` removes it.
 """
 
@@ -63,12 +63,12 @@ async def card_png(
 
 @router.put("/background", status_code=status.HTTP_204_NO_CONTENT, summary="Upload the welcome image's background")
 async def put_background(request: Request, guild: ManagedGuild, web: WebDep) -> Response:
-    """A PNG, JPEG, WebP or GIF of at most 4 MB and 4096x4096 pixels, stored as a 900x300 PNG."""
+    """A PNG, JPEG, WebP or GIF of at most 500 KB and 4096x4096 pixels, stored as a 900x300 PNG."""
     data = bytearray()
     async for chunk in request.stream():
         data.extend(chunk)
         if len(data) > card.UPLOAD_MAX_BYTES:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "The picture is too large: at most 4 MB.")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "The picture is too large: at most 500 KB.")
     try:
         png = await asyncio.to_thread(card.normalise_background, bytes(data))
     except card.BadImage as exc:

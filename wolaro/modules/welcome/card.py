@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 WIDTH, HEIGHT = 900, 300
 AVATAR = 180
-UPLOAD_MAX_BYTES = 4 * 1024 * 1024
+UPLOAD_MAX_BYTES = 500 * 1024
+"""Below the dashboard's request body limit (512 KiB), so a picture is refused the same way from chat and the web."""
 UPLOAD_MAX_PIXELS = 4096 * 4096
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 
@@ -57,7 +58,7 @@ class CardText:
 def normalise_background(data: bytes) -> bytes:
     """An uploaded background checked (a PNG, JPEG, WebP or GIF of sane size) and stored as a 900x300 PNG."""
     if len(data) > UPLOAD_MAX_BYTES:
-        raise BadImage(t("The picture is too large: at most 4 MB."))
+        raise BadImage(t("The picture is too large: at most 500 KB."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in FORMATS:

@@ -160,7 +160,7 @@ class Welcome(WolaroModule):
             await ctx.answer("The welcome image has its plain background again.", ephemeral=True)
             return
         if picture.size > card.UPLOAD_MAX_BYTES:
-            raise UserFacingError("The picture is too large: at most 4 MB.")
+            raise UserFacingError("The picture is too large: at most 500 KB.")
         try:
             png = await asyncio.to_thread(card.normalise_background, await picture.read())
         except card.BadImage as exc:
