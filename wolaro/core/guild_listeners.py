@@ -33,6 +33,8 @@ def _of(thing: Any, *rest: Any) -> int | None:
 GUILD_OF: dict[str, Callable[..., int | None]] = {
     "raw_message_edit": _payload,
     "raw_bulk_message_delete": _payload,
+    "raw_reaction_clear": _payload,
+    "raw_reaction_clear_emoji": _payload,
     "member_ban": _guild,
     "member_unban": _guild,
     "audit_log_entry_create": _of,

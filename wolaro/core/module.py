@@ -28,6 +28,8 @@ GUILD_EVENTS: dict[str, str] = {
     "voice_state_update": "on_guild_voice_state_update",
     "raw_reaction_add": "on_guild_raw_reaction_add",
     "raw_reaction_remove": "on_guild_raw_reaction_remove",
+    "raw_reaction_clear": "on_guild_raw_reaction_clear",
+    "raw_reaction_clear_emoji": "on_guild_raw_reaction_clear_emoji",
     "interaction": "on_guild_interaction",
     # server changes (wolaro.core.guild_listeners delivers them: one core listener per event)
     "raw_message_edit": "on_guild_raw_message_edit",

@@ -259,7 +259,7 @@ ROUTES: list[tuple[str, str, Handler, bool]] = [
 
 def add_rest_routes(app: web.Application) -> None:
     """Register every REST route of the sandbox under ``/api/v{n}``, plus ``/cdn`` and a JSON 404."""
-    from wolaro.sandbox import polls, rest_bans, rest_channels, rest_guilds, rest_interactions
+    from wolaro.sandbox import polls, rest_bans, rest_channels, rest_guilds, rest_interactions, rest_reactions
 
     routes = (
         ROUTES,
@@ -268,6 +268,7 @@ def add_rest_routes(app: web.Application) -> None:
         rest_guilds.ROUTES,
         rest_bans.ROUTES,
         polls.ROUTES,
+        rest_reactions.ROUTES,
     )
     for module_routes in routes:
         for method, path, handler, needs_auth in module_routes:

@@ -24,6 +24,7 @@ from wolaro.sandbox.sandbox_interactions import InteractionsMixin
 from wolaro.sandbox.sandbox_members import MembersMixin
 from wolaro.sandbox.sandbox_messages import MessagesMixin
 from wolaro.sandbox.sandbox_polls import PollsMixin
+from wolaro.sandbox.sandbox_reactions import ReactionsMixin
 from wolaro.sandbox.sandbox_waiting import WaitingMixin
 from wolaro.sandbox.sandbox_world import Observer, SandboxBase
 from wolaro.sandbox.snowflake import SnowflakeFactory
@@ -35,7 +36,16 @@ __all__ = ["_PNG", "BotOutput", "Observer", "RestCall", "Sandbox"]
 log = logging.getLogger(__name__)
 
 
-class Sandbox(MessagesMixin, InteractionsMixin, MembersMixin, ChangesMixin, PollsMixin, WaitingMixin, SandboxBase):
+class Sandbox(
+    MessagesMixin,
+    InteractionsMixin,
+    MembersMixin,
+    ChangesMixin,
+    PollsMixin,
+    ReactionsMixin,
+    WaitingMixin,
+    SandboxBase,
+):
     """A local Discord: gateway + REST + a deterministic world, driven from tests or the CLI.
 
     ``wait_for_message`` and ``wait_for_request`` look at what the bot did since the current asyncio

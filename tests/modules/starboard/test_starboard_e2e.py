@@ -125,3 +125,19 @@ async def test_nsfw_channels_only_reach_the_nsfw_board_and_kept_posts_stay(room)
         await sandbox.remove_reaction(place.nsfw, int(spicy["id"]), user, "⭐")
     (kept,) = await settle(sandbox, place.nsfw_board, lambda p: len(p) == 1 and "**1**" in p[0]["content"])
     assert kept["id"] == post["id"]
+
+
+async def test_stars_cleared_by_a_moderator_take_the_post_off_the_board(room):
+    sandbox, place = room
+    await say(sandbox, place.general, place.owner, "!modules enable starboard")
+    await configure(sandbox, place, "channel_id", str(place.board))
+    await configure(sandbox, place, "threshold", "3")
+    message = await sandbox.send_message(place.general, place.members[9], "clear me")
+    for user in place.members[2:6]:
+        await sandbox.add_reaction(place.general, int(message["id"]), user, "⭐")
+    await settle(sandbox, place.board, lambda p: len(p) == 1 and p[0]["content"].startswith("⭐ **4**"))
+    await sandbox.clear_reactions(place.general, int(message["id"]), place.owner, "⭐")
+    await settle(sandbox, place.board, lambda p: p == [])
+    await sandbox.add_reaction(place.general, int(message["id"]), place.members[2], "⭐")  # counting starts again
+    await asyncio.sleep(0.5)
+    assert on_board(sandbox, place.board) == []

@@ -143,6 +143,26 @@ class Starboard(WolaroModule):
             if chosen is not None:
                 await board.refresh(db, self.bot.http, chosen, config.guild_id, payload.message_id)
 
+    async def _cleared(self, config: GuildConfig, channel_id: int, message_id: int) -> None:
+        settings = await self.config_for(config.guild_id, Config)
+        db = self.bot.services.db
+        if await store.clear_stars(db, config.guild_id, message_id):
+            chosen = self._board(config, settings, channel_id)
+            if chosen is not None:
+                await board.refresh(db, self.bot.http, chosen, config.guild_id, message_id)
+
+    async def on_guild_raw_reaction_clear(self, config: GuildConfig, payload: discord.RawReactionClearEvent) -> None:
+        """A moderator removed every reaction of a message: its stars are gone too."""
+        await self._cleared(config, payload.channel_id, payload.message_id)
+
+    async def on_guild_raw_reaction_clear_emoji(
+        self, config: GuildConfig, payload: discord.RawReactionClearEmojiEvent
+    ) -> None:
+        """A moderator removed every reaction of one emoji: if it is the star, its stars are gone."""
+        settings = await self.config_for(config.guild_id, Config)
+        if service.is_star(str(payload.emoji), settings.emoji):
+            await self._cleared(config, payload.channel_id, payload.message_id)
+
 
 HERE = Path(__file__).resolve().parent
 

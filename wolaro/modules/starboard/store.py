@@ -82,6 +82,22 @@ async def remove_star(db: Database, guild_id: int, message_id: int, user_id: int
         return True
 
 
+async def clear_stars(db: Database, guild_id: int, message_id: int) -> bool:
+    """Forget every star of a message (a moderator removed its reactions); whether there were any."""
+    async with db.transaction() as session:
+        gone = await session.execute(
+            delete(StarboardStar).where(StarboardStar.guild_id == guild_id, StarboardStar.message_id == message_id)
+        )
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            return False
+        await session.execute(
+            update(StarboardPost)
+            .where(StarboardPost.message_id == message_id, StarboardPost.guild_id == guild_id)
+            .values(dirty=True)
+        )
+        return True
+
+
 async def take_turn(db: Database, guild_id: int, message_id: int, token: str, now: datetime) -> bool:
     """Take the turn to bring this message's board post up to date, if stars changed and nobody holds it."""
     async with db.transaction() as session:
