@@ -78,6 +78,12 @@ async def handle(bot: Any, guild_config: GuildConfig, interaction: Interaction) 
     return True
 
 
+async def show_form(interaction: Interaction, modal: discord.ui.Modal) -> None:
+    """Answer with a form that discord.py keeps no copy of: its submission reaches `handle` (restarts included)."""
+    modal.stop()
+    await interaction.response.send_modal(modal)
+
+
 # ---------------------------------------------------------------------------------------------- opening
 def _category(desk: Desk, key: str) -> Category:
     category = desk.config.category(key)
@@ -91,7 +97,7 @@ def question_form(desk: Desk, category: Category) -> discord.ui.Modal:
     modal = discord.ui.Modal(
         title=desk.t("Open a ticket: {name}", name=category.name)[:45],
         custom_id=custom_id("form", category.key),
-        timeout=300,
+        timeout=None,
     )
     for index, question in enumerate(category.questions):
         modal.add_item(
@@ -113,7 +119,7 @@ async def _ask_or_open(desk: Desk, interaction: Interaction, key: str) -> None:
     if len(mine) >= category.max_open_per_user:
         raise store.LimitReached(mine)  # said before the form; checked again, atomically, when the ticket opens
     if category.questions:
-        await interaction.response.send_modal(question_form(desk, category))
+        await show_form(interaction, question_form(desk, category))
         return
     await _open(desk, interaction, category, [])
 
@@ -193,6 +199,7 @@ def close_confirmation(desk: Desk, reason: str | None) -> tuple[discord.Embed, d
             custom_id=custom_id("close-confirm"), label=desk.t("Close the ticket"), style=discord.ButtonStyle.danger
         )
     )
+    view.stop()  # discord.py keeps no copy: the click reaches `handle`
     return embed, view
 
 
@@ -201,13 +208,13 @@ async def on_close(desk: Desk, interaction: Interaction, action: Action) -> None
     ticket = await _here(desk, interaction)
     actions.ensure_open(ticket)
     _ensure_may_close(desk, ticket, actor_of(interaction.user))
-    modal = discord.ui.Modal(title=desk.t("Close the ticket")[:45], custom_id=custom_id("close-form"), timeout=300)
+    modal = discord.ui.Modal(title=desk.t("Close the ticket")[:45], custom_id=custom_id("close-form"), timeout=None)
     modal.add_item(
         discord.ui.TextInput(
             label=desk.t("Reason (optional)")[:45], required=False, max_length=MAX_REASON, custom_id="reason"
         )
     )
-    await interaction.response.send_modal(modal)
+    await show_form(interaction, modal)
 
 
 def _ensure_may_close(desk: Desk, ticket: Ticket, actor: Actor) -> None:
@@ -273,7 +280,7 @@ async def on_rate(desk: Desk, interaction: Interaction, action: Action) -> None:
     modal = discord.ui.Modal(
         title=desk.t("Your rating: {stars}", stars="★" * stars)[:45],
         custom_id=custom_id("rate-form", ticket.id, stars),
-        timeout=300,
+        timeout=None,
     )
     modal.add_item(
         discord.ui.TextInput(
@@ -284,7 +291,7 @@ async def on_rate(desk: Desk, interaction: Interaction, action: Action) -> None:
             custom_id="comment",
         )
     )
-    await interaction.response.send_modal(modal)
+    await show_form(interaction, modal)
 
 
 async def on_rate_form(desk: Desk, interaction: Interaction, action: Action) -> None:
