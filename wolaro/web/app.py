@@ -37,7 +37,7 @@ from wolaro.web.context import Web
 from wolaro.web.discord_api import DiscordAPI
 from wolaro.web.hub import Hub
 from wolaro.web.limits import BodyLimitMiddleware
-from wolaro.web.routes import admin, audit, auth, guilds, health, modules, privacy, ws
+from wolaro.web.routes import admin, audit, audit_actions, auth, guilds, health, modules, privacy, ws
 from wolaro.web.security import SecurityMiddleware, SecurityStats, TokenCipher, Tokens, secret_key
 from wolaro.web.sessions import SessionStore
 
@@ -126,6 +126,7 @@ def _include_routes(app: FastAPI, specs: Mapping[str, ModuleSpec]) -> None:
     for router in (guilds.router, modules.router, auth.router, audit.router, admin.router, health.router):  # hot first
         app.include_router(router)
     app.include_router(privacy.router)
+    app.include_router(audit_actions.router)
     app.include_router(ws.router)
     _include_module_routers(app, specs)
     public_pages.install(app)

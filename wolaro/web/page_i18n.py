@@ -70,6 +70,24 @@ JS_MESSAGES: tuple[str, ...] = (
     "Refused",
     "Invalid input",
     "Error",
+    # audit.js and commands.js
+    "Only this person's changes",
+    "You",
+    "Undo",
+    "Change undone",
+    "No older entries.",
+    "Nothing matches these filters yet.",
+    "Newest entries",
+    "Page {number}",
+    "Check the filters: the user id must be a number.",
+    "Could not load the audit log.",
+    "When",
+    "Who",
+    "What",
+    "Change",
+    "Command",
+    "Where",
+    "Result",
 )
 
 

@@ -199,3 +199,31 @@ async def test_the_permissions_page_lists_every_command_and_its_rules_reach_the_
     assert reply["content"] == f"Members with the role <@&{member_role}> cannot use `ping` here."
     await page.screenshot(path=shot("permissions-rule-en-desktop"), full_page=True)
     await context.close()
+
+
+async def test_the_audit_log_reads_in_words_and_undoes_a_change(browser, stack):
+    client_changes = {"caps": {"enabled": True, "max_ratio": 0.5, "action": "timeout"}}
+    await stack.services.config.update_module_config(stack.guild, "automod", client_changes, actor_id=stack.admin)
+    for language, viewport in (("fr", PHONE), ("en", DESKTOP)):
+        context, page = await log_in(browser, stack, stack.owner, viewport=viewport)
+        if language == "fr":
+            await french(context, stack)
+        await open_live(page, stack.url(f"/guilds/{stack.guild}/audit"))
+        await page.wait_for_selector("#audit-table[data-loaded]")
+        first = page.locator("#audit-rows tr").first
+        change = first.locator(".change")
+        if language == "fr":
+            await expect(change).to_contain_text("Majuscules › Part de majuscules tolérée: 70 % → 50 %")
+        else:
+            await expect(change).to_contain_text("Capital letters › Capital letters allowed: 70 % → 50 %")
+            await expect(change).to_contain_text("Capital letters › What the bot does: Only delete the message → ")
+            await expect(first.locator("td").nth(1)).not_to_have_text(str(stack.admin))  # a name, not an id
+        await page.screenshot(
+            path=shot(f"audit-{language}-{'phone' if viewport is PHONE else 'desktop'}"), full_page=True
+        )
+        if language == "en":
+            await first.locator("button.undo").click()
+            await expect(page.locator(".toast.ok")).to_have_text("Change undone")
+            caps = (await stack.services.config.get(stack.guild)).module_configs["automod"]["caps"]
+            assert caps["enabled"] is False and caps["max_ratio"] == 0.7
+        await context.close()

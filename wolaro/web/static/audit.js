@@ -1,8 +1,11 @@
 // The audit log: filters (kept in the URL), keyset pages (Older / Newer), and live: the first page reloads when
 // the guild changes, new rows highlighted.
+//
+// Readable entries (issue 17): labels from the modules' specs, people by name, nested settings shown as one line per
+// setting that changed (its title, before -> after, never a JSON blob), and an Undo for settings changes.
 "use strict";
 (() => {
-  const { h } = wolaro;
+  const { h, tr } = wolaro;
   const guild = wolaro.guild;
   const userId = document.body.dataset.userId;
   const filters = document.getElementById("audit-filters");
@@ -95,34 +98,128 @@
     return text.length > 140 ? `${text.slice(0, 139)}…` : text;
   }
 
-  function change(entry) {
+  // Settings' titles (translated) per module, from its schema: "caps.max_ratio" -> "Capital letters › Capital letters allowed".
+  const schemas = new Map();
+  async function loadSchema(module) {
+    if (!schemas.has(module)) {
+      schemas.set(module, guild.api(`/api/guilds/${guild.id}/modules/${module}`).then((m) => m.config_schema).catch(() => null));
+    }
+    return schemas.get(module);
+  }
+
+  // [title, schema node] of the setting at `path`.
+  function titleAt(schema, path) {
+    if (!schema) return [path.join(" › "), {}];
+    const defs = schema.$defs || {};
+    const deref = (node) => (node && node.$ref ? { ...defs[node.$ref.split("/").pop()], ...node } : node || {});
+    const titles = [];
+    let node = schema;
+    for (const part of path) {
+      node = deref(node);
+      if (/^\d+$/.test(part)) { node = deref(node.items || (node.anyOf || []).find((o) => o.items)?.items); titles.push(String(Number(part) + 1)); continue; }
+      const next = (node.properties || {})[part] || ((node.anyOf || []).map(deref).find((o) => o.properties?.[part]) || {}).properties?.[part];
+      titles.push(next?.title || part);
+      node = next || {};
+    }
+    return [titles.join(" › "), deref(node)];
+  }
+
+  // One [path, before, after] per setting that changed, nested objects and lists walked down to their leaves.
+  function leaves(before, after, path = []) {
+    const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (isObject(before) && isObject(after)) {
+      return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+        .flatMap((key) => leaves(before[key], after[key], [...path, key]));
+    }
+    if (Array.isArray(before) && Array.isArray(after) && before.length === after.length && before.some(isObject)) {
+      return before.flatMap((item, index) => leaves(item, after[index], [...path, String(index)]));
+    }
+    return JSON.stringify(before) === JSON.stringify(after) ? [] : [[path, before, after]];
+  }
+
+  function value(v, key, node = {}) {
+    if (typeof v === "number" && node["x-widget"] === "percent") return `${Math.round(v * 10000) / 100} %`;
+    if (typeof v === "number" && node["x-widget"] === "duration" && node["x-unit"]) return `${v} ${tr(node["x-unit"])}`;
+    if (node["x-labels"] && v !== null && v !== undefined && node["x-labels"][String(v)]) return node["x-labels"][String(v)];
+    if (v === true) return tr("On");
+    if (v === false) return tr("Off");
+    if (Array.isArray(v) && !v.length) return tr("None");
+    return show(v, key);
+  }
+
+  function change(entry, schema) {
     const before = entry.before && typeof entry.before === "object" ? entry.before : {};
     const after = entry.after && typeof entry.after === "object" ? entry.after : {};
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    if (!keys.length) return h("span", { class: "muted" }, "—");
-    return h("div", { class: "change" }, keys.map((key) => h("div", {},
-      h("span", {}, `${key}: `),
-      key in before ? h("span", { class: "from" }, show(before[key], key)) : null,
-      key in before ? " → " : null,
-      h("span", { class: "to" }, show(after[key], key)))));
+    const found = leaves(before, after);
+    if (!found.length) return h("span", { class: "muted" }, "—");
+    return h("div", { class: "change" }, found.slice(0, 12).map(([path, from, to]) => {
+      const [title, node] = titleAt(schema, path);
+      const key = path[path.length - 1];
+      return h("div", {},
+        h("span", {}, `${title}: `),
+        from !== undefined ? h("span", { class: "from" }, value(from, key, node)) : null,
+        from !== undefined ? " → " : null,
+        h("span", { class: "to" }, value(to, key, node)));
+    }));
+  }
+
+  // People by their name in the server (fetched once each).
+  const people = new Map();
+  function personName(id) {
+    if (!people.has(id)) {
+      people.set(id, guild.api(`/api/guilds/${guild.id}/members/${id}`).then((p) => p.name).catch(() => id));
+    }
+    return people.get(id);
+  }
+
+  function nameNode(id, { filter = false } = {}) {
+    const node = filter
+      ? h("a", { href: `?actor_id=${id}`, title: tr("Only this person's changes"),
+          onclick: (event) => { event.preventDefault(); filters.elements.actor_id.value = id; restart(); } }, id)
+      : h("span", {}, id);
+    personName(id).then((name) => { node.textContent = name; });
+    return node;
   }
 
   function who(entry) {
     if (!entry.actor_id) return h("span", { class: "muted" }, "Wolaro");
-    if (entry.actor_id === userId) return h("span", { title: entry.actor_id }, "You");
-    return h("a", {
-      href: `?actor_id=${entry.actor_id}`, class: "mono", title: "Only this user's changes",
-      onclick: (event) => { event.preventDefault(); filters.elements.actor_id.value = entry.actor_id; restart(); },
-    }, entry.actor_id);
+    if (entry.actor_id === userId) return h("span", { title: entry.actor_id }, tr("You"));
+    return nameNode(entry.actor_id, { filter: true });
   }
 
-  function row(entry, fresh) {
-    const target = entry.target && entry.target !== guild.id ? h("small", { class: "muted" }, ` ${entry.target}`) : null;
+  function targetNode(entry) {
+    const target = entry.target;
+    if (!target || target === guild.id) return null;
+    const person = /^user:(\d+)$/.exec(target);
+    if (person) return h("small", { class: "target" }, " ", nameNode(person[1]));
+    const module = document.querySelector(`[data-module-link="${CSS.escape(target)}"] .label`);
+    return h("small", { class: "muted" }, ` ${module ? module.textContent : target}`);
+  }
+
+  const UNDOABLE = new Set(["module.config", "permissions.rule", "guild.prefix", "guild.language"]);
+  function undoButton(entry) {
+    if (!UNDOABLE.has(entry.action) || !entry.after || !Object.keys(entry.after).length) return null;
+    const button = h("button", { type: "button", class: "btn btn-small btn-ghost undo", dataset: { undo: entry.id } }, tr("Undo"));
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await guild.api(`/api/guilds/${guild.id}/audit/${entry.id}/undo`, { method: "POST" });
+        wolaro.toast(tr("Change undone"), "ok");
+        restart();
+      } catch (error) {
+        button.disabled = false;
+        if (error.status !== 401 && error.status !== 403) wolaro.toast(error.message, "error");
+      }
+    });
+    return button;
+  }
+
+  function row(entry, fresh, schema) {
     return h("tr", { class: fresh ? "fresh" : "", dataset: { id: entry.id, action: entry.action } },
-      h("td", { class: "when", "data-label": "When" }, h("time", { datetime: entry.created_at }, wolaro.formatTime(entry.created_at))),
-      h("td", { "data-label": "Who" }, who(entry)),
-      h("td", { "data-label": "Action" }, h("span", { class: "badge accent" }, labels.get(entry.action) || entry.action), target),
-      h("td", { "data-label": "Change" }, change(entry)));
+      h("td", { class: "when", "data-label": tr("When") }, h("time", { datetime: entry.created_at }, wolaro.formatTime(entry.created_at))),
+      h("td", { "data-label": tr("Who") }, who(entry)),
+      h("td", { "data-label": tr("What") }, h("span", { class: "badge accent" }, labels.get(entry.action) || entry.action), targetNode(entry)),
+      h("td", { "data-label": tr("Change") }, change(entry, schema), undoButton(entry)));
   }
 
   async function load({ highlight = false } = {}) {
@@ -132,8 +229,8 @@
       result = await guild.api(`/api/guilds/${guild.id}/audit?${request}`);
     } catch (error) {
       if (request !== loading) return;
-      const detail = error.status === 422 ? "Check the filters: the user id must be a number." : error.message;
-      errorBox.textContent = `Could not load the audit log. ${detail}`;
+      const detail = error.status === 422 ? tr("Check the filters: the user id must be a number.") : error.message;
+      errorBox.textContent = `${tr("Could not load the audit log.")} ${detail}`;
       errorBox.hidden = false;
       return;
     }
@@ -143,16 +240,19 @@
       if (request !== loading) return;
     }
     errorBox.hidden = true;
-    rows.replaceChildren(...result.entries.map((entry) => row(entry, highlight && !seen.has(entry.id))));
+    const modules = [...new Set(result.entries.filter((e) => UNDOABLE.has(e.action) && e.target && e.target !== guild.id).map((e) => e.target))];
+    const loaded = new Map(await Promise.all(modules.map(async (m) => [m, await loadSchema(m)])));
+    if (request !== loading) return;
+    rows.replaceChildren(...result.entries.map((entry) => row(entry, highlight && !seen.has(entry.id), loaded.get(entry.target))));
     if (!result.entries.length) {
-      rows.append(h("tr", {}, h("td", { colspan: 4, class: "empty" }, page ? "No older entries." : "Nothing matches these filters yet.")));
+      rows.append(h("tr", {}, h("td", { colspan: 4, class: "empty" }, page ? tr("No older entries.") : tr("Nothing matches these filters yet."))));
     }
     seen = new Set(result.entries.map((entry) => entry.id));
     cursors.length = page + 1;
     if (result.next_before) cursors.push(result.next_before);
     newer.disabled = page === 0;
     older.disabled = !result.next_before;
-    pageLabel.textContent = page === 0 ? "Newest entries" : `Page ${page + 1}`;
+    pageLabel.textContent = page === 0 ? tr("Newest entries") : tr("Page {number}", { number: page + 1 });
     document.getElementById("audit-table").dataset.loaded = String(Date.now());
   }
 
