@@ -37,6 +37,7 @@ async def closed_ticket_transcript(sandbox, bot, eventually) -> tuple[str, int, 
     jobs.bot, jobs.poll_interval = bot, 0.1
     await jobs.start()
     desk = await set_up(sandbox, bot, delete_after_close=None)
+    sandbox.state.users[desk.member].avatar = "a1b2c3"  # served by the sandbox's CDN
     channel = await open_ticket(sandbox, desk, desk.member, "It **crashes** on start")
     upload = await sandbox.send_message(
         channel, desk.member, f"{SCRIPT} here is a **screenshot**, _really_: `err 42`", files=[("crash.png", picture())]
@@ -112,6 +113,8 @@ async def test_transcript_renders_in_chromium_runs_no_script_and_keeps_the_image
             first = page.locator("article").first
             assert "(edited" in await first.inner_text()  # the welcome message, edited when claimed
             assert "Claimed by" in await first.inner_text()
+            avatar = page.locator(".avatar img").first  # the member's avatar, inlined
+            assert await avatar.evaluate("img => img.complete && img.naturalWidth") == 1
             image = page.locator('img[alt="crash.png"]')
             assert await image.evaluate("img => img.complete && img.naturalWidth") == 240
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ start-up, and it works whichever process receives the click.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -261,8 +262,6 @@ async def on_delete(desk: Desk, interaction: Interaction, action: Action) -> Non
 
 async def remove(desk: Desk, ticket: Ticket, by: int) -> None:
     """Close if needed, then remove the channel as soon as the transcript is saved."""
-    from datetime import timedelta
-
     if ticket.status == Status.OPEN:
         await lifecycle.close_ticket(desk, ticket, closed_by=by, reason=desk.t("Deleted by staff."))
     await lifecycle.schedule_delete(desk, ticket, timedelta(0))

@@ -14,6 +14,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 import discord
+import orjson
 
 from wolaro.modules.tickets import discord_io, lifecycle, store, transcript
 from wolaro.modules.tickets.lifecycle import Desk, t
@@ -78,8 +79,6 @@ async def _snapshot(
     ctx: JobContext, desk: Desk, ticket: Ticket, storage: TranscriptStorage, prefix: str
 ) -> transcript.Transcript:
     """The conversation: read from the channel and kept as JSON, or the kept copy once the channel is gone."""
-    import orjson
-
     assert ticket.channel_id is not None
     try:
         channel = str((await desk.http.get_channel(ticket.channel_id)).get("name") or "")
