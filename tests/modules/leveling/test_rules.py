@@ -7,7 +7,7 @@ import random
 import pytest
 
 from wolaro.modules.leveling import csvio
-from wolaro.modules.leveling.buffer import Cooldowns, XpBuffer, awards
+from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, XpBuffer, awards
 from wolaro.modules.leveling.config import Config, RoleReward
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp, progress, thresholds, total_for_level, xp_to_next
 from wolaro.modules.leveling.rules import (
@@ -169,3 +169,11 @@ def test_config_refuses_incoherent_settings() -> None:
         Config(xp_min=30, xp_max=10)
     with pytest.raises(ValueError, match="announcement channel"):
         Config(announce="channel")
+
+
+def test_announcement_budget_per_server() -> None:
+    now = [0.0]
+    budget = AnnounceBudget(burst=2, window=10, clock=lambda: now[0])
+    assert [budget.take(1), budget.take(1), budget.take(1), budget.take(2)] == [True, True, False, True]
+    now[0] = 10
+    assert budget.take(1)

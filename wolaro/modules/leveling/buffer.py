@@ -54,6 +54,32 @@ class Cooldowns:
         return len(self._until)
 
 
+class AnnounceBudget:
+    """At most `burst` level-up announcements per server per `window` seconds, in this process.
+
+    A chat storm (an event, a raid, an import of levels) could otherwise queue hundreds of announcements on the
+    bot's shared REST budget (Discord's global limit), delaying every server's command replies behind them. Past
+    the budget, a level-up is still counted, dispatched and rewarded with its roles; only its message is skipped.
+    """
+
+    def __init__(self, burst: int = 5, window: float = 10.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.window, self._clock = burst, window, clock
+        self._spent: dict[int, tuple[float, int]] = {}
+
+    def take(self, guild_id: int) -> bool:
+        """True (and one announcement spent) if the server may announce now."""
+        now = self._clock()
+        started, count = self._spent.get(guild_id, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        if count >= self.burst:
+            return False
+        if len(self._spent) >= 100_000:
+            self._spent.clear()
+        self._spent[guild_id] = (started, count + 1)
+        return True
+
+
 @dataclass(slots=True)
 class Pending:
     """A member's XP not written yet, and where they last earned it (the level-up announcement goes there)."""

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 import discord
 
 from wolaro.modules.leveling import discord_io, store
-from wolaro.modules.leveling.buffer import Cooldowns, Key, Pending, XpBuffer, awards
+from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, Key, Pending, XpBuffer, awards
 from wolaro.modules.leveling.config import NAME, Config
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp
-from wolaro.modules.leveling.rules import Rules, multiplier, roll_xp, voice_eligible
+from wolaro.modules.leveling.rules import Rules, multiplier, reward_roles, roll_xp, voice_eligible
 from wolaro.sdk import GuildConfig, WolaroModule, get_logger
 
 log = get_logger(__name__)
@@ -56,6 +56,7 @@ class LevelingEngine(WolaroModule):
         super().__init__(bot)
         self.cooldowns = Cooldowns()
         self.buffer = XpBuffer()
+        self.announcements = AnnounceBudget()
         self._parsed: dict[int, tuple[Mapping[str, Any] | None, Parsed]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._followups: set[asyncio.Task[None]] = set()
@@ -239,9 +240,14 @@ class LevelingEngine(WolaroModule):
         if guild is None:
             return
         try:
-            if new > old:
+            settings = parsed.config
+            if new > old and settings.announce != "off" and self.announcements.take(change.guild_id):
                 language = (await self.bot.config.get(change.guild_id)).language
-                await discord_io.announce(self.bot, guild, parsed.config, language, change.user_id, new, channel_id)
-            await discord_io.sync_reward_roles(guild, parsed.config, change.user_id, new)
+                await discord_io.announce(self.bot, guild, settings, language, change.user_id, new, channel_id)
+            stack = settings.stack_rewards
+            if reward_roles(settings.role_rewards, old, stack=stack) != reward_roles(
+                settings.role_rewards, new, stack=stack
+            ):
+                await discord_io.sync_reward_roles(guild, settings, change.user_id, new)  # only at reward levels
         except Exception:
             log.exception("level change follow-up failed", guild_id=change.guild_id, user_id=change.user_id)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,7 +73,7 @@ def _add_statement(dialect: str) -> Any:
     """The flush's upsert, built once per dialect so SQLAlchemy compiles it once (its cache keeps it)."""
     statement = _STATEMENTS.get(dialect)
     if statement is None:
-        table = LevelingMember.__table__
+        table = cast("Table", LevelingMember.__table__)
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         statement = insert.on_conflict_do_update(
             index_elements=["guild_id", "user_id"],
