@@ -81,6 +81,7 @@ class Category(BaseModel):
         default=None,
         title="Channel category",
         description="The channel category where new ticket channels go",
+        json_schema_extra={"x-picker": "channel"},
     )
     welcome: str = Field(
         default="Thanks for reaching out, {user}! Someone from the team will be with you shortly.",
