@@ -219,3 +219,15 @@ async def test_xp_import_and_export_as_csv(sandbox: Sandbox, bot: Any) -> None:
     assert sandbox.state.attachments[int(attachment["id"])].decode() == f"user_id,level,xp\n{ada},2,255\n"
     denied = await slash(sandbox, guild, channel, bob, "xp", None, "export")
     assert denied["ephemeral"] and "Manage Server" in denied["content"]
+
+
+async def test_level_up_announced_by_direct_message(sandbox: Sandbox, bot: Any) -> None:
+    guild = sandbox.guild_ids()[0]
+    channel = sandbox.text_channel_ids(guild)[0]
+    ada = sandbox.member_ids(guild)[2]
+    await enable(bot, guild, xp_min=100, xp_max=100, announce="dm")
+    await sandbox.send_message(channel, ada, "hello")
+    dm = await sandbox.open_dm(ada)
+    message = await sandbox.wait_for_message(dm, timeout=10)
+    assert message["content"] == f"GG <@{ada}>, you reached level 1!"
+    assert not [m for m in sandbox.bot_messages(channel) if "level 1" in m["content"]]

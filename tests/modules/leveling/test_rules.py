@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
+from PIL import Image
 
 from wolaro.modules.leveling import csvio
 from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, XpBuffer, awards
+from wolaro.modules.leveling.card import CardData, render_card
 from wolaro.modules.leveling.config import Config, RoleReward
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp, progress, thresholds, total_for_level, xp_to_next
 from wolaro.modules.leveling.rules import (
@@ -177,3 +180,15 @@ def test_announcement_budget_per_server() -> None:
     assert [budget.take(1), budget.take(1), budget.take(1), budget.take(2)] == [True, True, False, True]
     now[0] = 10
     assert budget.take(1)
+
+
+def test_rank_card_draws_the_avatar_and_survives_a_bad_one() -> None:
+    red = io.BytesIO()
+    Image.new("RGB", (64, 64), (220, 20, 20)).save(red, format="PNG")
+    with_avatar = render_card(CardData("Ada", 1, 3, 50, 295, 525, red.getvalue()))
+    with Image.open(io.BytesIO(with_avatar)) as card:
+        assert card.size == (934, 282)
+        assert card.getpixel((141, 141)) == (220, 20, 20)  # the avatar's centre
+    broken = render_card(CardData("x" * 80, 10**6, 1000, 0, 0, 10**15, b"not an image"))
+    with Image.open(io.BytesIO(broken)) as card:
+        assert card.getpixel((141, 141)) != (220, 20, 20)  # the initial on the accent colour instead
