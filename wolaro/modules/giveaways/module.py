@@ -36,6 +36,9 @@ from wolaro.sdk import (
     utcnow,
 )
 
+#: How long a click stays claimed by the process that answers it (Discord gives 15 minutes to follow up).
+CLAIM_TTL = 900.0
+
 
 class Config(ModuleConfig):
     """Giveaway limits of one server."""
@@ -239,6 +242,8 @@ class Giveaways(WolaroModule):
         number = service.giveaway_of_custom_id(str(data.get("custom_id", "")))
         if number is None or interaction.guild_id is None:
             return
+        if not await self.bot.services.cache.claim(f"giveaways:interaction:{interaction.id}", CLAIM_TTL):
+            return  # another bot process that received the same click answers it (a click toggles: act once)
         t = partial(self.bot.translator.translate, config.language)
         text = await self._click(config, interaction, number, t)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())

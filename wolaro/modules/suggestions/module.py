@@ -36,6 +36,9 @@ from wolaro.sdk import (
     utcnow,
 )
 
+#: How long a click stays claimed by the process that answers it (Discord gives 15 minutes to follow up).
+CLAIM_TTL = 900.0
+
 
 class Config(ModuleConfig):
     """Suggestion settings of one server."""
@@ -210,6 +213,11 @@ class Suggestions(WolaroModule):
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:
         """The suggestion form, and the vote buttons."""
         data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id.startswith(service.PREFIX) or interaction.guild_id is None:
+            return
+        if not await self.bot.services.cache.claim(f"suggestions:interaction:{interaction.id}", CLAIM_TTL):
+            return  # another bot process that received the same click answers it (a click toggles: act once)
         t = partial(self.bot.translator.translate, config.language)
         if data.get("custom_id") == service.MODAL_ID and interaction.guild is not None:
             try:
