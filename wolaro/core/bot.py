@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core import command_access, guild_listeners, metrics
+from wolaro.core import command_access, command_record, guild_listeners, metrics
 from wolaro.core.command_errors import answer_command_error
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
@@ -417,18 +417,18 @@ class WolaroBot(commands.AutoShardedBot):
             error=error,
         )
         if guild_id is not None:
-            await self.services.pubsub.publish(
-                COMMAND_EXECUTED,
-                {
-                    "guild_id": guild_id,
-                    "command": command,
-                    "user_id": ctx.author.id,
-                    "user": str(ctx.author),
-                    "status": status,
-                    "latency_ms": latency_ms,
-                    "ts": time.time(),
-                },
-            )
+            record = {
+                "guild_id": guild_id,
+                "command": command,
+                "user_id": ctx.author.id,
+                "user": str(ctx.author),
+                "status": status,
+                "latency_ms": latency_ms,
+                "ts": time.time(),
+                **command_record.details(ctx),  # where it ran and with which arguments
+            }
+            await self.services.pubsub.publish(COMMAND_EXECUTED, record)
+            await self._guild_event("command_recorded", guild_id, record)  # the command log module keeps it
 
     async def on_command_error(self, ctx: WolaroContext, error: commands.CommandError) -> None:  # type: ignore[override]
         """Turn every failure into a clear reply (ephemeral for slash commands) and a log line."""

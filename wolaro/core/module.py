@@ -43,6 +43,7 @@ GUILD_EVENTS: dict[str, str] = {
     "guild_role_create": "on_guild_role_create",
     "guild_role_delete": "on_guild_role_delete",
     "guild_role_update": "on_guild_role_update",
+    "command_recorded": "on_guild_command_recorded",
     # events modules dispatch for each other (`bot.dispatch("level_up", guild_id, ...)`), gated the same way
     "level_up": "on_guild_level_up",
     "coins_earned": "on_guild_coins_earned",

@@ -43,5 +43,10 @@
 
   guild.on("command:executed", (message) => { add(message.data || {}, message.ts); refilter(); });
   filter.addEventListener("change", refilter);
+  // The recent history (kept per server by the command log module), older than what arrives live from now on.
+  guild.api(`/api/guilds/${guild.id}/modules/commandlog/recent?limit=${KEEP}`)
+    .then((history) => { for (const item of history) add(item, item.ts, { atEnd: true }); })
+    .catch(() => {})
+    .finally(() => { document.getElementById("commands-table").dataset.loaded = "true"; refilter(); });
   refilter();
 })();

@@ -1,0 +1,1 @@
+"""Command log: the recent commands of each server (bounded), for the dashboard."""
