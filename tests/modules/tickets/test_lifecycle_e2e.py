@@ -108,6 +108,10 @@ async def test_staff_tools_close_with_reason_rating_reopen_and_delete(sandbox, b
     await jobs.stop()
     ticket = await ticket_in(bot, desk, channel)
     assert ticket.transcript_status == "ready"
+    await sandbox.send_message(desk.lobby, desk.owner, "!tickets stats")
+    stats = await sandbox.wait_for_message(desk.lobby, timeout=5)
+    assert stats["embeds"][0]["title"] == "Support team"
+    assert stats["embeds"][0]["description"].startswith(f"<@{desk.staff}>: 1 handled · first answer ")
 
 
 async def _status(bot, desk, channel, wanted: str) -> bool:
