@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.web import env, sandbox, web_backend, web_settings, world  # noqa: F401 (fixtures)
-from wolaro.modules.economy import bank
+from wolaro.modules.economy import bank, people
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -77,3 +77,29 @@ async def test_the_leaderboard_has_names_pictures_and_pages(env):  # noqa: F811
     far = (await owner.get(f"/api/guilds/{guild}/modules/economy/leaderboard?page=9")).json()
     assert far["page"] == 1
     assert (await owner.get(f"/api/guilds/{guild}/modules/economy/leaderboard?page=0")).status_code == 422
+
+
+async def test_the_public_leaderboard_is_off_until_the_server_turns_it_on(env):  # noqa: F811
+    guild, sb = env.world.guild_a, env.world.sandbox
+    owner = await env.as_user(env.world.owner_a)
+    rich, poor = sb.member_ids(guild)[2:4]
+    await bank.give(env.services.db, guild, env.world.owner_a, rich, 900, max_total=10**9)
+    await bank.give(env.services.db, guild, env.world.owner_a, poor, 40, max_total=10**9)
+    await people.remember(
+        env.services.db, guild, [people.Person(rich, "Rich Rita", "abc123"), people.Person(poor, "Pat", None)]
+    )
+    public = f"/public/guilds/{guild}/economy/leaderboard"
+    assert (await env.client().get(public)).status_code == 404  # module off
+    assert (await owner.put(f"/api/guilds/{guild}/modules/economy/enabled", json={"enabled": True})).status_code == 200
+    assert (await env.client().get(public)).status_code == 404  # on, but not public
+    managed = await owner.get(f"/guilds/{guild}/modules/economy/leaderboard")
+    assert managed.status_code == 200 and "turn on “Public leaderboard”" in managed.text
+    made = await owner.patch(f"/api/guilds/{guild}/modules/economy", json={"public_leaderboard": True})
+    assert made.status_code == 200, made.text
+    page = await env.client().get(public)
+    assert page.status_code == 200
+    assert page.text.index("Rich Rita") < page.text.index("Pat") and "🪙 900 coins" in page.text
+    assert f"https://cdn.discordapp.com/avatars/{rich}/abc123.png" in page.text
+    assert "2 members hold money here." in page.text
+    other = env.world.guild_b
+    assert (await env.client().get(f"/public/guilds/{other}/economy/leaderboard")).status_code == 404

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from wolaro.modules.economy.models import EconomyAccount
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -67,6 +70,10 @@ async def test_pay_and_its_refusals(town):
     assert [(await town.balance(u)).wallet for u in (ada, bea, cy)] == [190, 910, 0]
     sums = await town.sums()
     assert sums.consistent and sums.wallets == 1100
+    names = {u: town.sandbox.display_name(town.guild, u) for u in (ada, bea)}  # remembered for the public board
+    async with town.bot.services.db.session() as session:
+        stored = dict((await session.execute(select(EconomyAccount.user_id, EconomyAccount.name))).all())
+    assert {u: stored[u] for u in names} == names
 
 
 async def test_leaderboard_pages(town):

@@ -96,7 +96,7 @@ def _out(item: shop.Item) -> ItemOut:
 
 
 def _refused(exc: UserFacingError) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
 async def _roles(web: WebDep, guild_id: int) -> list[RoleOut]:

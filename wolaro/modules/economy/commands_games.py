@@ -12,25 +12,21 @@ from discord.ext import commands
 
 from wolaro.modules.economy import bank, games, rewards
 from wolaro.modules.economy.amounts import parse_amount
-from wolaro.modules.economy.config import Config
+from wolaro.modules.economy.cog import EconomyCog
 from wolaro.modules.economy.errors import refuse_bots
-from wolaro.sdk import WolaroContext, WolaroModule, guild_admin_only, hybrid_group
+from wolaro.sdk import WolaroContext, guild_admin_only, hybrid_group
 
 
-class EconomyGames(WolaroModule):
+class EconomyGames(EconomyCog):
     """Coinflip and slots, with the server's bet limits and house edge."""
 
     rng: random.Random = rewards.rng_for_games()
-
-    async def _config(self, ctx: WolaroContext) -> Config:
-        assert ctx.guild is not None
-        return await self.config_for(ctx.guild.id, Config)
 
     @hybrid_group(name="bet", invoke_without_command=True)
     @commands.guild_only()
     async def bet(self, ctx: WolaroContext) -> None:
         """Bet money from your wallet: `/bet coinflip` or `/bet slots`."""
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         await ctx.answer(
             "Games: `/bet coinflip heads 100` or `/bet slots 100`. Bets from {low} to {high}.",
             low=config.money(config.min_bet),
@@ -39,7 +35,7 @@ class EconomyGames(WolaroModule):
 
     async def _played(self, ctx: WolaroContext, kind: str, amount: str, play: partial[games.Outcome]) -> None:
         assert ctx.guild is not None
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         done = await rewards.gamble(self.bot.services.db, ctx.guild.id, ctx.author.id, amount, config, kind, play)
         fields: dict[str, Any] = {"shown": done.shown, "wallet": config.money(done.balance.wallet)}
         if done.payout > done.bet:
@@ -57,7 +53,7 @@ class EconomyGames(WolaroModule):
     @app_commands.describe(side="Heads or tails", amount="Your bet: 100, 2.5k, all, half")
     async def bet_coinflip(self, ctx: WolaroContext, side: Literal["heads", "tails"], amount: str) -> None:
         """Call heads or tails: right pays about twice the bet (less the house edge), wrong loses it."""
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         play = partial(_coinflip, side=side, edge=config.house_edge_percent, rng=self.rng)
         await self._played(ctx, "coinflip", amount, play)
 
@@ -66,7 +62,7 @@ class EconomyGames(WolaroModule):
     @app_commands.describe(amount="Your bet: 100, 2.5k, all, half")
     async def bet_slots(self, ctx: WolaroContext, amount: str) -> None:
         """Spin the slot machine: a pair or three of a kind pays, the rarer the more."""
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         play = partial(_slots, edge=config.house_edge_percent, rng=self.rng)
         await self._played(ctx, "slots", amount, play)
 
@@ -79,18 +75,14 @@ def _slots(bet: int, *, edge: float, rng: random.Random) -> games.Outcome:
     return games.slots(bet, edge, rng)
 
 
-class EconomyAdmin(WolaroModule):
+class EconomyAdmin(EconomyCog):
     """An admin's tools: show the settings, give, take, reset."""
-
-    async def _config(self, ctx: WolaroContext) -> Config:
-        assert ctx.guild is not None
-        return await self.config_for(ctx.guild.id, Config)
 
     @hybrid_group(name="economy", fallback="show")
     @commands.guild_only()
     async def economy(self, ctx: WolaroContext) -> None:
         """Show this server's currency, rewards and game limits."""
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         await ctx.answer(
             "Currency: {money}. Daily {daily} (+{bonus} per day in a row), weekly {weekly}, work {low} to {high} "
             "every {minutes} min. Bets {min_bet} to {max_bet}, house edge {edge} %. Nobody may hold more than {max}.",
@@ -115,7 +107,7 @@ class EconomyAdmin(WolaroModule):
         """Add money to a member's wallet (Manage Server)."""
         assert ctx.guild is not None
         refuse_bots(member)
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         value = parse_amount(amount, limit=config.max_balance)
         after = await bank.give(
             self.bot.services.db, ctx.guild.id, ctx.author.id, member.id, value, max_total=config.max_balance
@@ -135,7 +127,7 @@ class EconomyAdmin(WolaroModule):
         """Remove money from a member, wallet first, then bank (Manage Server)."""
         assert ctx.guild is not None
         refuse_bots(member)
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         taken, after = await bank.take(self.bot.services.db, ctx.guild.id, ctx.author.id, member.id, amount)
         await ctx.answer(
             "Took {amount} from {user}. They have {total} left.",
@@ -152,6 +144,6 @@ class EconomyAdmin(WolaroModule):
         """Empty a member's wallet and bank (Manage Server)."""
         assert ctx.guild is not None
         refuse_bots(member)
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         before = await bank.reset(self.bot.services.db, ctx.guild.id, ctx.author.id, member.id)
         await ctx.answer("Reset {user}: they had {total}.", user=member.mention, total=config.money(before.total))

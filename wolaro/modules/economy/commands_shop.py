@@ -8,11 +8,11 @@ from discord.ext import commands
 
 from wolaro.modules.economy import shop
 from wolaro.modules.economy.amounts import parse_amount
-from wolaro.modules.economy.config import AMOUNT_CAP, Config
+from wolaro.modules.economy.cog import EconomyCog
+from wolaro.modules.economy.config import AMOUNT_CAP
 from wolaro.sdk import (
     UserFacingError,
     WolaroContext,
-    WolaroModule,
     get_logger,
     guild_admin_only,
     hybrid_command,
@@ -22,19 +22,15 @@ from wolaro.sdk import (
 log = get_logger(__name__)
 
 
-class EconomyShop(WolaroModule):
+class EconomyShop(EconomyCog):
     """The shop: items, buying, the inventory."""
-
-    async def _config(self, ctx: WolaroContext) -> Config:
-        assert ctx.guild is not None
-        return await self.config_for(ctx.guild.id, Config)
 
     @hybrid_group(name="shop", fallback="list")
     @commands.guild_only()
     async def shop_group(self, ctx: WolaroContext) -> None:
         """List the items for sale in this server's shop."""
         assert ctx.guild is not None
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         found = await shop.items(self.bot.services.db, ctx.guild.id, only_available=True)
         if not found:
             await ctx.answer("The shop is empty: admins add items with /shop add or on the dashboard.")
@@ -69,7 +65,7 @@ class EconomyShop(WolaroModule):
     ) -> None:
         """Add an item to the shop (Manage Server). Example: `!shop add VIP 5000 @VIP`."""
         assert ctx.guild is not None
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         values = {
             "name": name,
             "price": parse_amount(price, limit=AMOUNT_CAP),
@@ -90,7 +86,7 @@ class EconomyShop(WolaroModule):
     ) -> None:
         """Change an item's price, and its name if you give a new one (Manage Server)."""
         assert ctx.guild is not None
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         db = self.bot.services.db
         item = await shop.find(db, ctx.guild.id, name)
         if item is None:
@@ -119,7 +115,7 @@ class EconomyShop(WolaroModule):
     async def buy(self, ctx: WolaroContext, item: str, quantity: commands.Range[int, 1, 100] = 1) -> None:
         """Buy an item from the shop with your wallet. Example: `!buy Cookie 3`."""
         assert ctx.guild is not None and isinstance(ctx.author, discord.Member)
-        config = await self._config(ctx)
+        config = await self.settings(ctx)
         db = self.bot.services.db
         wanted = await shop.find(db, ctx.guild.id, item)
         if wanted is not None and wanted.role_id is not None and ctx.author.get_role(wanted.role_id) is not None:

@@ -87,6 +87,12 @@ class Config(ModuleConfig):
         description="Paid to a member for each level they gain in the Leveling module (0: none)",
     )
 
+    public_leaderboard: bool = Field(
+        default=False,
+        title="Public leaderboard",
+        description="Anyone with its address may see the richest members, without logging in",
+    )
+
     @model_validator(mode="after")
     def _ranges(self) -> Config:
         if self.work_min > self.work_max:

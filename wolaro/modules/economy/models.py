@@ -34,6 +34,10 @@ class EconomyAccount(Base):
     daily_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     weekly_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     work_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    name: Mapped[str | None] = mapped_column(String(100))
+    """The member's name in the server when they last used an economy command (the public leaderboard shows it)."""
+    avatar: Mapped[str | None] = mapped_column(String(64))
+    """Their Discord avatar's hash then (None: Discord's default picture)."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -16,18 +16,18 @@ from discord.ext import commands
 
 from wolaro.modules.economy import bank, rewards
 from wolaro.modules.economy.api import router
+from wolaro.modules.economy.cog import EconomyCog
 from wolaro.modules.economy.commands_games import EconomyAdmin, EconomyGames
 from wolaro.modules.economy.commands_shop import EconomyShop
 from wolaro.modules.economy.config import Config
 from wolaro.modules.economy.errors import refuse_bots
 from wolaro.modules.economy.models import EconomyAccount, EconomyInventory, EconomyItem, EconomyLedger
+from wolaro.modules.economy.pages import PANELS
 from wolaro.modules.economy.privacy import PRIVACY
 from wolaro.sdk import (
     GuildConfig,
     ModuleSpec,
-    Panel,
     WolaroContext,
-    WolaroModule,
     get_logger,
     hybrid_command,
     utcnow,
@@ -37,17 +37,12 @@ log = get_logger(__name__)
 NAME = bank.NAME
 
 
-class Economy(WolaroModule):
+class Economy(EconomyCog):
     """Wallet, bank, rewards and payments."""
 
     def __init__(self, bot: Any) -> None:
         super().__init__(bot)
         self.rng = rewards.rng_for_games()
-
-    async def settings(self, ctx: WolaroContext) -> Config:
-        """The server's economy settings."""
-        assert ctx.guild is not None
-        return await self.config_for(ctx.guild.id, Config)
 
     @hybrid_command(name="balance")
     @commands.guild_only()
@@ -192,10 +187,7 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(
-        Panel(title="Shop", template="shop.html"),
-        Panel(title="Economy leaderboard", template="leaderboard.html", slug="leaderboard"),
-    ),
+    panels=PANELS,
     privacy=PRIVACY,
     not_personal={
         "economy_accounts.wallet": "an amount of money",

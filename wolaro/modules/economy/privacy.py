@@ -27,7 +27,10 @@ class EconomyData:
     """The economy module's privacy hooks: balances, the ledger and inventories."""
 
     stores: Mapping[str, str] = {
-        "economy_accounts.user_id": "Your wallet and bank balance and when you last claimed rewards, per server",
+        "economy_accounts.user_id": (
+            "Your wallet and bank balance, when you last claimed rewards, and your name and picture for the "
+            "leaderboard, per server"
+        ),
         "economy_ledger.user_id": "Every change to your balance (rewards, payments, purchases, games), per server",
         "economy_ledger.other_user_id": "Payments between you and other members, and admins' changes to your balance",
         "economy_inventory.user_id": "The shop items you hold, per server",
@@ -96,6 +99,8 @@ def _account(row: EconomyAccount) -> dict[str, Any]:
         "daily_streak": row.daily_streak,
         "weekly_claimed_at": row.weekly_at,
         "worked_at": row.work_at,
+        "name_shown_on_leaderboard": row.name,
+        "avatar": row.avatar,
     }
 
 
