@@ -100,7 +100,8 @@ class ShardLeases:
                 held = await self.claim_free()
             except REDIS_ERRORS as exc:
                 log.warning("shard leases: Redis unreachable, retrying", error=repr(exc))
-                held = []
+                await _wait(stop, poll)
+                continue
             if held:
                 log.info("shard leases taken", shards=held, owner=self.owner, ttl_s=self.ttl)
                 return held
