@@ -28,7 +28,7 @@ async def seed(env: Any) -> tuple[int, int]:
     opener, staff = env.world.plain_a, sb.member_ids(guild)[1]
     first = await store.open_ticket(db, guild_id=guild, category="support", opener_id=opener, answers=[], limit=5)
     await store.claim(db, first.id, staff)
-    await store.close(db, first.id, closed_by=staff, reason="done")
+    await store.close(db, first.id, closed_by=staff, reason="done", guild_id=guild, number=first.number)
     second = await store.open_ticket(db, guild_id=guild, category="support", opener_id=opener, answers=[], limit=5)
     doc = transcript.Transcript(
         guild="A",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.harness import bot_settings, running_bot
+from tests.support.moderation import audit_actions
 from tests.support.tickets import (
     OPEN,
     Desk,
@@ -98,6 +99,10 @@ async def test_staff_tools_close_with_reason_rating_reopen_and_delete(sandbox, b
 
     reopened = await click(sandbox, channel, int(closed["id"]), desk.staff, "tickets:reopen")
     assert text_of(reopened) == "Ticket reopened."
+    assert [a for a in await audit_actions(bot, desk.guild) if a.startswith("tickets.")] == [
+        "tickets.close",
+        "tickets.reopen",
+    ]
     assert (await ticket_in(bot, desk, channel)).status == "open"
     assert can(sandbox, desk, channel, desk.member, SEND_MESSAGES)
 

@@ -48,7 +48,10 @@ async def test_numbers_are_sequential_per_guild_across_processes(database_url):
         wins = await asyncio.gather(*(store.claim(pools[i % 4], ticket.id, 500 + i) for i in range(6)))
         assert wins.count(True) == 1
         closes = await asyncio.gather(
-            *(store.close(pools[i % 4], ticket.id, closed_by=1, reason=None) for i in range(4))
+            *(
+                store.close(pools[i % 4], ticket.id, closed_by=1, reason=None, guild_id=GUILD_A, number=ticket.number)
+                for i in range(4)
+            )
         )
         assert closes.count(True) == 1
     finally:

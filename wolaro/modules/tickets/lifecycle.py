@@ -264,7 +264,9 @@ async def close_ticket(desk: Desk, ticket: Ticket, *, closed_by: int, reason: st
     The transcript is a job of its own: whether it takes one try or ten, the ticket is closed at once.
     """
     jobs = desk.services.jobs
-    if not await store.close(desk.services.db, ticket.id, closed_by=closed_by, reason=reason):
+    if not await store.close(
+        desk.services.db, ticket.id, closed_by=closed_by, reason=reason, guild_id=desk.guild_id, number=ticket.number
+    ):
         return False
     await jobs.cancel(dedupe_key=f"{INACTIVITY_JOB}:{desk.guild_id}:{ticket.id}", guild_id=desk.guild_id)
     await jobs.schedule(
@@ -311,7 +313,7 @@ async def schedule_delete(desk: Desk, ticket: Ticket, delay: timedelta) -> None:
 
 async def reopen_ticket(desk: Desk, ticket: Ticket, *, by: int) -> bool:
     """Reopen a closed ticket whose channel still exists; False if it was not closed."""
-    if not await store.reopen(desk.services.db, ticket.id):
+    if not await store.reopen(desk.services.db, ticket.id, by=by, guild_id=desk.guild_id, number=ticket.number):
         return False
     await desk.services.jobs.cancel(dedupe_key=f"{DELETE_JOB}:{desk.guild_id}:{ticket.id}", guild_id=desk.guild_id)
     ticket = await apply_access(desk, ticket.id, f"ticket #{ticket.number} reopened")

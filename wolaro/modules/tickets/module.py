@@ -78,6 +78,7 @@ SPEC = ModuleSpec(
         Panel(title="Tickets and transcripts", template="tickets_page.html", slug="list", data=tickets_page_data),
     ),
     privacy=PRIVACY,
+    audit_labels={"tickets.close": "Ticket closed", "tickets.reopen": "Ticket reopened"},
     not_personal={
         "tickets_tickets.channel_id": "the ticket's channel",
         "tickets_tickets.welcome_message_id": "the bot's first message in the ticket",

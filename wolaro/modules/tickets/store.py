@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.tickets.models import Ticket, TicketCounter
 from wolaro.modules.tickets.service import Status, TicketTimes
-from wolaro.sdk import Database, utcnow
+from wolaro.sdk import Database, record_audit, utcnow
 
 
 class LimitReached(Exception):
@@ -161,10 +161,30 @@ async def open_channels(db: Database, guild_id: int) -> set[int]:
         return {int(c) for c in rows if c is not None}
 
 
-async def _change(db: Database, ticket_id: int, *conditions: Any, **values: Any) -> bool:
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """The audit-log row a change records, in its transaction: who did what in which server."""
+
+    guild_id: int
+    actor_id: int | None
+    action: str
+    after: dict[str, Any]
+
+
+async def _change(db: Database, ticket_id: int, *conditions: Any, audit: Audit | None = None, **values: Any) -> bool:
     async with db.transaction() as session:
         result = await session.execute(update(Ticket).where(Ticket.id == ticket_id, *conditions).values(**values))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        changed = bool(result.rowcount)  # type: ignore[attr-defined]
+        if changed and audit is not None:
+            record_audit(
+                session,
+                module="tickets",
+                guild_id=audit.guild_id,
+                actor_id=audit.actor_id,
+                action=audit.action,
+                after=audit.after,
+            )
+        return changed
 
 
 async def claim(db: Database, ticket_id: int, user_id: int) -> bool:
@@ -200,12 +220,15 @@ async def set_members(db: Database, ticket_id: int, *, add: int | None = None, r
     return members
 
 
-async def close(db: Database, ticket_id: int, *, closed_by: int, reason: str | None) -> bool:
-    """Close an open ticket (its transcript becomes pending); False when it was not open."""
+async def close(
+    db: Database, ticket_id: int, *, closed_by: int, reason: str | None, guild_id: int, number: int
+) -> bool:
+    """Close an open ticket (its transcript becomes pending, the audit log says who); False when it was not open."""
     return await _change(
         db,
         ticket_id,
         Ticket.status == Status.OPEN,
+        audit=Audit(guild_id, closed_by, "tickets.close", {"ticket": number, "reason": reason}),
         status=Status.CLOSED,
         closed_at=utcnow(),
         closed_by=closed_by,
@@ -214,12 +237,13 @@ async def close(db: Database, ticket_id: int, *, closed_by: int, reason: str | N
     )
 
 
-async def reopen(db: Database, ticket_id: int) -> bool:
+async def reopen(db: Database, ticket_id: int, *, by: int, guild_id: int, number: int) -> bool:
     """Reopen a closed ticket (its channel still exists); its activity clock restarts."""
     return await _change(
         db,
         ticket_id,
         Ticket.status == Status.CLOSED,
+        audit=Audit(guild_id, by, "tickets.reopen", {"ticket": number}),
         status=Status.OPEN,
         closed_at=None,
         closed_by=None,
