@@ -8,6 +8,9 @@ Both clients run as subprocesses (their own core) against a Sandbox in this proc
 2. memory: the client logs in to 1,000 guilds of 50 members (and to 1 guild), answers ``!ping``;
    peak RSS is the process's VmHWM by then; KB per guild = (steady RSS at 1,000 - at 1) / 999.
 
+``cpu_ratio`` = the bare client's CPU time per event / Wolaro's (above 1: Wolaro spends less CPU per event): it
+holds steady when other work shares the cores, where events/s swings.
+
 Prints ONE JSON line on stdout; progress goes to stderr. A Wolaro bot that does not come up gives
 ``"wolaro_eps": null`` and ``"wolaro_error"``.
 """
@@ -92,6 +95,12 @@ class Client:
         assert self.proc is not None
         return psutil.Process(self.proc.pid).memory_info().rss // 1024
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the process has used so far."""
+        assert self.proc is not None
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return float(times.user + times.system)
+
     def peak_kb(self) -> int:
         """VmHWM: the peak RSS since exec (ru_maxrss would include the forking parent's size)."""
         assert self.proc is not None
@@ -173,7 +182,9 @@ def _modules(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"modules": parse_modules(args.modules), "module_configs": parse_module_configs(args.module_config)}
 
 
-async def throughput(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> float:
+async def throughput(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
+    """(events/s, CPU microseconds the client spent per event): CPU time holds steady when other work shares the
+    machine's cores, where events/s does not."""
     async with Sandbox(guilds=args.guilds, members_per_guild=args.members, seed=1) as sb:
         client = Client(name, cmd, sb, workdir, **_modules(name, args))
         try:
@@ -181,16 +192,18 @@ async def throughput(name: str, cmd: list[str], args: argparse.Namespace, workdi
             channels = [c for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
             authors = [u for g in sb.guild_ids() for u in sb.member_ids(g)[1:]]
             say(f"[{name}] up; blasting {args.events} MESSAGE_CREATE over {len(channels)} channels")
+            cpu_before = client.cpu_s()
             await sb.blast_messages(channels, authors, args.events)
             written = sb.last_blast["written"] - sb.last_blast["first_frame"]
             replied = await ping(client, max(60.0, args.events / 500))
             elapsed = replied - sb.last_blast["first_frame"]
             eps = args.events / elapsed
+            cpu_us = (client.cpu_s() - cpu_before) / args.events * 1e6
             say(
                 f"[{name}] {eps:,.0f} events/s ({elapsed:.2f}s; sandbox wrote them in {written:.2f}s "
-                f"= {args.events / written:,.0f}/s)"
+                f"= {args.events / written:,.0f}/s); {cpu_us:.1f} us of CPU per event"
             )
-            return eps
+            return eps, cpu_us
         finally:
             client.stop()
 
@@ -213,7 +226,7 @@ async def memory(
 
 async def measure(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    out["eps"] = await throughput(name, cmd, args, workdir)
+    out["eps"], out["cpu_us"] = await throughput(name, cmd, args, workdir)
     if not args.skip_memory:
         rss_many, peak_many = await memory(name, cmd, args.rss_guilds, args.rss_members, args, workdir)
         rss_one, _ = await memory(name, cmd, 1, args.rss_members, args, workdir)
@@ -242,6 +255,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "wolaro_eps": round(wolaro["eps"], 1) if "eps" in wolaro else None,
         "bare_discordpy_eps": round(bare["eps"], 1),
         "ratio": round(wolaro["eps"] / bare["eps"], 3) if "eps" in wolaro else None,
+        "wolaro_cpu_us_per_event": round(wolaro["cpu_us"], 1) if "cpu_us" in wolaro else None,
+        "bare_cpu_us_per_event": round(bare["cpu_us"], 1),
+        "cpu_ratio": round(bare["cpu_us"] / wolaro["cpu_us"], 3) if "cpu_us" in wolaro else None,
         f"wolaro_peak_rss_kb_{args.rss_guilds}_guilds": wolaro.get("peak_rss_kb"),
         f"bare_peak_rss_kb_{args.rss_guilds}_guilds": bare.get("peak_rss_kb"),
         "wolaro_kb_per_guild": wolaro.get("kb_per_guild"),
