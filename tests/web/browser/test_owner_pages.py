@@ -41,7 +41,7 @@ async def french(context: Any, stack: Stack) -> None:
 
 
 async def test_front_door_says_what_wolaro_is_and_adds_it_with_the_permissions_modules_need(browser, stack):
-    for language, viewport in (("en", DESKTOP), ("fr", PHONE)):
+    for language, viewport in (("en", DESKTOP), ("fr", PHONE), ("fr", DESKTOP), ("en", PHONE)):
         context = await browser.new_context(viewport=viewport)
         if language == "fr":
             await french(context, stack)
@@ -170,12 +170,13 @@ async def test_percentages_dropdowns_and_leaving_with_unsaved_changes(browser, s
 
 
 async def test_the_permissions_page_lists_every_command_and_its_rules_reach_the_bot(browser, stack):
-    for language, viewport in (("en", DESKTOP), ("fr", PHONE)):
+    for language, viewport in (("en", DESKTOP), ("fr", PHONE), ("fr", DESKTOP), ("en", PHONE)):
         context, page = await log_in(browser, stack, stack.owner, viewport=viewport)
         if language == "fr":
             await french(context, stack)
         await open_live(page, stack.url(f"/guilds/{stack.guild}/modules/permissions"))
         await page.wait_for_selector("#command-rules[data-ready='true']")
+        await page.locator("details.rule-module[data-module='utility'] > summary").click()
         await expect(page.locator(".rule-row[data-target='ping']")).to_be_visible()
         await expect(page.locator(".rule-row[data-target='module:utility']")).to_be_visible()
         await page.screenshot(
@@ -186,6 +187,7 @@ async def test_the_permissions_page_lists_every_command_and_its_rules_reach_the_
     context, page = await log_in(browser, stack, stack.owner)
     await open_live(page, stack.url(f"/guilds/{stack.guild}/modules/permissions"))
     await page.wait_for_selector("#command-rules[data-ready='true']")
+    await page.locator("details.rule-module[data-module='utility'] > summary").click()
     row = page.locator(".rule-row[data-target='ping']")
     await row.locator("button").click()
     editor = page.locator(".rule-editor[data-target='ping']")

@@ -14,7 +14,7 @@
       onlyChannels: "Only some channels", noChannels: "Some channels refused", edit: "Roles and channels",
       save: "Save", cancel: "Cancel", wholeModule: "All commands of this module", saved: "Saved: {name}",
       failed: "Not saved: {why}", on: "Switched on", command: "Command", usable: "Can be used",
-      lookups: "Channel and role names are unavailable right now: ids are shown instead",
+      lookups: "Channel and role names are unavailable right now: ids are shown instead", rules: "{count} restricted",
     },
     fr: {
       everyone: "Tout le monde, partout", off: "Désactivée", onlyRoles: "Seulement certains rôles",
@@ -22,6 +22,7 @@
       edit: "Rôles et salons", save: "Enregistrer", cancel: "Annuler", wholeModule: "Toutes les commandes de ce module",
       saved: "Enregistré : {name}", failed: "Non enregistré : {why}", on: "Activée", command: "Commande",
       usable: "Utilisable", lookups: "Les noms des salons et des rôles sont indisponibles : les identifiants sont affichés",
+      rules: "{count} restreinte(s)",
     },
   }[lang.startsWith("fr") ? "fr" : "en"];
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key] ?? "");
@@ -82,11 +83,17 @@
     return row;
   }
 
+  const restricted = (rule) => summary(rule) !== T.everyone;
+
+  // One folding section per module (long lists stay short on a phone); open when it has a rule or was open.
   function render() {
+    const open = new Set([...root.querySelectorAll("details.rule-module[open]")].map((node) => node.dataset.module));
     root.replaceChildren(root.querySelector(".help") || "");
     for (const module of listing.modules) {
-      const section = h("section", { class: "rule-module", dataset: { module: module.name } },
-        h("h3", {}, module.title),
+      const count = [module.rule, ...module.commands.map((c) => c.rule)].filter(restricted).length;
+      const section = h("details", { class: "rule-module card", dataset: { module: module.name }, open: open.has(module.name) || count > 0 },
+        h("summary", {}, h("span", { class: "title" }, module.title),
+          h("span", { class: `badge ${count ? "accent" : ""}` }, count ? fill(T.rules, { count }) : T.everyone)),
         ruleRow(module.key, T.wholeModule, "", module.rule),
         ...module.commands.map((command) => ruleRow(command.name, command.name, command.help, command.rule)));
       root.append(section);
