@@ -297,7 +297,7 @@ async def on_rate_form(desk: Desk, interaction: Interaction, action: Action) -> 
     """Keep the rating and comment."""
     ticket_id, stars = int(action.args[0]), min(max(int(action.args[1]), 1), 5)
     comment = _answers(interaction).get("comment", "").strip() or None
-    if not await store.rate(desk.services.db, ticket_id, interaction.user.id, stars, comment):
+    if not await store.rate(desk.services.db, desk.guild_id, ticket_id, interaction.user.id, stars, comment):
         raise UserFacingError("You already rated this ticket. Thank you!")
     await reply(interaction, desk.t("Thank you for your feedback! ({stars})", stars="★" * stars))
 

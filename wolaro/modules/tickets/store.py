@@ -257,11 +257,12 @@ async def mark_deleted(db: Database, ticket_id: int) -> bool:
     return await _change(db, ticket_id, Ticket.status != Status.DELETED, status=Status.DELETED)
 
 
-async def rate(db: Database, ticket_id: int, opener_id: int, rating: int, comment: str | None) -> bool:
-    """The opener's rating of a closed ticket (once)."""
+async def rate(db: Database, guild_id: int, ticket_id: int, opener_id: int, rating: int, comment: str | None) -> bool:
+    """The opener's rating of a closed ticket of this guild (once)."""
     return await _change(
         db,
         ticket_id,
+        Ticket.guild_id == guild_id,
         Ticket.opener_id == opener_id,
         Ticket.rating.is_(None),
         Ticket.status != Status.OPEN,
