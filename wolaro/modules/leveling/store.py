@@ -21,8 +21,6 @@ from wolaro.sdk import Database, record_audit, utcnow
 NAME = "leveling"
 XP_MAX = 10**15
 """The most XP a member may hold (far below a BIGINT's limit, so additions never overflow)."""
-CHUNK = 1000
-"""Rows per upsert statement (a flush larger than this, rare, takes several)."""
 SET_ACTION = "leveling.xp_set"
 ADD_ACTION = "leveling.xp_add"
 RESET_ACTION = "leveling.xp_reset"
@@ -94,8 +92,8 @@ _STATEMENTS: dict[str, Any] = {}
 async def add_batch(db: Database, awards: Sequence[Award]) -> list[Change]:
     """Add every award in one upsert; each member's total before and after (one per award).
 
-    One statement executed with every member's row (SQLAlchemy sends them as multi-row VALUES, `CHUNK` rows per
-    round trip). `awards` must name each member once (the buffer adds up a member's messages before a flush).
+    One statement executed with every member's row (SQLAlchemy sends them as multi-row VALUES, up to a thousand
+    rows per round trip). `awards` must name each member once (the buffer adds up a member's messages before a flush).
     """
     if not awards:
         return []
@@ -242,21 +240,18 @@ async def reset(db: Database, guild_id: int, user_id: int | None, *, actor_id: i
 
 async def import_totals(db: Database, guild_id: int, totals: Sequence[tuple[int, int]], *, actor_id: int | None) -> int:
     """Set the XP of every (member, xp) listed, in one transaction (all or nothing); how many were set."""
+    now = utcnow()
+    rows = [{"guild_id": guild_id, "user_id": user, "xp": min(xp, XP_MAX), "updated_at": now} for user, xp in totals]
     async with db.transaction() as session:
-        for start in range(0, len(totals), CHUNK):
-            chunk = totals[start : start + CHUNK]
-            statement = _insert(session)(LevelingMember).values(
-                [
-                    {"guild_id": guild_id, "user_id": user, "xp": min(xp, XP_MAX), "updated_at": utcnow()}
-                    for user, xp in chunk
-                ]
-            )
-            await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["guild_id", "user_id"],
-                    set_={"xp": statement.excluded.xp, "updated_at": statement.excluded.updated_at},
-                )
-            )
+        dialect = session.get_bind().dialect.name
+        table = cast("Table", LevelingMember.__table__)
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={"xp": insert.excluded.xp, "updated_at": insert.excluded.updated_at},
+        )
+        if rows:
+            await session.execute(statement, rows)  # one statement, every row (sent in pages of many rows)
         record_audit(
             session,
             module=NAME,
