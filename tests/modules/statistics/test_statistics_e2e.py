@@ -146,4 +146,5 @@ async def test_a_graceful_stop_writes_what_is_buffered(stats, eventually):
     from wolaro.modules.statistics.times import today
 
     day = today("UTC", datetime.now(UTC))
+    assert not len(stats.cog.recorder.buffer), stats.cog.recorder.failures
     assert await queries.messages_on(stats.bot.services.db, stats.guild, day) == 1

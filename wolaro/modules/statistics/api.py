@@ -41,9 +41,9 @@ async def _range(web: Any, guild_id: int, start: date | None, end: date | None) 
     last = day_number(end) if end else today(timezone)
     first = day_number(start) if start else last - 29
     if first > last:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "The first day must come before the last day.")
+        raise HTTPException(422, "The first day must come before the last day.")
     if last - first >= MAX_DAYS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"Choose at most {MAX_DAYS} days.")
+        raise HTTPException(422, f"Choose at most {MAX_DAYS} days.")
     return (first, last), timezone
 
 
@@ -77,7 +77,7 @@ def _snowflake(value: str | None, what: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or not is_snowflake(int(value)):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"That is not a {what}.")
+        raise HTTPException(422, f"That is not a {what}.")
     return int(value)
 
 

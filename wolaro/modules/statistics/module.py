@@ -62,6 +62,7 @@ class Statistics(WolaroModule):
         )
         self._started: asyncio.Task[None] | None = None
         self._planned: set[int] = set()
+        self._restoring = False
 
     async def cog_load(self) -> None:
         """Start the flush loop; once the gateway is ready, pick up voice sessions a stop or crash left open."""
@@ -70,8 +71,13 @@ class Statistics(WolaroModule):
 
     async def cog_unload(self) -> None:
         """Write everything buffered (a graceful stop loses nothing)."""
-        if self._started is not None:
-            self._started.cancel()
+        start = self._started
+        if start is not None and not start.done():
+            if self._restoring:  # its database work is under way: let it end (a cancelled transaction would
+                with contextlib.suppress(Exception):  # keep SQLite's write lock until the connection is collected)
+                    await asyncio.wait_for(asyncio.shield(start), timeout=10)
+            else:
+                start.cancel()
         await self.recorder.stop()
 
     # ------------------------------------------------------------------ settings the recorder needs
@@ -116,6 +122,7 @@ class Statistics(WolaroModule):
 
     async def _after_ready(self) -> None:
         await self.bot.wait_until_ready()
+        self._restoring = True
         try:
             await self._restore_sessions(time.time())
         except Exception:

@@ -109,7 +109,9 @@ class Recorder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
-            delay = self.interval if await self.flush() else min(self.max_backoff, max(delay, 0.5) * 2)
+            # Shielded: a stop that cancels the loop mid-flush must not lose the batch that flush has taken.
+            written = await asyncio.shield(self.flush())
+            delay = self.interval if written else min(self.max_backoff, max(delay, 0.5) * 2)
 
     # ------------------------------------------------------------------ the flush
     async def flush(self) -> bool:
