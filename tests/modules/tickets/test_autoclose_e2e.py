@@ -1,5 +1,5 @@
 """Inactivity auto-close is a durable job: it warns, then closes, even for a ticket nobody ever wrote in, and even
-when the bot that opened the ticket is gone and another process takes over."""
+when the process that opened the ticket was killed and another one takes over."""
 
 from __future__ import annotations
 
@@ -7,52 +7,58 @@ import asyncio
 
 import pytest
 
-from tests.support.harness import bot_settings, running_bot
-from tests.support.tickets import last_with, open_ticket, say, set_up, ticket_in
+from tests.support.harness import PlatformProcess, answered, process_env
+from tests.support.tickets import Desk, last_with, open_ticket, post_panel, say, set_up, ticket_config, ticket_in
+from wolaro.core.services import Services
 from wolaro.modules.tickets.service import SEND_MESSAGES
 from wolaro.sandbox import permissions as perm
+from wolaro.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
 
 
-async def test_auto_close_fires_after_a_restart_for_a_ticket_with_no_messages(
-    sandbox, tmp_path, master_admin, eventually
-):
-    settings = bot_settings(sandbox, tmp_path, master_admin_ids=[master_admin])
-    async with running_bot(sandbox, settings) as first:  # its job worker is not running: nothing fires here
-        desk = await set_up(sandbox, first, autoclose_after="3s", autoclose_warning="1s")
+async def test_auto_close_fires_after_a_killed_process_for_a_ticket_with_no_messages(sandbox, tmp_path):
+    """`wolaro run` opens the ticket and is SIGKILLed; the ticket's time passes; the next process warns, then closes."""
+    data_dir = tmp_path / "data"
+    desk = Desk.of(sandbox)
+    services = await Services.start(Settings(_env_file=None, data_dir=data_dir))
+    try:
+        await services.config.set_module_enabled(desk.guild, "tickets", True, actor_id=None)
+        config = ticket_config(desk, autoclose_after="3s", autoclose_warning="1s")
+        await services.config.update_module_config(desk.guild, "tickets", config, actor_id=None)
+    finally:
+        await services.close()
+    env = process_env(sandbox, DATA_DIR=str(data_dir), JOBS_POLL_INTERVAL="0.2", API_PORT="0", LOG_LEVEL="WARNING")
+    first = PlatformProcess(env, tmp_path / "first.log").start()
+    second: PlatformProcess | None = None
+    try:
+        await answered(sandbox, desk.lobby, desk.owner)
+        desk = await post_panel(sandbox, desk)
         channel = await open_ticket(sandbox, desk, desk.member)
-        pending = await first.services.jobs.pending(guild_id=desk.guild, kind="tickets.inactivity")
-        assert len(pending) == 1
-    await asyncio.sleep(3.2)  # the ticket is past its warning and its close while no bot runs
+        first.kill()  # SIGKILL: the inactivity job stays pending in the database
+        await asyncio.sleep(3.5)  # past the warning and the close while no process runs
+        assert not any("will close" in m["content"] for m in sandbox.bot_messages(channel))
 
-    async with running_bot(sandbox, settings) as second:
-        jobs = second.services.jobs
-        jobs.bot, jobs.poll_interval = second, 0.1
-        await jobs.start()
-
-        def closing_posted() -> bool:
-            return any(
-                m["embeds"] and m["embeds"][0]["title"] == "Ticket closed" for m in sandbox.bot_messages(channel)
-            )
-
-        await eventually(closing_posted, timeout=15)
-        await jobs.stop()
-        ticket = await ticket_in(second, desk, channel)
-        assert ticket.close_reason == "No activity for 3s."
-        assert ticket.closed_by == sandbox.state.bot_user_id
-        said = [m["content"] for m in sandbox.bot_messages(channel)]
-        warning = next(i for i, text in enumerate(said) if "will close" in text)
-        closing = [
-            i
-            for i, m in enumerate(sandbox.bot_messages(channel))
-            if m["embeds"] and m["embeds"][0]["title"] == "Ticket closed"
-        ]
-        assert closing and warning < closing[0], said
+        second = PlatformProcess(env, tmp_path / "second.log").start()
+        for _ in range(300):
+            if any(m["embeds"] and m["embeds"][0]["title"] == "Ticket closed" for m in sandbox.bot_messages(channel)):
+                break
+            await asyncio.sleep(0.1)
+        said = sandbox.bot_messages(channel)
+        warning = next(i for i, m in enumerate(said) if "will close" in m["content"])
+        closing = next(i for i, m in enumerate(said) if m["embeds"] and m["embeds"][0]["title"] == "Ticket closed")
+        assert warning < closing
+        assert "No activity for 3s." in said[closing]["embeds"][0]["description"]
         guild = sandbox.state.guild(desk.guild)
         member_perms = perm.channel_permissions(guild, sandbox.state.channels[channel], guild.members[desk.member])
         assert not member_perms & SEND_MESSAGES
         assert last_with(sandbox, channel, "tickets:rate")
+    finally:
+        for process in (first, second):
+            if process is not None:
+                process.stop()
+    for process in (first, second):
+        assert "Traceback" not in process.log(), process.log()[-3000:]
 
 
 async def test_a_message_resets_the_inactivity_clock(sandbox, bot, eventually):
