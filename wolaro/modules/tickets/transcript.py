@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 #: Attachments up to this size are inlined in the HTML file (all are copied into storage whatever their size).
 INLINE_MAX = 8 * 1024 * 1024
+#: Larger attachments are listed (name, size) but not copied into the transcript's storage.
 FETCH_MAX = 25 * 1024 * 1024
 ERASED = "Deleted user"
 
@@ -232,6 +233,9 @@ async def message_from_payload(
     attachments = []
     for item in raw.get("attachments") or []:
         content_type = str(item.get("content_type") or "application/octet-stream").split(";")[0]
+        if int(item.get("size") or 0) > FETCH_MAX:  # listed by name and size, not copied
+            attachments.append(Attachment(str(item.get("filename") or "file"), int(item["size"]), content_type))
+            continue
         data, fetched_type = await fetch(item["url"])
         content_type = fetched_type or content_type
         key = f"{prefix}/{item['id']}-{safe_filename(str(item.get('filename') or 'file'))}"
