@@ -65,7 +65,12 @@ async def export(guild: ManagedGuild, web: WebDep) -> Response:
     return Response(editing.export(config), media_type="application/json", headers=headers)
 
 
-@router.post("/import", response_model=ImportOut, summary="Replace the server's custom commands")
+@router.post(
+    "/import",
+    response_model=ImportOut,
+    summary="Replace the server's custom commands",
+    responses={422: {"description": "The export is not valid (the reason is given; nothing was changed)"}},
+)
 async def import_commands(body: dict[str, object], guild: ManagedGuild, web: WebDep) -> ImportOut:
     """Replace the commands with those of an export (422 naming the problem, nothing changed, if one is bad)."""
     import json

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, status
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
@@ -23,6 +24,8 @@ from wolaro.modules.rolemenus.store import Menu, Option
 from wolaro.sdk import ManagedGuild, SnowflakeId, WebDep
 
 router = APIRouter()
+MENU_ID_MAX = 2**31 - 1
+MenuId = Annotated[int, PathParam(ge=1, le=MENU_ID_MAX, description="The menu's number")]
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -37,7 +40,7 @@ class OptionIO(BaseModel):
 class MenuIO(BaseModel):
     """A role menu as the builder edits it."""
 
-    id: int = Field(default=0, ge=0, title="Menu", description="0 for a new menu.")
+    id: int = Field(default=0, ge=0, le=MENU_ID_MAX, title="Menu", description="0 for a new menu.")
     channel_id: SnowflakeId = Field(title="Channel", description="Where the menu is posted.")
     kind: Literal["buttons", "select"] = Field(default="buttons", title="Look", description="Buttons or a list.")
     mode: Literal["normal", "unique", "verify", "drop"] = Field(default="normal", title="Mode", description="")
@@ -90,7 +93,12 @@ async def menus(guild: ManagedGuild, web: WebDep) -> list[MenuIO]:
     return [_out(m) for m in await store.listing(web.services.db, guild.guild_id) if m.kind is not Kind.REACTIONS]
 
 
-@router.put("/menus", response_model=MenuIO, summary="Create or update a role menu, then post it")
+@router.put(
+    "/menus",
+    response_model=MenuIO,
+    summary="Create or update a role menu, then post it",
+    responses={422: {"description": "A value is invalid, or a role cannot be given by the bot (the reason is given)"}},
+)
 async def save_menu(body: MenuIO, guild: ManagedGuild, web: WebDep) -> MenuIO:
     """Saved at once; posted (or its message updated) by the job worker within seconds."""
     await _check_roles(web, guild.guild_id, body)
@@ -125,17 +133,28 @@ async def _schedule(web: WebDep, guild_id: int, menu_id: int, channel_id: int | 
     await web.services.jobs.schedule(PUBLISH_JOB, run_at=datetime.now(UTC), guild_id=guild_id, payload=payload)
 
 
-@router.post("/menus/{menu_id}/publish", status_code=status.HTTP_202_ACCEPTED, summary="Post or update a menu")
-async def publish_again(menu_id: int, guild: ManagedGuild, web: WebDep) -> Response:
+class Scheduled(BaseModel):
+    """The menu will be posted (or its message updated) by a job worker within seconds."""
+
+    menu_id: int
+
+
+@router.post(
+    "/menus/{menu_id}/publish",
+    response_model=Scheduled,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Post or update a menu",
+)
+async def publish_again(menu_id: MenuId, guild: ManagedGuild, web: WebDep) -> Scheduled:
     """Post the menu again where it is (or in its channel if its message is gone)."""
     if await store.get(web.services.db, guild.guild_id, menu_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such role menu")
     await _schedule(web, guild.guild_id, menu_id, None)
-    return Response(status_code=status.HTTP_202_ACCEPTED)
+    return Scheduled(menu_id=menu_id)
 
 
 @router.delete("/menus/{menu_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a role menu")
-async def delete_menu(menu_id: int, guild: ManagedGuild, web: WebDep) -> Response:
+async def delete_menu(menu_id: MenuId, guild: ManagedGuild, web: WebDep) -> Response:
     """The menu stops working at once; its message stays until someone deletes it."""
     if await store.remove(web.services.db, guild.guild_id, menu_id, actor_id=guild.user.id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such role menu")

@@ -61,7 +61,12 @@ async def card_png(
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-@router.put("/background", status_code=status.HTTP_204_NO_CONTENT, summary="Upload the welcome image's background")
+@router.put(
+    "/background",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Upload the welcome image's background",
+    responses={422: {"description": "Not a picture the bot can use (the reason is given; nothing was changed)"}},
+)
 async def put_background(request: Request, guild: ManagedGuild, web: WebDep) -> Response:
     """A PNG, JPEG, WebP or GIF of at most 500 KB and 4096x4096 pixels, stored as a 900x300 PNG."""
     data = bytearray()
