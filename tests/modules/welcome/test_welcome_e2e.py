@@ -127,3 +127,24 @@ async def test_a_rejoin_gets_its_sticky_roles_back_but_not_roles_above_the_bot(s
     await sandbox.member_join(place.guild, user_id=other)
     await say(sandbox, place.channel, place.owner, "!ping")
     assert roles_of(sandbox, place.guild, other) == set()
+
+
+async def test_delayed_roles_arrive_after_a_restart(sandbox, bot, welcome, tmp_path, master_admin, eventually):
+    """The delay is a durable job: the bot that saw the join stops before it is due, the next one gives the roles."""
+    from tests.support.harness import bot_settings, running_bot
+
+    place = welcome
+    member_role = sandbox.role_id(place.guild, "Member")
+    await configure(bot, place, autoroles=[member_role], autorole_delay_seconds=2)
+    joined = await sandbox.member_join(place.guild, username="late")
+    user = int(joined["user"]["id"])
+    await say(sandbox, place.channel, place.owner, "!ping")  # the join has been handled
+    await bot.services.jobs.stop()
+    await bot.close()
+    assert member_role not in roles_of(sandbox, place.guild, user)
+    async with running_bot(sandbox, bot_settings(sandbox, tmp_path, master_admin_ids=[master_admin])) as again:
+        jobs = again.services.jobs
+        jobs.bot = again
+        jobs.poll_interval = 0.2
+        await jobs.start()
+        await eventually(lambda: member_role in roles_of(sandbox, place.guild, user), timeout=15)
