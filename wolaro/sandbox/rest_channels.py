@@ -8,6 +8,7 @@ from wolaro.sandbox import audit, mutations, payloads
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox.errors import DiscordHTTPError, invalid_form, missing_permissions, unknown
 from wolaro.sandbox.rest import Call, Handler, require, require_view
+from wolaro.sandbox.rest_renames import rename_limit
 from wolaro.sandbox.state import CATEGORY, TEXT, VOICE, Channel, Overwrite
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ async def patch_channel(call: Call) -> Any:
         require(call.sb, guild, perm.MANAGE_ROLES, channel)
         for ow in body["permission_overwrites"] or []:
             check_grantable(call.sb, channel, int(ow.get("allow") or 0), int(ow.get("deny") or 0))
+    if "name" in body and body["name"] != channel.name:
+        rename_limit(call.sb).admit(channel.id)  # 2 renames per 10 minutes per channel
     before = (channel.name, channel.topic, channel.rate_limit_per_user, channel.nsfw)
     apply_channel_fields(call.sb, channel, body)
     after = (channel.name, channel.topic, channel.rate_limit_per_user, channel.nsfw)

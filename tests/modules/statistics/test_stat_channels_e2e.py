@@ -8,12 +8,15 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+import discord
+import pytest
 from sqlalchemy import text
 
 from tests.modules.statistics.conftest import Stats
 from wolaro.jobs import JobContext
 from wolaro.modules.statistics import jobs, stat_channels
 from wolaro.modules.statistics.times import today
+from wolaro.sandbox.rest_renames import rename_limit
 
 
 def job_context(stats: Stats, kind: str, guild_id: int | None) -> JobContext:
@@ -68,6 +71,12 @@ async def test_a_stat_channel_shows_its_figure_and_is_renamed_at_most_once_per_3
     await age_renames(stats, stat_channels.RENAME_EVERY)
     await run(job_context(stats, jobs.STAT_CHANNELS_JOB, stats.guild), {})
     assert len(renames(stats, voice)) == 2  # the figure did not change: no rename at all
+
+    patches = [c for c in stats.sandbox.rest_log if c.method == "PATCH" and c.path == f"/channels/{voice}"]
+    assert [c.status for c in patches] == [200, 200] and rename_limit(stats.sandbox).refused == []
+    with pytest.raises(discord.HTTPException) as refused:  # the sandbox does enforce Discord's limit:
+        await stats.bot.http.edit_channel(voice, name="a third rename within 10 minutes")
+    assert refused.value.status == 429 and rename_limit(stats.sandbox).refused == [voice]
 
 
 async def test_the_clean_up_keeps_what_the_retention_settings_keep(stats):
