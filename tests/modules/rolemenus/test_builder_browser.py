@@ -66,14 +66,31 @@ async def test_builder_posts_a_menu_with_real_roles(stack: Stack, browser: Any, 
         await page.click("#rm-save")
         await page.wait_for_selector("#rm-status:has-text('saved')")
         await shot(page, screens, "rolemenu-builder")
+        posted = await sb.wait_for_message(stack.channel, predicate=lambda m: bool(m.get("components")), timeout=10)
+
+        # the same menu, edited in the builder: its message is updated in place, not posted again
+        await page.fill("#rm-title", "Pick your weekly team")
+        await page.select_option("#rm-mode", "unique")
+        await page.click("#rm-save")
+        await page.wait_for_selector("#rm-status:has-text('Menu #1 saved')")
+        for _ in range(100):
+            edited = sb.find_message(stack.channel, int(posted["id"]))
+            if edited["embeds"][0]["title"] == "Pick your weekly team":
+                break
+            await page.wait_for_timeout(100)
+        assert edited["embeds"][0]["title"] == "Pick your weekly team"
+        assert "one of these roles at a time" in edited["embeds"][0]["description"]
+        assert [m for m in sb.bot_messages(stack.channel) if m.get("components")] == [edited]
     finally:
         await context.close()
 
-    posted = await sb.wait_for_message(stack.channel, predicate=lambda m: bool(m.get("components")), timeout=10)
     button = posted["components"][0]["components"][1]  # Helpers (Moderator), which plain members lack
     user = sb.member_ids(stack.guild)[4]
     record = await sb.invoke_component(stack.channel, int(posted["id"]), user, button["custom_id"])
     answer = await sb.wait_for_interaction_response(record)
     moderator = sb.role_id(stack.guild, "Moderator")
-    assert answer["content"] == f"You now have <@&{moderator}>."
-    assert moderator in sb.state.guild(stack.guild).members[user].roles
+    member = sb.role_id(stack.guild, "Member")
+    # unique now: getting Helpers takes Gamers (Member) away
+    assert answer["content"] == f"You now have <@&{moderator}>.\nYou no longer have <@&{member}>."
+    roles = sb.state.guild(stack.guild).members[user].roles
+    assert moderator in roles and member not in roles
