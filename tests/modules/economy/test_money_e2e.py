@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +18,9 @@ async def test_rewards_bank_and_balance(town):
         daily_amount=100, weekly_amount=700, work_min=20, work_max=20, currency_name="gems", currency_symbol="💎"
     )
     assert await town.say(ada, "!balance") == f"<@{ada}>: wallet 💎 0 gems, bank 💎 0 gems, total 💎 0 gems."
+    earned = asyncio.ensure_future(town.bot.wait_for("coins_earned", timeout=5))
     assert await town.say(ada, "!daily") == "You got your daily 💎 100 gems. Wallet: 💎 100 gems."
+    assert await earned == (town.guild, ada, 100, "daily")  # for other modules (leveling, statistics...)
     again = await town.slash(ada, "daily")
     assert again["ephemeral"] and again["content"].startswith("Come back in 23 h 59 min")
     assert (await town.slash(ada, "weekly"))["content"] == "You got your weekly 💎 700 gems. Wallet: 💎 800 gems."
@@ -97,3 +101,12 @@ async def test_commands_are_silent_where_economy_is_off(sandbox, bot):
     await sandbox.send_message(channel, member, "!daily")
     with pytest.raises(TimeoutError):
         await sandbox.wait_for_message(channel, timeout=0.5)
+
+
+async def test_answers_in_the_servers_language(town):
+    ada = town.place.plain[0]
+    await town.say(town.place.owner, "!language fr")
+    assert await town.say(ada, f"!pay <@{ada}> 5") == "Vous ne pouvez pas vous payer vous-même."
+    assert await town.say(ada, "!daily") == "Vous avez reçu vos 🪙 100 coins du jour. Portefeuille : 🪙 100 coins."
+    refused = await town.slash(ada, "pay", {"member": town.place.plain[1], "amount": "-5"})
+    assert refused["content"] == "Le montant doit être positif."
