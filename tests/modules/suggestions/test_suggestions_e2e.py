@@ -3,6 +3,8 @@ approved and denied by staff with a reason, and the author told (by DM, or in th
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support.moderation import Place, audit_actions, dm_texts, say, slash
@@ -101,3 +103,15 @@ async def test_slash_suggestion_too_long_is_refused_clearly(sandbox, bot):
     await say(sandbox, place.channel, place.owner, f"!config set suggestions channel_id {place.modlog}")
     answer = await slash(sandbox, place, place.plain[0], "suggest", {"text": "x" * 1001})
     assert answer["ephemeral"] and answer["content"] == "A suggestion has at most 1000 characters."
+
+
+async def test_votes_arriving_together_leave_the_right_counts_on_the_buttons(sandbox, bot, eventually):
+    place = Place.of(sandbox)
+    board = place.modlog
+    await say(sandbox, place.channel, place.owner, "!modules enable suggestions")
+    await configure(sandbox, place, "channel_id", str(board))
+    await say(sandbox, place.channel, place.plain[0], "!suggest more emojis")
+    shown = sandbox.bot_messages(board)[-1]
+    voters = sandbox.member_ids(place.guild)  # six members: four for, two against, all at once
+    await asyncio.gather(*(click(sandbox, board, shown, user, n < 4) for n, user in enumerate(voters)))
+    await eventually(lambda: buttons(sandbox, board, shown) == ["4", "2"], timeout=5)

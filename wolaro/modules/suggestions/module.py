@@ -245,6 +245,10 @@ class Suggestions(WolaroModule):
         now = await store.get(db, guild_id, number)
         assert now is not None
         await interaction.response.edit_message(view=render.votes_view(now))  # the voter sees the counts move
+        later = await store.get(db, guild_id, number)  # a vote that landed meanwhile: its edit may have come first
+        if later is not None and later.message_id and (later.up, later.down) != (now.up, now.down):
+            with discord.http.handle_message_parameters(view=render.votes_view(later)) as params:
+                await self.bot.http.edit_message(later.channel_id, later.message_id, params=params)
 
 
 HERE = Path(__file__).resolve().parent
