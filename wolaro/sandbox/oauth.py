@@ -330,7 +330,7 @@ def register(app: web.Application, sandbox: Sandbox, *, client_secret: str = DEF
             return user
         oauth.calls["me"] += 1
         data = payloads.user(user)
-        data.update({"locale": "en-US", "mfa_enabled": False, "premium_type": 0, "verified": True})
+        data.update({"locale": user.locale, "mfa_enabled": False, "premium_type": 0, "verified": True})
         return _json(200, data)
 
     async def users_me_guilds(request: web.Request) -> web.StreamResponse:

@@ -36,6 +36,8 @@ class User:
     public_flags: int = 0
     #: False makes the bot's DMs to this user fail with 50007, as with closed DMs.
     dms_open: bool = True
+    #: The language chosen in their Discord client (`locale` of `GET /users/@me` with an OAuth token).
+    locale: str = "en-US"
 
     @property
     def display_name(self) -> str:

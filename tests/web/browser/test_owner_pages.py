@@ -229,3 +229,15 @@ async def test_the_audit_log_reads_in_words_and_undoes_a_change(browser, stack):
             caps = (await stack.services.config.get(stack.guild)).module_configs["automod"]["caps"]
             assert caps["enabled"] is False and caps["max_ratio"] == 0.7
         await context.close()
+
+
+async def test_the_dashboard_speaks_the_language_of_the_persons_discord(browser, stack):
+    stack.sandbox.state.users[stack.admin].locale = "fr"  # set in their Discord client
+    context, page = await log_in(browser, stack, stack.admin, viewport=PHONE)
+    await page.goto(stack.url("/"))
+    await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await expect(page.locator("h1")).to_have_text("Vos serveurs")
+    await page.screenshot(path=shot("picker-fr-phone"), full_page=True)
+    await page.select_option("#language-chooser", "en")  # the chooser overrides it
+    await expect(page.locator("h1")).to_have_text("Your servers")
+    await context.close()
