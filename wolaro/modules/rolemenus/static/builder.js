@@ -138,6 +138,8 @@
         current = saved.id;
         await refreshMenus(saved.id);
         status.textContent = `Menu #${saved.id} saved: it is being posted in its channel.`;
+        // the job worker posts it within seconds: show it as posted once it is
+        setTimeout(() => refreshMenus(current).catch(() => {}), 3000);
       } catch (error) {
         status.textContent = error.message;
       }
