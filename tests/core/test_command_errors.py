@@ -24,6 +24,9 @@ class FakeContext:
         self.replies: list[tuple[str, dict[str, Any]]] = []
         self.fail = fail
 
+    def t(self, message: str, /, **fields: Any) -> str:
+        return message.format(**fields) if fields else message
+
     async def refuse(self, message: str, /, **fields: Any) -> None:
         if self.fail:
             raise ConnectionError("Discord unreachable")
@@ -39,6 +42,26 @@ async def test_a_config_error_inside_the_command_names_the_field():
     outcome = await answer_command_error(ctx, invoke_error(ConfigError("prefix", "too long")))  # type: ignore[arg-type]
     assert outcome == ("invalid", None)
     assert ctx.replies == [("Invalid value for {field}: {message}", {"field": "prefix", "message": "too long"})]
+
+
+async def test_a_refused_setting_is_named_by_its_title_with_our_sentence():
+    from pydantic import ValidationError
+
+    from wolaro.core.config_service import config_error_from
+    from wolaro.modules.automod.config import Config
+
+    try:
+        Config.model_validate({"caps": {"max_ratio": 5}})
+    except ValidationError as exc:
+        error = config_error_from(exc, Config)
+    ctx = FakeContext()
+    await answer_command_error(ctx, invoke_error(error))  # type: ignore[arg-type]
+    assert ctx.replies == [
+        (
+            "Invalid value for {field}: {message}",
+            {"field": "Capital letters › Capital letters allowed", "message": "Enter 100 % or less."},
+        )
+    ]
 
 
 async def test_a_refusal_is_replied_with_its_message_and_recorded_denied():

@@ -63,8 +63,12 @@ def unwrap(error: commands.HybridCommandError | commands.CommandInvokeError) -> 
 
 async def _invalid_value(ctx: WolaroContext, error: ConfigError | app_commands.TransformerError) -> Outcome:
     """A config value or a slash-command option that could not be read: name the field."""
-    if isinstance(error, ConfigError):
-        await _reply(ctx, "Invalid value for {field}: {message}", field=error.field, message=error.message)
+    if isinstance(error, ConfigError):  # the setting by its title, the problem in a sentence, both translated
+        problem = error.problems[0]
+        field = " › ".join(ctx.t(part) for part in problem.label) if problem.label else error.field
+        await _reply(
+            ctx, "Invalid value for {field}: {message}", field=field, message=ctx.t(problem.msgid, **problem.values)
+        )
     else:
         await _reply(ctx, "Invalid value for {field}: {message}", field=error.type.name, message=str(error))
     return "invalid", None

@@ -23,6 +23,9 @@ class FieldProblem:
     field: str
     msgid: str
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    label: tuple[str, ...] = ()
+    """The setting's titles for people (`("Capital letters", "Capital letters allowed")`, English msgids; a list
+    position as its number from 1), when the model is known."""
 
     def text(self, translate: Callable[..., str] | None = None) -> str:
         """The sentence, translated when `translate(msgid, **values)` is given."""
@@ -129,8 +132,26 @@ def problems_from(exc: ValidationError, model: type[BaseModel] | None = None) ->
     seen: dict[str, FieldProblem] = {}
     for error in exc.errors():
         problem = _percent(problem_of(error), error, schema)
+        if schema is not None:
+            problem = dataclasses.replace(problem, label=label_of(schema, problem.field))
         seen.setdefault(problem.field, problem)
     return list(seen.values())
+
+
+def label_of(schema: dict[str, Any], path: str) -> tuple[str, ...]:
+    """The titles down to the setting at a dotted path (list positions counted from 1); () without titles."""
+    parts: list[Any] = [int(p) if p.isdigit() else p for p in path.split(".")]
+    titles = []
+    for end in range(1, len(parts) + 1):
+        last = parts[end - 1]
+        if isinstance(last, int):
+            titles.append(str(last + 1))
+            continue
+        title = _node_at(schema, tuple(parts[:end])).get("title")
+        if not title:
+            return ()
+        titles.append(str(title))
+    return tuple(titles)
 
 
 class FieldValueError(ValueError):

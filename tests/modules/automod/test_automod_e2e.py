@@ -124,7 +124,7 @@ async def test_text_rules_delete_and_warn_and_moderators_are_exempt(sandbox, bot
     # A pattern that does not compile is refused with its field when the config is written; nothing changes.
     await sandbox.send_message(channel, owner, '!config set automod regex {"enabled": true, "patterns": ["(a"]}')
     reply = await sandbox.wait_for_message(channel, timeout=5)
-    assert "Invalid value for regex.patterns.0" in reply["content"]
+    assert "Invalid value for Patterns (advanced) › Patterns › 1" in reply["content"]
     assert "Pattern 1 is not a valid regular expression." in reply["content"]
     assert (await bot.config.get(guild)).module_configs["automod"]["regex"]["patterns"] == []
 

@@ -253,7 +253,7 @@ async def test_warnings_escalate_at_the_configured_counts(sandbox, bot, place):
 
     bad = '[{"warns": 2, "action": "timeout"}]'
     reply = await say(sandbox, place.channel, place.owner, f"!config set moderation escalation {bad}")
-    assert reply["content"].startswith("Invalid value for escalation")
+    assert reply["content"] == "Invalid value for Automatic actions › 1 › For how long: A timeout needs a length."
 
 
 async def test_replies_and_refusals_in_french(sandbox, bot, place):

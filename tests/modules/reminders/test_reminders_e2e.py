@@ -147,7 +147,7 @@ async def test_refusals_bad_time_too_far_too_many(sandbox, bot, place):
     assert reply["content"] == "You already have 2 pending reminders here, the most allowed: cancel one first."
     confirmed((await say(sandbox, place.channel, place.mod, "!remind 1h mine"))["content"])  # the limit is per member
     reply = await say(sandbox, place.channel, place.owner, "!config set reminders max_horizon forever")
-    assert reply["content"].startswith("Invalid value for max_horizon")
+    assert reply["content"].startswith("Invalid value for Furthest reminder")
     assert len(await bot.services.jobs.pending(guild_id=place.guild, kind=DELIVER_JOB)) == 3
 
 
