@@ -64,6 +64,15 @@ async def test_every_trigger_answers_with_its_template(sandbox, enabled):
     assert (await say(sandbox, place.channel, user, "order #123"))["content"] == "Order  noted"
     await quiet(sandbox, place.channel, user, "order #12")
 
+    await add(sandbox, place, "!cc add where You are in {{ channel.mention }} ({{ channel.name }}), {{ args[1] }}")
+    assert "updated" in await add(sandbox, place, "!cc embed where true Where am I?")
+    reply = await say(sandbox, place.channel, user, "!where a b c")
+    (embed,) = reply["embeds"]
+    channel_name = sandbox.state.channels[place.channel].name
+    assert (
+        embed["title"] == "Where am I?" and embed["description"] == f"You are in <#{place.channel}> ({channel_name}), b"
+    )
+
     await add(sandbox, place, "!cc aliases hello hi hey")
     assert (await say(sandbox, place.channel, user, "!hey"))["content"].startswith(f"Hi <@{user}>")
 
