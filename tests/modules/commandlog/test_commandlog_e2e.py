@@ -39,6 +39,7 @@ async def test_recent_commands_are_kept_with_channel_and_arguments(sandbox, bot,
 
 async def test_only_the_newest_are_kept(bot, monkeypatch):
     monkeypatch.setattr(store, "KEEP", 5)
+    monkeypatch.setattr(store, "TRIM_EVERY", 1)
     for n in range(8):
         await store.record(bot.services.db, 42, {"user_id": 7, "command": f"c{n}", "status": "success"})
     rows = await store.recent(bot.services.db, 42, 100)
