@@ -68,8 +68,9 @@ async def test_two_processes_share_the_global_rest_limit(
         "two processes, REST global limit 50/s, 100 pings answered by both",
         answers_expected=2 * PINGS,
         each_process_its_own_budget=alone,
+        answers_lost_with_their_own_budgets=2 * PINGS - alone["answers"],  # discord.py gives up after 5 tries
         one_budget_in_redis=shared,
         commands_failed=2 * PINGS - shared["answers"],
     )
-    assert alone["answers"] == shared["answers"] == 2 * PINGS
+    assert shared["answers"] == 2 * PINGS
     assert shared["global_429s"] < alone["global_429s"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.registry import ModuleSpec, reload_spec
+from wolaro.data.database import is_unavailable
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
@@ -107,8 +108,17 @@ class ModuleLoader:
             if name in config.enabled_modules:
                 try:
                     await handler(config, *args)
-                except Exception:
+                except Exception as exc:
                     # structlog's first argument is itself called `event`: the guild event goes under another key.
+                    if is_unavailable(exc):  # an outage, not a bug: one line, as the bot's own listeners
+                        log.warning(
+                            "module event skipped: the database is unavailable",
+                            module=name,
+                            guild_event=event,
+                            guild_id=config.guild_id,
+                            error=repr(exc),
+                        )
+                        continue
                     log.exception(
                         "module event handler failed", module=name, guild_event=event, guild_id=config.guild_id
                     )
