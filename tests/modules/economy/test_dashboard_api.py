@@ -43,6 +43,9 @@ async def test_the_shop_editor_routes(env):  # noqa: F811
     )
     assert edited.status_code == 200 and edited.json()["name"] == "VIP pass" and not edited.json()["available"]
     assert (await owner.put(f"{base}/shop/999", json={"name": "Nope", "price": 1})).status_code == 422
+    for bad_id in ("0", "9223372036854775807", "x"):
+        assert (await owner.put(f"{base}/shop/{bad_id}", json={"name": "N", "price": 1})).status_code == 422
+        assert (await owner.delete(f"{base}/shop/{bad_id}")).status_code == 422
     listed = (await owner.get(f"{base}/shop")).json()["items"]
     assert [(i["name"], i["price"], i["description"]) for i in listed] == [("VIP pass", 4000, "Shiny")]
 

@@ -8,10 +8,10 @@ content policy refuses inline scripts).
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
@@ -20,7 +20,8 @@ from wolaro.modules.economy.config import AMOUNT_CAP
 from wolaro.sdk import ManagedGuild, SnowflakeId, UserFacingError, WebDep
 
 router = APIRouter()
-STATIC = Path(__file__).resolve().parent / "static"
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The shop item's number")]
+STATIC = FilePath(__file__).resolve().parent / "static"
 SCRIPTS = {"shop.js", "leaderboard.js"}
 CDN = "https://cdn.discordapp.com"
 
@@ -129,9 +130,7 @@ async def add_item(body: ItemIn, guild: ManagedGuild, web: WebDep) -> ItemOut:
 
 
 @router.put("/shop/{item_id}", response_model=ItemOut, summary="Change a shop item")
-async def edit_item(
-    item_id: Annotated[int, Field(ge=1, le=2**31 - 1)], body: ItemIn, guild: ManagedGuild, web: WebDep
-) -> ItemOut:
+async def edit_item(item_id: ItemId, body: ItemIn, guild: ManagedGuild, web: WebDep) -> ItemOut:
     """Change an item's name, price, role, texts or availability."""
     try:
         item = await shop.save_item(web.services.db, guild.guild_id, guild.user.id, body.model_dump(), item_id)
@@ -141,7 +140,7 @@ async def edit_item(
 
 
 @router.delete("/shop/{item_id}", status_code=204, summary="Take an item out of the shop")
-async def delete_item(item_id: Annotated[int, Field(ge=1, le=2**31 - 1)], guild: ManagedGuild, web: WebDep) -> None:
+async def delete_item(item_id: ItemId, guild: ManagedGuild, web: WebDep) -> None:
     """Remove an item; members holding it lose it."""
     try:
         await shop.remove_item(web.services.db, guild.guild_id, guild.user.id, item_id)
