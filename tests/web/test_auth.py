@@ -159,4 +159,5 @@ async def test_login_unconfigured_says_what_to_set(world, web_settings) -> None:
     async with running_env(world, web_settings(discord_client_secret=None)) as env:
         resp = await env.client().get("/auth/login")
         assert resp.status_code == 503 and "DISCORD_CLIENT_SECRET" in resp.json()["detail"]
-        assert (await env.client().get("/", follow_redirects=False)).headers["location"].startswith("/auth/login")
+        assert (await env.client().get("/login", follow_redirects=False)).headers["location"].startswith("/auth/login")
+        assert (await env.client().get("/")).status_code == 200  # the front door, for people not logged in
