@@ -152,22 +152,28 @@ async def test_try_renders_without_posting_and_hostile_templates_end(sandbox, en
     assert (await say(sandbox, other.channel, other.owner, "!ping"))["content"].startswith("Pong")
 
 
-async def test_export_and_import_round_trip(sandbox, bot, enabled):
+async def test_export_and_import_round_trip_through_chat(sandbox, bot, enabled):
     place = enabled
     await add(sandbox, place, "!cc add rules Read the rules")
     await add(sandbox, place, "!cc cooldown rules 5")
-    from wolaro.modules.customcommands import editing
-    from wolaro.modules.customcommands.config import Config
+    reply = await say(sandbox, place.channel, place.owner, "!cc export")
+    (attachment,) = reply["attachments"]
+    assert attachment["filename"] == "custom-commands.json"
+    exported = sandbox.state.attachments[int(attachment["id"])]
+    document = json.loads(exported)
+    assert document["commands"][0]["name"] == "rules" and document["commands"][0]["cooldown_seconds"] == 5
 
-    config = await bot.services.config.module_config(place.guild, Config, "customcommands")
-    exported = json.loads(editing.export(config))
-    assert exported["commands"][0]["name"] == "rules" and exported["commands"][0]["cooldown_seconds"] == 5
     other = Place.of(sandbox, 1)
     await say(sandbox, other.channel, other.owner, "!modules enable customcommands")
-    imported = editing.parse_import(json.dumps(exported), set())
-    from wolaro.sdk import edit_module_config
-
-    await edit_module_config(
-        bot.config, other.guild, "customcommands", lambda _c: {"commands": imported}, actor_id=None
-    )
+    await sandbox.send_message(other.channel, other.owner, "!cc import", files=[("custom-commands.json", exported)])
+    assert (await sandbox.wait_for_message(other.channel, timeout=5))["content"] == "1 custom commands imported."
     assert (await say(sandbox, other.channel, other.plain[0], "!rules"))["content"] == "Read the rules"
+
+    bad = json.dumps({"commands": [{"name": "ping", "response": "hijack"}]}).encode()
+    await sandbox.send_message(other.channel, other.owner, "!cc import", files=[("custom-commands.json", bad)])
+    refused = (await sandbox.wait_for_message(other.channel, timeout=5))["content"]
+    assert refused == "ping is already one of the bot's commands: choose another name."
+    await sandbox.send_message(other.channel, other.owner, "!cc import", files=[("x.json", b"{not json")])
+    refused = (await sandbox.wait_for_message(other.channel, timeout=5))["content"]
+    assert refused == "That is not a custom commands export (it is not valid JSON)."
+    assert (await say(sandbox, other.channel, other.plain[1], "!rules"))["content"] == "Read the rules"  # unchanged
