@@ -148,3 +148,29 @@ async def test_delayed_roles_arrive_after_a_restart(sandbox, bot, welcome, tmp_p
         jobs.poll_interval = 0.2
         await jobs.start()
         await eventually(lambda: member_role in roles_of(sandbox, place.guild, user), timeout=15)
+
+
+async def test_background_from_chat_and_the_test_command(sandbox, bot, welcome):
+    import io
+
+    from PIL import Image
+
+    place = welcome
+    picture = io.BytesIO()
+    Image.new("RGB", (1000, 400), (200, 60, 60)).save(picture, "PNG")
+    await sandbox.send_message(
+        place.channel, place.owner, "!welcome background", files=[("bg.png", picture.getvalue())]
+    )
+    assert (await sandbox.wait_for_message(place.channel))["content"] == "The welcome image has its new background."
+    await sandbox.send_message(place.channel, place.owner, "!welcome background", files=[("bg.png", b"GIF89a junk")])
+    assert (await sandbox.wait_for_message(place.channel))["content"] == "That file is not a picture I can read."
+
+    await configure(bot, place, join_image=True, join_message="Welcome {user} (#{count})!")
+    shown = await say(sandbox, place.channel, place.owner, "!welcome")
+    owner_name = sandbox.state.users[place.owner].username
+    assert shown["content"].startswith(f"Welcome {owner_name} (#")
+    (attachment,) = shown["attachments"]
+    card = Image.open(io.BytesIO(sandbox.state.attachments[int(attachment["id"])]))
+    assert card.size == (900, 300) and card.getpixel((880, 20))[0] > card.getpixel((880, 20))[2]  # the red background
+    reply = await say(sandbox, place.channel, place.plain[0], "!welcome")
+    assert reply["content"] == "You need the Manage Server permission to do this."  # members may not run it
