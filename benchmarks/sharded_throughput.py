@@ -58,6 +58,19 @@ async def sentinels(sb: Sandbox, clients: list[Client], guilds: list[int], limit
     return time.perf_counter()
 
 
+async def wait_up(sb: Sandbox, clients: list[Client], guilds: list[int], limit_s: float) -> None:
+    """Until a `!ping` is answered in every guild (messages sent before a shard connects are lost: send again)."""
+    deadline = time.monotonic() + limit_s
+    for guild in guilds:
+        while True:
+            try:
+                await sentinels(sb, clients, [guild], 1.0)
+                break
+            except ClientFailed:
+                if time.monotonic() > deadline or not all(c.alive() for c in clients):
+                    raise
+
+
 def start(client: Client, env: dict[str, str]) -> None:
     """Start `client` with `env` added to the environment Client.start passes on."""
     saved = {key: os.environ.get(key) for key in env}
@@ -85,7 +98,7 @@ async def layout(name: str, split: list[list[int]], args: argparse.Namespace, wo
                 client = Client(f"{name}{index}", cmd, sb, folder)
                 start(client, {"SHARD_COUNT": str(args.shards), "SHARD_IDS": ",".join(map(str, shard_ids))})
                 clients.append(client)
-            await sentinels(sb, clients, guilds, args.startup_timeout)
+            await wait_up(sb, clients, guilds, args.startup_timeout)
             await asyncio.sleep(2)  # start-up work (command sync, caches) settles
             channels = [c for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
             authors = [u for g in sb.guild_ids() for u in sb.member_ids(g)[1:]]
