@@ -96,8 +96,10 @@ def _out(item: shop.Item) -> ItemOut:
     )
 
 
-def _refused(exc: UserFacingError) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
+def _refused(exc: UserFacingError, *where: str) -> HTTPException:
+    """A refusal as a 422 in FastAPI's validation shape, with the module's own message (shown by the editor)."""
+    detail = [{"loc": list(where), "msg": str(exc), "type": "value_error"}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
 async def _roles(web: WebDep, guild_id: int) -> list[RoleOut]:
@@ -125,7 +127,7 @@ async def add_item(body: ItemIn, guild: ManagedGuild, web: WebDep) -> ItemOut:
     try:
         item = await shop.save_item(web.services.db, guild.guild_id, guild.user.id, body.model_dump(), None)
     except UserFacingError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, "body", "name") from None
     return _out(item)
 
 
@@ -135,7 +137,7 @@ async def edit_item(item_id: ItemId, body: ItemIn, guild: ManagedGuild, web: Web
     try:
         item = await shop.save_item(web.services.db, guild.guild_id, guild.user.id, body.model_dump(), item_id)
     except UserFacingError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, "body", "name") from None
     return _out(item)
 
 
@@ -145,7 +147,7 @@ async def delete_item(item_id: ItemId, guild: ManagedGuild, web: WebDep) -> None
     try:
         await shop.remove_item(web.services.db, guild.guild_id, guild.user.id, item_id)
     except UserFacingError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, "path", "item_id") from None
 
 
 def avatar_url(guild_id: int, user_id: int, member: dict[str, Any] | None) -> str:
