@@ -48,7 +48,7 @@ from wolaro.logging import configure_logging
 from wolaro.sandbox import Sandbox, payloads
 from wolaro.sandbox.oauth import emulator
 from wolaro.settings import Settings
-from wolaro.web.security import CSRF_HEADER, SESSION_COOKIE, Tokens
+from wolaro.web.security import CSRF_HEADER, SESSION_COOKIE, TokenCipher, Tokens
 from wolaro.web.sessions import SessionStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +248,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 async with bot.db.transaction() as session:
                     session.add(BotGuild(id=guild_id, shard_id=0, name="bench", seen_at=utcnow()))
-                record = await SessionStore(bot.db).create(owner, oauth.issue_token(owner), max_age=86_400)
+                sessions = SessionStore(bot.db, TokenCipher(SECRET))  # the API process derives the same key
+                record = await sessions.create(owner, oauth.issue_token(owner), max_age=86_400)
                 jwt_value, claims = Tokens(SECRET, max_age=86_400).issue(
                     payloads.user(sb.state.users[owner]), record.id
                 )
