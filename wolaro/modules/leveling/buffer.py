@@ -62,7 +62,7 @@ class AnnounceBudget:
     the budget, a level-up is still counted, dispatched and rewarded with its roles; only its message is skipped.
     """
 
-    def __init__(self, burst: int = 5, window: float = 10.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, burst: int = 10, window: float = 10.0, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.burst, self.window, self._clock = burst, window, clock
         self._spent: dict[int, tuple[float, int]] = {}
 
