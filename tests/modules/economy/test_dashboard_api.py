@@ -62,6 +62,10 @@ async def test_the_shop_editor_routes(env):  # noqa: F811
     assert (await owner.delete(f"{base}/shop/{vip['id']}")).status_code == 204
     assert (await owner.get(f"{base}/shop")).json()["items"] == []
 
+    bad = await owner.patch(base, json={"work_min": 500, "work_max": 100})
+    assert bad.status_code == 422 and bad.json()["field"] == "work_max", bad.text
+    assert "The highest work pay must be at least the lowest." in bad.text
+
     script = await owner.get(f"{base}/assets/shop.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert (await owner.get(f"{base}/assets/secrets.py")).status_code == 404

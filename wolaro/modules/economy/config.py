@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from wolaro.sdk import ModuleConfig
 
@@ -93,13 +93,19 @@ class Config(ModuleConfig):
         description="Anyone with its address may see the richest members, without logging in",
     )
 
-    @model_validator(mode="after")
-    def _ranges(self) -> Config:
-        if self.work_min > self.work_max:
-            raise ValueError("the lowest work pay must not be more than the highest")
-        if self.min_bet > self.max_bet:
-            raise ValueError("the smallest bet must not be more than the largest")
-        return self
+    @field_validator("work_max")
+    @classmethod
+    def _work_range(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("work_min", 0):
+            raise ValueError("The highest work pay must be at least the lowest.")
+        return value
+
+    @field_validator("max_bet")
+    @classmethod
+    def _bet_range(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("min_bet", 1):
+            raise ValueError("The largest bet must be at least the smallest.")
+        return value
 
     def currency(self) -> str:
         """The currency's symbol and name: `🪙 coins`."""
