@@ -47,6 +47,7 @@ from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
     from wolaro.web.deps import GuildVisitor, ManagedGuild, WebDep
+    from wolaro.web.names import request_names
 
 __all__ = [
     "GUILD_EVENTS",
@@ -89,6 +90,7 @@ __all__ = [
     "master_admin_only",
     "record_audit",
     "register_filter",
+    "request_names",
     "render_template",
     "render_template_async",
     "session_of",
@@ -161,4 +163,8 @@ def __getattr__(name: str) -> object:
         from wolaro.web import deps
 
         return getattr(deps, name)
+    if name == "request_names":  # names for ids on a module's own dashboard routes
+        from wolaro.web import names
+
+        return getattr(names, name)
     raise AttributeError(f"module 'wolaro.sdk' has no attribute {name!r}")

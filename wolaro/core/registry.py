@@ -53,6 +53,9 @@ class Panel:
     (`/guilds/{guild_id}/modules/{name}/{slug}`); panels leave it empty.
 
     A page may load values of its own: `data(services, guild_id)` returns extra template values (a leaderboard).
+    If those values include `member_ids` / `channel_ids` (the ids the page shows), the dashboard adds `members`
+    (id -> `MemberName`: `name`, `avatar_url`) and `channels` (id -> name), looked up in Discord, so the page shows
+    names, or "a former member" / "deleted channel", never a bare id (`wolaro.web.names`).
     A page may also be public: when `public(settings)` is True for the guild's stored settings of the module (and
     the module is on there), it is shown without login at `/public/guilds/{guild_id}/{name}/{slug}`, with only
     `data`'s values; that address is 404 otherwise.

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wolaro.core.config_service import SUPPORTED_LANGUAGES, GuildConfig
 from wolaro.core.registry import ModuleSpec, Panel, audit_labels
-from wolaro.web import errors, front_door, page_i18n
+from wolaro.web import errors, front_door, names, page_i18n
 from wolaro.web.access import CurrentUser, DiscordUnavailable, GuildAccess, NotAuthenticated
 from wolaro.web.deps import ManagedGuild, OptionalUser, WebDep
 from wolaro.web.language import request_language
@@ -200,6 +200,8 @@ async def module_own_page(
     extra = {"module": view, "module_page": page}
     if page.data is not None:
         extra.update(await page.data(web.services, guild.guild_id))
+        ids = {"member_ids": extra.get("member_ids", ()), "channel_ids": extra.get("channel_ids", ())}
+        extra.update(await names.request_names(web, request, guild.guild_id, **ids))
     return web.templates.TemplateResponse(request, "module_page.html", {**context, **extra})
 
 

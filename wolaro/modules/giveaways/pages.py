@@ -11,7 +11,8 @@ from wolaro.sdk import Panel
 
 async def running_data(services: Any, guild_id: int) -> Mapping[str, Any]:
     """The running giveaways of the server, ending soonest first."""
-    return {"giveaways": await store.active(services.db, guild_id)}
+    giveaways = await store.active(services.db, guild_id)
+    return {"giveaways": giveaways, "channel_ids": [g.channel_id for g in giveaways]}  # shown by name
 
 
 PANELS = (

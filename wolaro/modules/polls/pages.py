@@ -11,7 +11,8 @@ from wolaro.sdk import Panel
 
 async def open_data(services: Any, guild_id: int) -> Mapping[str, Any]:
     """The open polls of the server, closing soonest first (an anonymous poll's votes are not shown)."""
-    return {"polls": await store.open_polls(services.db, guild_id)}
+    polls = await store.open_polls(services.db, guild_id)
+    return {"polls": polls, "channel_ids": [p.channel_id for p in polls]}  # shown by name
 
 
 PANELS = (

@@ -17,12 +17,12 @@ from pydantic import Field
 from wolaro.modules.starboard import board, service, store
 from wolaro.modules.starboard.api import router
 from wolaro.modules.starboard.models import StarboardPost, StarboardStar
+from wolaro.modules.starboard.pages import PANELS
 from wolaro.modules.starboard.privacy import PRIVACY
 from wolaro.sdk import (
     GuildConfig,
     ModuleConfig,
     ModuleSpec,
-    Panel,
     SnowflakeId,
     WolaroContext,
     WolaroModule,
@@ -179,7 +179,7 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     templates=HERE / "templates",
-    panels=(Panel(title="How the starboard works here", template="panel.html"),),
+    panels=PANELS,
     privacy=PRIVACY,
     not_personal={
         "starboard_stars.message_id": "the starred message",

@@ -11,7 +11,8 @@ from wolaro.sdk import Panel
 
 async def queue_data(services: Any, guild_id: int) -> Mapping[str, Any]:
     """The suggestions waiting for a decision, oldest first, with their votes."""
-    return {"suggestions": await store.queue(services.db, guild_id)}
+    suggestions = await store.queue(services.db, guild_id)
+    return {"suggestions": suggestions, "member_ids": [s.author_id for s in suggestions]}  # shown by name
 
 
 PANELS = (

@@ -10,12 +10,13 @@ Kinds of ticket, panels and canned answers are edited in the module's settings f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 import jinja2
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from wolaro.modules.tickets import store
@@ -25,7 +26,7 @@ from wolaro.modules.tickets.privacy import PRIVACY
 from wolaro.modules.tickets.service import is_staff, staff_stats
 from wolaro.modules.tickets.storage import StorageError, TranscriptStorage, storage_from_settings
 from wolaro.modules.tickets.transcript import CSP
-from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep, get_logger
+from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep, get_logger, request_names
 
 log = get_logger(__name__)
 
@@ -42,12 +43,21 @@ def _storage(web: Any) -> TranscriptStorage:
     return storage
 
 
+async def _members(web: Any, request: Request, guild_id: int, user_ids: Sequence[int | None]) -> dict[int, Any]:
+    """Member id -> name (and avatar) through the dashboard's cached Discord lookups; "a former member" if gone."""
+    found = await request_names(web, request, guild_id, member_ids=[u for u in user_ids if u])
+    return found["members"]
+
+
 async def _config(web: Any, guild_id: int) -> Config:
     guild_config = await web.services.config.get(guild_id)
     return Config.model_validate(guild_config.module_configs.get("tickets") or {})
 
 
-def _row(ticket: Ticket) -> dict[str, Any]:
+def _row(ticket: Ticket, members: dict[int, Any] | None = None) -> dict[str, Any]:
+    def name(user_id: int | None) -> str | None:
+        return members[user_id].name if members and user_id in members else None
+
     return {
         "number": ticket.number,
         "category": ticket.category,
@@ -55,6 +65,8 @@ def _row(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "opener_id": str(ticket.opener_id) if ticket.opener_id else None,
         "claimed_by": str(ticket.claimed_by) if ticket.claimed_by else None,
+        "opener_name": name(ticket.opener_id),
+        "claimed_by_name": name(ticket.claimed_by),
         "channel_id": str(ticket.channel_id) if ticket.channel_id else None,
         "opened_at": ticket.opened_at.isoformat(),
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
@@ -82,6 +94,7 @@ OffsetQ = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip
 
 @router.get("/tickets")
 async def list_tickets(
+    request: Request,
     guild: ManagedGuild,
     web: WebDep,
     status: StatusQ = None,
@@ -91,22 +104,25 @@ async def list_tickets(
     limit: LimitQ = 100,
     offset: OffsetQ = 0,
 ) -> dict[str, Any]:
-    """The server's tickets, newest first, with filters."""
+    """The server's tickets, newest first, with filters; members by name (`opener_name`, `claimed_by_name`)."""
     total, rows = await store.listing(
         web.services.db, guild.guild_id, _filters(status, category, staff_id, claimed, limit, offset)
     )
-    return {"total": total, "tickets": [_row(t) for t in rows]}
+    members = await _members(web, request, guild.guild_id, [t.opener_id for t in rows] + [t.claimed_by for t in rows])
+    return {"total": total, "tickets": [_row(t, members) for t in rows]}
 
 
 @router.get("/stats")
-async def stats(guild: ManagedGuild, web: WebDep) -> dict[str, Any]:
-    """Per staff member: tickets handled, average first response and resolution (seconds), average rating."""
+async def stats(request: Request, guild: ManagedGuild, web: WebDep) -> dict[str, Any]:
+    """Per staff member (`name`): tickets handled, average first response and resolution (seconds), rating."""
     figures = staff_stats(await store.times(web.services.db, guild.guild_id))
-    return {"staff": [{**asdict(s), "user_id": str(s.user_id)} for s in figures]}
+    members = await _members(web, request, guild.guild_id, [s.user_id for s in figures])
+    return {"staff": [{**asdict(s), "user_id": str(s.user_id), "name": members[s.user_id].name} for s in figures]}
 
 
 @router.get("/view", response_class=HTMLResponse)
 async def view(
+    request: Request,
     guild: ManagedGuild,
     web: WebDep,
     status: StatusQ = None,
@@ -121,12 +137,16 @@ async def view(
         web.services.db, guild.guild_id, _filters(status, category, staff_id, claimed, limit, offset)
     )
     config = await _config(web, guild.guild_id)
+    staff = staff_stats(await store.times(web.services.db, guild.guild_id))
+    people = [t.opener_id for t in rows] + [t.claimed_by for t in rows] + [s.user_id for s in staff]
+    members = await _members(web, request, guild.guild_id, people)
     html = _PAGES.get_template("tickets_view.html").render(
         guild=guild,
-        tickets=[_row(t) for t in rows],
+        tickets=[_row(t, members) for t in rows],
         total=total,
         config=config,
-        staff=staff_stats(await store.times(web.services.db, guild.guild_id)),
+        staff=staff,
+        members=members,
         chosen={
             "status": status or "",
             "category": category or "",

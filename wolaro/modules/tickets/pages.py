@@ -12,7 +12,7 @@ PAGE_SIZE = 50
 
 
 async def tickets_page_data(services: Any, guild_id: int) -> Mapping[str, Any]:
-    """The latest tickets, how many are open, claimed and closed, and per staff member their figures."""
+    """The latest tickets, how many are open, claimed and closed, and per staff member their figures (by name)."""
     db = services.db
     total, latest = await store.listing(db, guild_id, store.Filters(limit=PAGE_SIZE))
     counts = {
@@ -20,10 +20,13 @@ async def tickets_page_data(services: Any, guild_id: int) -> Mapping[str, Any]:
         for status in ("open", "closed", "deleted")
     }
     claimed = (await store.listing(db, guild_id, store.Filters(status="open", claimed=True, limit=1)))[0]
+    staff = staff_stats(await store.times(db, guild_id))
+    people = [t.opener_id for t in latest] + [t.claimed_by for t in latest] + [s.user_id for s in staff]
     return {
         "tickets": latest,
         "total": total,
         "counts": counts,
         "claimed": claimed,
-        "staff": staff_stats(await store.times(db, guild_id)),
+        "staff": staff,
+        "member_ids": [p for p in people if p],  # shown by name and avatar (the dashboard looks them up)
     }
