@@ -12,6 +12,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wolaro.modules.statistics.models import BLOCK_SIZES
+
 GUILD_BASE = 100_000_000_000_000_000
 USER_BASE = 200_000_000_000_000_000
 CHANNEL_BASE = 300_000_000_000_000_000
@@ -39,7 +41,7 @@ def _world(guilds: int, days: int, max_users: int) -> str:
 
 
 async def build(conn: AsyncConnection, *, guilds: int, days: int, max_users: int, last_day: int) -> None:
-    """Fill the four rollup tables (user, channel and server per day; hourly for the last `days` days)."""
+    """Fill the rollup tables (user, channel and server per day, member blocks; hourly for the last `days` days)."""
     head, world = _world(guilds, days, max_users)
     day = f"({last_day} - d.n)"
     await conn.execute(
@@ -65,11 +67,19 @@ async def build(conn: AsyncConnection, *, guilds: int, days: int, max_users: int
     )
     await conn.execute(
         text(
-            "INSERT INTO statistics_guild_daily (guild_id, day, messages, voice_seconds, joins, leaves, members) "
-            "SELECT guild_id, day, SUM(messages), SUM(voice_seconds), COUNT(*) % 7, COUNT(*) % 3, COUNT(*) * 3 "
-            "FROM statistics_user_daily GROUP BY guild_id, day"
+            "INSERT INTO statistics_guild_daily (guild_id, day, messages, voice_seconds, joins, leaves, members, "
+            "active_members) SELECT guild_id, day, SUM(messages), SUM(voice_seconds), COUNT(*) % 7, COUNT(*) % 3, "
+            "COUNT(*) * 3, COUNT(*) FROM statistics_user_daily GROUP BY guild_id, day"
         )
     )
+    for size in BLOCK_SIZES:  # what the flushes add up per week and per 4 weeks
+        await conn.execute(
+            text(
+                "INSERT INTO statistics_user_blocks (guild_id, size, block, user_id, messages, voice_seconds) "
+                f"SELECT guild_id, {size}, (day + 3) / {size}, user_id, SUM(messages), SUM(voice_seconds) "
+                f"FROM statistics_user_daily GROUP BY guild_id, (day + 3) / {size}, user_id"
+            )
+        )
 
 
 async def message_events(conn: AsyncConnection) -> tuple[int, int, int]:

@@ -40,11 +40,11 @@ import _stats_synthetic as synthetic
 
 from wolaro.data.database import Database
 from wolaro.modules.statistics import queries, store
-from wolaro.modules.statistics.models import ChannelDaily, GuildDaily, HourlyActivity, UserDaily
+from wolaro.modules.statistics.models import ChannelDaily, GuildDaily, HourlyActivity, UserBlock, UserDaily
 from wolaro.modules.statistics.recorder import GuildRules, Recorder
 from wolaro.sdk import Base
 
-ROLLUPS = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily]
+ROLLUPS = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock]
 POSTGRES = os.environ.get("WOLARO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -211,7 +211,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str
         async with db.engine.begin() as conn:
             await conn.execute(text("DELETE FROM plain_statistics_hourly"))
         raw = await raw_events(db, events, args.flush_every)
-        rows = sum(len(r.hourly) + len(r.user_daily) + len(r.channel_daily) + len(r.guild_daily) for r in written)
+        rows = sum(len(getattr(r, name)) for r in written for name in store.TABLES)
         say(
             f"{name}: ingest {rate:,.0f} events/s; plain executemany of the events {raw:,.0f}/s, "
             f"of the aggregated rows ({rows:,}) {top:,.0f} events/s"

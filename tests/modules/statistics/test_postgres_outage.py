@@ -12,7 +12,15 @@ from sqlalchemy import text
 from tests.support.private_postgres import postgres_bin, private_postgres
 from wolaro.data.database import Database
 from wolaro.modules.statistics import metrics
-from wolaro.modules.statistics.models import ChannelDaily, GuildDaily, HourlyActivity, OptOut, UserDaily, VoiceSession
+from wolaro.modules.statistics.models import (
+    ChannelDaily,
+    GuildDaily,
+    HourlyActivity,
+    OptOut,
+    UserBlock,
+    UserDaily,
+    VoiceSession,
+)
 from wolaro.modules.statistics.recorder import GuildRules, Recorder
 from wolaro.sdk import Base
 
@@ -21,7 +29,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(postgres_bin() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)"),
 ]
-TABLES = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, VoiceSession, OptOut]
+TABLES = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock, VoiceSession, OptOut]
 GUILD = 900_000_000_000_000_001
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from wolaro.modules.statistics.models import BLOCK_SIZES
 from wolaro.modules.statistics.times import day_of_hour
 
 Key = tuple[int, int, int, int]
@@ -156,6 +157,8 @@ class Rows:
     user_daily: list[tuple[int, int, int, int, int]]
     channel_daily: list[tuple[int, int, int, int, int]]
     guild_daily: list[tuple[int, int, int, int, int, int, int | None]]
+    user_blocks: list[tuple[int, int, int, int, int, int]]
+    """(guild, block size, block, user, messages, voice seconds): the member's days summed per week and 4 weeks."""
 
 
 def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
@@ -198,4 +201,20 @@ def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
         [(g, d, u, n, s) for (g, d, u), (n, s) in users.items()],
         [(g, d, c, n, s) for (g, d, c), (n, s) in channels.items()],
         [(g, d, n, s, j, left, None if count < 0 else count) for (g, d), (n, s, j, left, count) in guilds.items()],
+        user_blocks(users),
     )
+
+
+def user_blocks(users: dict[tuple[int, int, int], list[int]]) -> list[tuple[int, int, int, int, int, int]]:
+    """The member-day sums added up per block of days (`models.BLOCK_SIZES`: weeks and 4 weeks)."""
+    blocks: dict[tuple[int, int, int, int], list[int]] = {}
+    for (guild_id, day, user_id), (n, seconds) in users.items():
+        for size in BLOCK_SIZES:
+            key = (guild_id, size, (day + 3) // size, user_id)
+            sums = blocks.get(key)
+            if sums is None:
+                blocks[key] = [n, seconds]
+            else:
+                sums[0] += n
+                sums[1] += seconds
+    return [(g, size, b, u, n, s) for (g, size, b, u), (n, s) in blocks.items()]

@@ -68,6 +68,41 @@ class GuildDaily(Base):
     joins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     leaves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     members: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active_members: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Members with any activity that day: recounted from `statistics_user_daily` at each flush touching it."""
+
+
+BLOCK_SIZES = (7, 28)
+"""Days per block of `statistics_user_blocks`: ISO weeks (Monday first) and runs of 4 ISO weeks."""
+
+
+def block_of(day: int, size: int) -> int:
+    """The block of `size` days holding local day `day` (day 0, 1970-01-01, was a Thursday: blocks start Mondays)."""
+    return (day + 3) // size
+
+
+def block_days(block: int, size: int) -> tuple[int, int]:
+    """The first and last local day of a block."""
+    return block * size - 3, block * size + size - 4
+
+
+class UserBlock(Base):
+    """A member's messages and voice seconds per block of days (a week, or 4 weeks), summed at flush time.
+
+    A leaderboard over a range reads the whole blocks inside it and the days at its edges only, so the biggest
+    server's 90-day leaderboard reads about 3 rows per member (not one per day). Kept as the daily rows are: the
+    clean-up takes the expired days out of a block before deleting them.
+    """
+
+    __tablename__ = "statistics_user_blocks"
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
+    messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class VoiceSession(Base):

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import text
 
+from wolaro.modules.statistics.models import block_days
 from wolaro.modules.statistics.times import day_date, zone
 from wolaro.sdk import Database
 
@@ -27,6 +28,45 @@ def hour_range(first_day: int, last_day: int, timezone: str) -> tuple[int, int]:
         return int(datetime.combine(day_date(day), time(0), tzinfo=tz).timestamp() // 3600)
 
     return start(first_day), start(last_day + 1)
+
+
+def pieces(first_day: int, last_day: int, sizes: tuple[int, ...] = (28, 7)) -> list[tuple[int, int, int]]:
+    """A range of days cut into whole blocks (largest first) and the loose days at its edges: [(size, a, b)].
+
+    `(size, a, b)` is blocks a..b of `size` days (size 1: days a..b). A 90-day range is at most one run of
+    4-week blocks, two runs of weeks and two runs of days.
+    """
+    if first_day > last_day:
+        return []
+    if not sizes:
+        return [(1, first_day, last_day)]
+    size = sizes[0]
+    first = (first_day + 3 + size - 1) // size  # the first block starting on or after first_day
+    last = (last_day + 4) // size - 1  # the last block ending on or before last_day
+    if first > last:
+        return pieces(first_day, last_day, sizes[1:])
+    before = pieces(first_day, block_days(first, size)[0] - 1, sizes[1:])
+    after = pieces(block_days(last, size)[1] + 1, last_day, sizes[1:])
+    return [(size, first, last), *before, *after]
+
+
+def member_rows_sql(column: str, days: tuple[int, int]) -> tuple[str, dict[str, int]]:
+    """`SELECT user_id, <column> AS v ...` over the range, reading blocks where they fit (see `pieces`)."""
+    parts = []
+    params: dict[str, int] = {}
+    for i, (size, a, b) in enumerate(pieces(*days)):
+        params[f"a{i}"], params[f"b{i}"] = a, b
+        if size == 1:
+            parts.append(
+                f"SELECT user_id, {column} AS v FROM statistics_user_daily "
+                f"WHERE guild_id = :g AND day BETWEEN :a{i} AND :b{i}"
+            )
+        else:
+            parts.append(
+                f"SELECT user_id, {column} AS v FROM statistics_user_blocks "
+                f"WHERE guild_id = :g AND size = {size} AND block BETWEEN :a{i} AND :b{i}"
+            )
+    return " UNION ALL ".join(parts) or "SELECT user_id, 0 AS v FROM statistics_user_daily WHERE 1 = 0", params
 
 
 async def _all(db: Database, sql: str, **params: Any) -> list[Any]:
@@ -47,12 +87,12 @@ async def leaderboard(
     """The members with the most messages (or voice time) in the range, best first: [{user_id, value, rank}]."""
     column = COLUMN[metric]
     if channel_id is None:
+        members, params = member_rows_sql(column, days)
         sql = (
-            f"SELECT user_id, SUM({column}) AS total FROM statistics_user_daily "
-            "WHERE guild_id = :g AND day BETWEEN :a AND :b GROUP BY user_id "
-            f"HAVING SUM({column}) > 0 ORDER BY total DESC, user_id LIMIT :n"
+            f"SELECT user_id, SUM(v) AS total FROM ({members}) pieces GROUP BY user_id "
+            "HAVING SUM(v) > 0 ORDER BY total DESC, user_id LIMIT :n"
         )
-        rows = await _all(db, sql, g=guild_id, a=days[0], b=days[1], n=limit)
+        rows = await _all(db, sql, g=guild_id, n=limit, **params)
     else:
         first, last = hour_range(days[0], days[1], timezone)
         sql = (
@@ -69,29 +109,14 @@ async def overview(db: Database, guild_id: int, days: tuple[int, int]) -> dict[s
     a, b = days
     series = await _all(
         db,
-        "SELECT day, messages, voice_seconds, joins, leaves, members FROM statistics_guild_daily "
+        "SELECT day, messages, voice_seconds, joins, leaves, members, active_members FROM statistics_guild_daily "
         "WHERE guild_id = :g AND day BETWEEN :a AND :b ORDER BY day",
         g=guild_id,
         a=a,
         b=b,
     )
-    active = dict(
-        await _all(
-            db,
-            "SELECT day, COUNT(*) FROM statistics_user_daily WHERE guild_id = :g AND day BETWEEN :a AND :b "
-            "GROUP BY day",
-            g=guild_id,
-            a=a,
-            b=b,
-        )
-    )
-    members_active = await _all(
-        db,
-        "SELECT COUNT(DISTINCT user_id) FROM statistics_user_daily WHERE guild_id = :g AND day BETWEEN :a AND :b",
-        g=guild_id,
-        a=a,
-        b=b,
-    )
+    members, params = member_rows_sql("messages", days)
+    members_active = await _all(db, f"SELECT COUNT(DISTINCT user_id) FROM ({members}) pieces", g=guild_id, **params)
     channels = await _all(
         db,
         "SELECT channel_id, SUM(messages) AS total FROM statistics_channel_daily "
@@ -106,12 +131,12 @@ async def overview(db: Database, guild_id: int, days: tuple[int, int]) -> dict[s
             "day": day_date(d).isoformat(),
             "messages": int(m),
             "voice_seconds": int(v),
-            "active_members": int(active.get(d, 0)),
+            "active_members": int(active),
             "joins": int(j),
             "leaves": int(left),
             "members": None if n is None else int(n),
         }
-        for d, m, v, j, left, n in series
+        for d, m, v, j, left, n, active in series
     ]
     return {
         "messages": sum(d["messages"] for d in days_out),
@@ -140,14 +165,13 @@ async def user_stats(db: Database, guild_id: int, user_id: int, days: tuple[int,
     voice = sum(int(v) for _, _, v in series)
     rank = None
     if messages:
+        members, params = member_rows_sql("messages", days)
         ahead = await _all(
             db,
-            "SELECT COUNT(*) FROM (SELECT user_id FROM statistics_user_daily "
-            "WHERE guild_id = :g AND day BETWEEN :a AND :b GROUP BY user_id HAVING SUM(messages) > :m) ahead",
+            f"SELECT COUNT(*) FROM (SELECT user_id FROM ({members}) pieces GROUP BY user_id HAVING SUM(v) > :m) ahead",
             g=guild_id,
-            a=a,
-            b=b,
             m=messages,
+            **params,
         )
         rank = int(ahead[0][0]) + 1
     return {

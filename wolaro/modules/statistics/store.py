@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.statistics.ingest import Rows
+from wolaro.modules.statistics.models import BLOCK_SIZES
 from wolaro.sdk import Database
 
 
@@ -41,19 +42,56 @@ def placeholders(count: int, marks: str) -> str:
 COUNTERS = ("messages", "voice_seconds")
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     # Rows attribute -> (table, key columns, added columns, latest columns): the order of `Rows`' tuples.
+    # The server's day row first: its row lock orders concurrent flushes of one server's day on PostgreSQL, so
+    # the active member recount that ends a flush sees every member row committed before it.
+    "guild_daily": ("statistics_guild_daily", ("guild_id", "day"), (*COUNTERS, "joins", "leaves"), ("members",)),
     "hourly": ("statistics_hourly", ("guild_id", "hour", "channel_id", "user_id"), COUNTERS, ()),
     "user_daily": ("statistics_user_daily", ("guild_id", "day", "user_id"), COUNTERS, ()),
     "channel_daily": ("statistics_channel_daily", ("guild_id", "day", "channel_id"), COUNTERS, ()),
-    "guild_daily": ("statistics_guild_daily", ("guild_id", "day"), (*COUNTERS, "joins", "leaves"), ("members",)),
+    "user_blocks": ("statistics_user_blocks", ("guild_id", "size", "block", "user_id"), COUNTERS, ()),
+}
+ARRAY_TYPES = {
+    "guild_id": "bigint",
+    "hour": "int",
+    "day": "int",
+    "size": "int",
+    "block": "int",
+    "channel_id": "bigint",
+    "user_id": "bigint",
+    "messages": "int",
+    "voice_seconds": "bigint",
+    "joins": "int",
+    "leaves": "int",
+    "members": "int",
 }
 
 
+def unnest_upsert_sql(table: str, keys: Sequence[str], added: Sequence[str], latest: Sequence[str] = ()) -> str:
+    """The same upsert for PostgreSQL taking one array per column (`SELECT * FROM unnest($1::bigint[], ...)`).
+
+    One statement per table instead of one per row: the rows of a flush have distinct keys (they are already
+    summed), which `ON CONFLICT DO UPDATE` in one statement requires.
+    """
+    columns = [*keys, *added, *latest]
+    arrays = ", ".join(f"${i + 1}::{ARRAY_TYPES[c]}[]" for i, c in enumerate(columns))
+    values = upsert_sql(table, keys, added, latest, marks="numeric_dollar")
+    head, _, tail = values.partition(" VALUES (")
+    return f"{head} SELECT * FROM unnest({arrays}) {tail.partition(') ')[2]}"
+
+
 def upserts(marks: str) -> dict[str, str]:
-    """Each table's upsert with the driver's placeholders."""
+    """Each table's upsert with the driver's placeholders (arrays on PostgreSQL)."""
+    if marks == "numeric_dollar":
+        return {name: unnest_upsert_sql(*spec) for name, spec in TABLES.items()}
     return {name: upsert_sql(*spec, marks=marks) for name, spec in TABLES.items()}
 
 
 UPSERTS = {marks: upserts(marks) for marks in ("qmark", "numeric_dollar")}
+ACTIVE_RECOUNT = (
+    "UPDATE statistics_guild_daily SET active_members = (SELECT COUNT(*) FROM statistics_user_daily u "
+    "WHERE u.guild_id = statistics_guild_daily.guild_id AND u.day = statistics_guild_daily.day) "
+    "WHERE guild_id = :g AND day = :d"
+)
 SESSION_UPSERT = (
     "INSERT INTO statistics_voice_sessions (guild_id, user_id, channel_id, started_at, counted_until) "
     "VALUES (:guild_id, :user_id, :channel_id, :started_at, :counted_until) "
@@ -71,14 +109,26 @@ async def write_rows(
 ) -> None:
     """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state.
 
-    The rows go to the driver's executemany as they are (tuples), without per-row work by SQLAlchemy.
+    The rows go to the driver as they are, without per-row work by SQLAlchemy: to sqlite3's executemany as
+    tuples, to PostgreSQL as one array per column in a single statement. Then the active members of every
+    server day touched are recounted from the member rows (one indexed count per server day).
     """
     connection = await session.connection()
-    statements = UPSERTS[connection.dialect.paramstyle]
+    marks = connection.dialect.paramstyle
+    statements = UPSERTS[marks]
     for name in TABLES:
         batch: list[tuple[Any, ...]] = getattr(rows, name)
-        if batch:
+        if not batch:
+            continue
+        if marks == "numeric_dollar":
+            await connection.exec_driver_sql(
+                statements[name], tuple(list(column) for column in zip(*batch, strict=True))
+            )
+        else:
             await connection.exec_driver_sql(statements[name], batch)
+    if rows.user_daily:
+        touched = sorted({(g, d) for g, d, *_ in rows.user_daily})
+        await session.execute(text(ACTIVE_RECOUNT), [{"g": g, "d": d} for g, d in touched])
     closed = [{"guild_id": g, "user_id": u} for g, u in closed_sessions]
     if closed:
         await session.execute(text(SESSION_DELETE), closed)
@@ -150,10 +200,17 @@ async def delete_sessions(db: Database, keys: Iterable[tuple[int, int]]) -> None
 
 
 async def clean_up(db: Database, guild_id: int, *, oldest_hour: int, oldest_day: int) -> int:
-    """Delete one server's hourly rows before `oldest_hour` and daily rows before `oldest_day`; rows removed."""
+    """Delete one server's hourly rows before `oldest_hour` and daily rows before `oldest_day`; rows removed.
+
+    A block of days partly expired first loses the expired days' counts (so a block always sums the daily rows
+    kept), then blocks wholly expired go.
+    """
     removed = 0
     async with db.transaction() as session:
+        for size in BLOCK_SIZES:
+            await session.execute(text(BLOCK_TRIM.format(size=size)), {"g": guild_id, "limit": oldest_day})
         statements = [
+            ("DELETE FROM statistics_user_blocks WHERE guild_id = :g AND block * size + size - 4 < :limit", oldest_day),
             ("DELETE FROM statistics_hourly WHERE guild_id = :g AND hour < :limit", oldest_hour),
             ("DELETE FROM statistics_user_daily WHERE guild_id = :g AND day < :limit", oldest_day),
             ("DELETE FROM statistics_channel_daily WHERE guild_id = :g AND day < :limit", oldest_day),
@@ -163,6 +220,18 @@ async def clean_up(db: Database, guild_id: int, *, oldest_hour: int, oldest_day:
             result = await session.execute(text(sql), {"g": guild_id, "limit": limit})
             removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
+
+
+BLOCK_TRIM = (
+    "UPDATE statistics_user_blocks SET "
+    "messages = messages - (SELECT COALESCE(SUM(d.messages), 0) FROM statistics_user_daily d {match}), "
+    "voice_seconds = voice_seconds - (SELECT COALESCE(SUM(d.voice_seconds), 0) FROM statistics_user_daily d {match}) "
+    "WHERE guild_id = :g AND size = {{size}} AND block * size - 3 < :limit AND block * size + size - 4 >= :limit"
+).format(
+    match="WHERE d.guild_id = :g AND d.user_id = statistics_user_blocks.user_id "
+    "AND d.day >= statistics_user_blocks.block * {size} - 3 AND d.day < :limit"
+)
+"""Take the days before :limit out of the blocks of `size` days that straddle it."""
 
 
 async def guilds_with_statistics(db: Database) -> list[int]:
