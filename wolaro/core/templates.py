@@ -36,6 +36,8 @@ from liquid.exceptions import (
     ResourceLimitError,
 )
 
+from wolaro.core.template_problems import explain_failure, explain_syntax
+
 DISABLED_TAGS = ("include", "render")
 
 
@@ -193,17 +195,24 @@ def compile_template(source: str, budget: TemplateBudget = DEFAULT_BUDGET) -> Bo
     except LiquidSyntaxError as exc:
         if any(f"'{tag}'" in str(exc) or f"tag '{tag}'" in str(exc) for tag in DISABLED_TAGS):
             raise TemplateError("Templates cannot include other templates.") from None
-        raise TemplateError("The template is not valid: {problem}", problem=_short(exc)) from None
+        raise _problem(explain_syntax(exc, source)) from None
     except ResourceLimitError:
         raise TemplateError("The template is nested too deeply.") from None
     except LiquidError as exc:
-        raise TemplateError("The template is not valid: {problem}", problem=_short(exc)) from None
+        raise _problem(explain_syntax(exc, source)) from None
     except RecursionError:
         raise TemplateError("The template is nested too deeply.") from None
 
 
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+def _problem(problem: tuple[str, dict[str, Any]]) -> TemplateError:
+    """A `TemplateError` in `template_problems`' words (with line and character), never Liquid's own text."""
+    message, fields = problem
+    return TemplateError(message, **fields)
+
+
+def template_source(source: str | BoundTemplate) -> str | None:
+    """The text of a template (to say on which line a problem is), if it is at hand."""
+    return source if isinstance(source, str) else None
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -258,7 +267,7 @@ def render_with_session(
     except RecursionError:
         raise TemplateError("The template is nested too deeply.") from None
     except (LiquidError, ArithmeticError, ValueError, TypeError, MemoryError, LookupError, AttributeError) as exc:
-        raise TemplateError("The template failed: {problem}", problem=_short(exc)) from None
+        raise _problem(explain_failure(exc, template_source(source))) from None
     return buffer.getvalue(), session
 
 
