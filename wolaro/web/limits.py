@@ -13,7 +13,10 @@ import asyncio
 from typing import Final
 
 import orjson
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wolaro.web.language import DEFAULT, choose
 
 #: Largest request body the API accepts. Every module config is bounded far below this (its lists and strings have
 #: maximum lengths), so only abuse reaches it.
@@ -28,9 +31,19 @@ class BodyTooLarge(Exception):
     """Raised from `receive` once the body passes the limit (the app's own handling of it is then replaced)."""
 
 
-def too_large_body(limit: int) -> bytes:
-    """The 413 JSON body, in FastAPI's `{"detail": ...}` shape."""
-    return orjson.dumps({"detail": f"The request body is too large: at most {limit // 1024} KiB"})
+def too_large_body(limit: int, scope: Scope | None = None) -> bytes:
+    """The 413 JSON body, in FastAPI's `{"detail": ...}` shape, in the request's language (like other API errors)."""
+    language, translator = DEFAULT, None
+    if scope is not None:
+        connection = HTTPConnection(scope)
+        language = choose(connection.cookies, connection.headers, connection.query_params.get("language"))
+        web = getattr(getattr(scope.get("app"), "state", None), "web", None)
+        translator = web.services.translator if web is not None else None
+    size = limit // 1024
+    if translator is None:
+        return orjson.dumps({"detail": f"What you sent is too large: at most {size} KB."})
+    detail = translator.translate(language, "What you sent is too large: at most {size} KB.", size=size)
+    return orjson.dumps({"detail": str(detail)})
 
 
 class BodyLimitMiddleware:
@@ -47,7 +60,7 @@ class BodyLimitMiddleware:
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
             await _drain(receive)
-            await self._refuse(send)
+            await self._refuse(send, scope)
             return
         received = 0
         exceeded = False
@@ -72,7 +85,7 @@ class BodyLimitMiddleware:
                 return  # the app's answer to the exception it saw: ours was sent instead
             if exceeded and not started and message["type"] == "http.response.start":
                 refused = started = True
-                await self._refuse(send)
+                await self._refuse(send, scope)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -82,10 +95,10 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, scope)
 
-    async def _refuse(self, send: Send) -> None:
-        body = too_large_body(self.max_bytes)
+    async def _refuse(self, send: Send, scope: Scope) -> None:
+        body = too_large_body(self.max_bytes, scope)
         await send(
             {
                 "type": "http.response.start",
