@@ -27,7 +27,7 @@ from wolaro.core.errors import UserFacingError
 from wolaro.core.jsonsafe import jsonable
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master_admin_only
-from wolaro.core.privacy import UserData
+from wolaro.core.privacy import ERASED_CHANNEL, UserData
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
 from wolaro.core.templates import (
@@ -47,9 +47,11 @@ from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
     from wolaro.web.deps import GuildVisitor, ManagedGuild, WebDep
+    from wolaro.web.language import request_language
     from wolaro.web.names import request_names
 
 __all__ = [
+    "ERASED_CHANNEL",
     "GUILD_EVENTS",
     "Base",
     "CommandRule",
@@ -90,9 +92,10 @@ __all__ = [
     "master_admin_only",
     "record_audit",
     "register_filter",
-    "request_names",
     "render_template",
     "render_template_async",
+    "request_language",
+    "request_names",
     "session_of",
     "stored_module_config",
     "ui",
@@ -167,4 +170,8 @@ def __getattr__(name: str) -> object:
         from wolaro.web import names
 
         return getattr(names, name)
+    if name == "request_language":  # the language a module's own dashboard route answers in
+        from wolaro.web import language
+
+        return getattr(language, name)
     raise AttributeError(f"module 'wolaro.sdk' has no attribute {name!r}")

@@ -49,6 +49,19 @@ async def test_try_it_renders_without_posting(stack: Stack, browser: Any, screen
         await expect(page.locator("#cc-preview")).to_have_text("The template does too much work (over 20000 steps).")
         await page.fill("#cc-template", "{% include 'self' %}")
         await expect(page.locator("#cc-preview")).to_have_text("Templates cannot include other templates.")
+        await page.fill("#cc-template", "Hello\n{% if user.name %}friend")  # our words and the line, not Liquid's
+        await expect(page.locator("#cc-preview")).to_have_text(
+            "Line 2: a tag is not closed ({% if %} needs {% endif %})."
+        )
+        await shot(page, screens, "customcommands-try-syntax")
+        await context.add_cookies([{"name": "wolaro_lang", "value": "fr", "url": stack.url("/")}])
+        await page.reload()
+        await page.wait_for_selector("#module-form[data-ready='true']")
+        await page.fill("#cc-template", "Bonjour {{ user.name ")
+        await expect(page.locator("#cc-preview")).to_have_text(
+            "Ligne 1, caractère 9 : un {{ … }} n'est pas fermé par }}."
+        )
+        await shot(page, screens, "customcommands-try-syntax-fr")
     finally:
         await context.close()
     assert len(stack.sandbox.bot_messages(stack.channel)) == posted_before  # nothing was posted

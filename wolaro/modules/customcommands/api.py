@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from wolaro.modules.customcommands import editing, engine, store
 from wolaro.modules.customcommands.config import RESPONSE_MAX, Config
 from wolaro.modules.customcommands.matching import builtin_names
-from wolaro.sdk import ManagedGuild, TemplateError, UserFacingError, WebDep, edit_module_config
+from wolaro.sdk import ManagedGuild, TemplateError, UserFacingError, WebDep, edit_module_config, request_language
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,8 +43,8 @@ class ImportOut(BaseModel):
 
 
 @router.post("/preview", response_model=PreviewOut, summary="Render a template without posting it")
-async def preview(body: PreviewIn, guild: ManagedGuild, web: WebDep) -> PreviewOut:
-    """Try a template as the logged-in admin, in a channel called #general."""
+async def preview(body: PreviewIn, request: Request, guild: ManagedGuild, web: WebDep) -> PreviewOut:
+    """Try a template as the logged-in admin, in a channel called #general (a problem is said in their language)."""
     values = await store.read_all(web.services.db, guild.guild_id)
     user = guild.user
     person = engine.Person(user.id, user.username, user.global_name or user.username)
@@ -53,7 +53,8 @@ async def preview(body: PreviewIn, guild: ManagedGuild, web: WebDep) -> PreviewO
     try:
         result = await asyncio.to_thread(engine.run, body.template, variables)
     except TemplateError as exc:
-        return PreviewOut(ok=False, text=exc.message.format(**exc.fields))
+        said = web.services.translator.translate(request_language(request), exc.message, **exc.fields)
+        return PreviewOut(ok=False, text=str(said))
     return PreviewOut(ok=True, text=result.text)
 
 
