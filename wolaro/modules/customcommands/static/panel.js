@@ -12,7 +12,7 @@
     try {
       const body = { template: template.value, args: args.value.split(/\s+/).filter(Boolean).slice(0, 20) };
       const result = await wolaro.api(`/api/guilds/${guild}/modules/customcommands/preview`, { method: "POST", body });
-      out.textContent = result.text || "(no answer)";
+      out.textContent = result.text || root.dataset.empty;
       out.classList.toggle("cc-error", !result.ok);
     } catch (error) {
       out.textContent = error.message;
