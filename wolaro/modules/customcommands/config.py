@@ -8,7 +8,7 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from wolaro.modules.customcommands.models import HARD_MAX_KEYS
-from wolaro.sdk import ModuleConfig, SnowflakeId, TemplateError
+from wolaro.sdk import ModuleConfig, SnowflakeId, TemplateError, ui
 from wolaro.sdk import compile_template as _compile
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -40,14 +40,21 @@ class CustomCommand(BaseModel):
     trigger: Trigger = Field(
         default="command",
         title="When it answers",
-        description="command: the prefix and its name; exact: a message that is exactly the text; startswith, "
-        "contains: a message starting with or containing the text; regex: a message matching the pattern.",
+        description="When someone types its name after the prefix, or when a message is, starts with, contains or "
+        "matches the text below.",
+        json_schema_extra=ui.choices(
+            command="Its name after the prefix",
+            exact="A message that is exactly the text",
+            startswith="A message starting with the text",
+            contains="A message containing the text",
+            regex="A message matching a regular expression",
+        ),
     )
     pattern: str = Field(
         default="",
         max_length=200,
         title="Text or pattern",
-        description="For every kind but command: the text (or regular expression) that makes it answer.",
+        description="The text (or regular expression) that makes it answer; not needed when it answers to its name.",
     )
     response: str = Field(
         min_length=1,
