@@ -27,6 +27,7 @@ from wolaro.core.privacy import (
     declared_columns,
     delete_user,
     export_user,
+    kept_columns,
     not_personal_columns,
     not_personal_problems,
     privacy_hooks,
@@ -83,6 +84,10 @@ def test_every_person_shaped_column_is_declared_by_a_hook(hooks, not_personal) -
     assert set(not_personal) <= columns, f"stale not-personal entries: {sorted(set(not_personal) - columns)}"
     assert all(reason.strip() for reason in not_personal.values())
     assert not declared & set(not_personal), "a column is declared both personal and not personal"
+    for name, hook in hooks.items():  # kept on purpose: only a column the hook exports, and with a reason
+        kept = getattr(hook, "kept", {})
+        assert set(kept) <= set(hook.stores), f"{name}: kept columns it does not declare in stores"
+        assert all(reason.strip() for reason in kept.values()), f"{name}: a kept column needs a reason"
 
 
 def _spec_with_table(not_personal: Mapping[str, str], stores: Mapping[str, str] | None = None) -> ModuleSpec:
@@ -245,6 +250,11 @@ async def test_every_declared_column_is_exported_then_erased(migrated_db: Databa
         assert exported_by, f"{column_name}: no hook of {owners} exports the row"
         assert export["stores"][owners[0]][column_name]
 
+        if column_name in kept_columns(hooks):  # kept on purpose (the person's own choice): exported, stays
+            await delete_user(db, hooks, PERSON, None)
+            assert {name for name, _ in await rows_mentioning_person(db)} == {table_name}, column_name
+            assert (await export_user(db, hooks, PERSON, None))["data"], column_name
+            continue
         if guild_scoped:
             counts = await delete_user(db, hooks, PERSON, GUILD)
             assert counts, column_name

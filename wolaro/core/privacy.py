@@ -30,11 +30,17 @@ PLATFORM = "platform"
 
 EXPORT_FORMAT = 1
 
+ERASED_CHANNEL = "privacy.erased"
+"""Pub/sub channel announcing an erasure (`{"user_id": "<id>", "guild_id": "<id>" or None}`) to every process, so
+each drops what it still holds in memory about the person (counters not yet written): `announce_erasure`."""
+
 
 class UserData(Protocol):
     """A module's privacy hooks (Red's `red_delete_data_for_user`, for every feature).
 
     `guild_id` None means every guild (a request made in DMs or from the dashboard's account page).
+    A hook may also have `kept: Mapping[str, str]`, the columns of `stores` whose rows an erasure keeps on purpose,
+    each with the reason (`kept_columns`).
     """
 
     @property
@@ -49,6 +55,24 @@ class UserData(Protocol):
     async def delete_user_data(self, db: Database, user_id: int, guild_id: int | None) -> int:
         """Erase what this module stores about `user_id`; return how many records were removed or anonymised."""
         ...
+
+
+def kept_columns(hooks: Mapping[str, UserData]) -> dict[str, str]:
+    """`"table.column"` -> why its rows stay after an erasure: a hook's optional `kept` mapping.
+
+    For a record of the person's own choice that erasing would undo (an opt-out: erased, they would be counted
+    again). A kept column must also be in the hook's `stores` (it is exported); the coverage test checks both.
+    """
+    found: dict[str, str] = {}
+    for hook in hooks.values():
+        found.update(getattr(hook, "kept", {}))
+    return found
+
+
+async def announce_erasure(pubsub: Any, user_id: int, guild_id: int | None) -> bool:
+    """Tell every process (this one included) that a person's data was erased (`ERASED_CHANNEL`)."""
+    message = {"user_id": str(user_id), "guild_id": None if guild_id is None else str(guild_id)}
+    return bool(await pubsub.publish(ERASED_CHANNEL, message))
 
 
 def privacy_hooks(specs: Iterable[ModuleSpec]) -> dict[str, UserData]:

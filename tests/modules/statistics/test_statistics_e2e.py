@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.modules.statistics.conftest import Stats
+from wolaro.core.privacy import announce_erasure
 from wolaro.modules.statistics.views import voice_time
 
 pytestmark = pytest.mark.timeout(90)
@@ -135,7 +136,17 @@ async def test_new_messages_drop_cached_results_and_opted_out_members_are_not_co
     exported = await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.alice, stats.guild)
     assert sum(r["messages"] for r in exported["user_daily"]) == 5 and exported["optouts"]
     assert await stats.cog.spec.privacy.delete_user_data(stats.bot.services.db, stats.alice, None) >= 3
-    assert await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.alice, None) == {}
+    left = await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.alice, None)
+    assert list(left) == ["optouts"]  # her choice not to be counted is kept: she stays uncounted
+
+    # bob's counters still in memory when his data is erased (by any process) are dropped, not written after
+    before = await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.bob, stats.guild)
+    await stats.sandbox.send_message(stats.text[0], stats.bob, "pending")
+    await eventually(lambda: stats.cog.recorder.buffer.batch.events >= 1)
+    await announce_erasure(stats.bot.services.pubsub, stats.bob, stats.guild)
+    await eventually(lambda: stats.cog.recorder.buffer.batch.events == 0)
+    await stats.flush()
+    assert await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.bob, stats.guild) == before
 
 
 async def test_a_graceful_stop_writes_what_is_buffered(stats, eventually):

@@ -69,7 +69,7 @@ class Privacy(WolaroModule):
         db, specs, user_id = self.bot.services.db, list(self.bot.config.specs.values()), ctx.author.id
 
         async def erase() -> int:
-            return await service.erase(db, specs, user_id, guild_id)
+            return await service.erase(db, specs, user_id, guild_id, pubsub=self.bot.services.pubsub)
 
         question = (
             "This erases everything the bot stores about you in every server. Moderation cases stay without your "
@@ -109,7 +109,7 @@ class Privacy(WolaroModule):
         )
 
         async def erase() -> int:
-            return await service.erase_departed(db, specs, user.id, guild_id, admin_id)
+            return await service.erase_departed(db, specs, user.id, guild_id, admin_id, pubsub=self.bot.services.pubsub)
 
         question = ctx.t(
             "This erases everything the bot stores about {user} in this server. It cannot be undone. Erase?",

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
-from wolaro.core.privacy import delete_user, export_user, privacy_hooks
+from wolaro.core.privacy import announce_erasure, delete_user, export_user, privacy_hooks
 from wolaro.core.registry import ModuleSpec
 from wolaro.data.database import Database
 from wolaro.data.guilds import add_audit
@@ -49,15 +50,24 @@ async def export_json(
     return data
 
 
-async def erase(db: Database, specs: Iterable[ModuleSpec], user_id: int, guild_id: int | None) -> int:
-    """Erase the person's data (in one server, or everywhere); how many records were removed or anonymised."""
+async def erase(
+    db: Database, specs: Iterable[ModuleSpec], user_id: int, guild_id: int | None, *, pubsub: Any = None
+) -> int:
+    """Erase the person's data (in one server, or everywhere); how many records were removed or anonymised.
+
+    With `pubsub`, every process is then told (`announce_erasure`) to drop what it holds in memory about them.
+    """
     counts = await delete_user(db, privacy_hooks(specs), user_id, guild_id)
+    if pubsub is not None:
+        await announce_erasure(pubsub, user_id, guild_id)
     return sum(counts.values())
 
 
-async def erase_departed(db: Database, specs: Iterable[ModuleSpec], user_id: int, guild_id: int, admin_id: int) -> int:
+async def erase_departed(
+    db: Database, specs: Iterable[ModuleSpec], user_id: int, guild_id: int, admin_id: int, *, pubsub: Any = None
+) -> int:
     """An admin's erasure of a member who left: their data in that server, and an audit row that does not name them."""
-    count = await erase(db, specs, user_id, guild_id)
+    count = await erase(db, specs, user_id, guild_id, pubsub=pubsub)
     async with db.transaction() as session:
         add_audit(session, guild_id=guild_id, actor_id=admin_id, action=ERASE_ACTION, after={"records": count})
     return count

@@ -27,6 +27,7 @@ from wolaro.modules.statistics.models import (
     HourlyActivity,
     OptOut,
     StatChannelState,
+    UserBlock,
     UserDaily,
     VoiceSession,
 )
@@ -35,6 +36,7 @@ from wolaro.modules.statistics.recorder import GuildRules, Recorder
 from wolaro.modules.statistics.times import DISCORD_EPOCH_HOUR, period_days
 from wolaro.modules.statistics.voice import Session, restored
 from wolaro.sdk import (
+    ERASED_CHANNEL,
     GuildConfig,
     ModuleSpec,
     Panel,
@@ -68,9 +70,17 @@ class Statistics(WolaroModule):
         """Start the flush loop; once the gateway is ready, pick up voice sessions a stop or crash left open."""
         self.recorder.start()
         self._started = asyncio.create_task(self._after_ready(), name="statistics-start")
+        self.bot.services.pubsub.subscribe(ERASED_CHANNEL, self._on_erased)
+
+    async def _on_erased(self, _channel: str, message: dict[str, Any]) -> None:
+        """A `/privacy delete` ran (in any process): drop the person's counters not yet written here."""
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            guild = message.get("guild_id")
+            self.recorder.forget_member(int(message["user_id"]), None if guild is None else int(guild))
 
     async def cog_unload(self) -> None:
         """Write everything buffered (a graceful stop loses nothing)."""
+        self.bot.services.pubsub.unsubscribe(ERASED_CHANNEL, self._on_erased)
         start = self._started
         if start is not None and not start.done():
             if self._restoring:  # its database work is under way: let it end (a cancelled transaction would
@@ -351,7 +361,7 @@ SPEC = ModuleSpec(
     config=Config,
     enabled_by_default=False,
     cogs=(Statistics,),
-    models=(HourlyActivity, UserDaily, ChannelDaily, GuildDaily, VoiceSession, OptOut, StatChannelState),
+    models=(HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock, VoiceSession, OptOut, StatChannelState),
     migrations=HERE / "migrations",
     locales=HERE / "locales",
     api=router,
@@ -364,6 +374,7 @@ SPEC = ModuleSpec(
         "statistics_hourly.channel_id": "a channel of the server",
         "statistics_hourly.voice_seconds": "a duration",
         "statistics_user_daily.voice_seconds": "a duration",
+        "statistics_user_blocks.voice_seconds": "a duration",
         "statistics_channel_daily.channel_id": "a channel of the server",
         "statistics_channel_daily.voice_seconds": "a duration",
         "statistics_guild_daily.voice_seconds": "a duration",

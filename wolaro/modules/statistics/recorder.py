@@ -87,6 +87,21 @@ class Recorder:
         for segment in self.voice.update(guild_id, user_id, channel_id, counting, self.clock()):
             self.buffer.add_voice(segment.guild_id, segment.channel_id, segment.user_id, segment.pieces)
 
+    def forget_member(self, user_id: int, guild_id: int | None = None) -> int:
+        """Drop a member's counters not yet written and end their voice sessions uncounted (their data was erased).
+
+        In one server, or in every server when `guild_id` is None; returns how many counters were dropped.
+        """
+        batch = self.buffer.batch
+        dropped = 0
+        for counters in (batch.messages, batch.voice):
+            for key in [k for k in counters if k[3] == user_id and (guild_id is None or k[0] == guild_id)]:
+                del counters[key]
+                dropped += 1
+        for g, u in [k for k in self.voice.sessions if k[1] == user_id and guild_id in (None, k[0])]:
+            self.voice.forget(g, u)
+        return dropped
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start the flush loop."""

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from wolaro.core.privacy import PLATFORM, delete_user, export_user, privacy_hooks
+from wolaro.core.privacy import PLATFORM, announce_erasure, delete_user, export_user, privacy_hooks
 from wolaro.web.deps import SessionUser, WebDep
 from wolaro.web.hub import SESSION_ENDED
 from wolaro.web.models import DashboardSession
@@ -63,6 +63,7 @@ async def erase_my_data(user: SessionUser, web: WebDep, response: Response) -> A
     for sid in sids:  # revoke the Discord tokens while the rows still hold them
         await web.sessions.end(sid, revoke=True)
     counts = await delete_user(web.services.db, privacy_hooks(web.services.config.specs.values()), user.id, None)
+    await announce_erasure(web.services.pubsub, user.id, None)  # bot processes drop what they hold in memory
     if sids:  # the platform's dashboard logins, ended just above
         counts[PLATFORM] = counts.get(PLATFORM, 0) + len(sids)
     for sid in {*sids, user.sid}:
