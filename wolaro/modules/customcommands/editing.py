@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from wolaro.modules.customcommands.config import MAX_COMMANDS, Config, CustomCommand
-from wolaro.sdk import UserFacingError
+from wolaro.sdk import TemplateError, UserFacingError, compile_template
 
 EXPORT_VERSION = 1
 IMPORT_MAX_BYTES = 256_000
@@ -86,7 +86,16 @@ def removing(name: str) -> Callable[[dict[str, Any]], Mapping[str, Any]]:
 
 
 def validated(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """One command checked on its own, with a clear message naming what is wrong."""
+    """One command checked on its own, with a clear message naming what is wrong.
+
+    A broken answer is explained as "Try a template" explains it (what is wrong, on which line), in our words.
+    """
+    response = raw.get("response")
+    if isinstance(response, str) and response.strip():
+        try:
+            compile_template(response)
+        except TemplateError as exc:
+            raise UserFacingError(exc.message, **exc.fields) from None
     try:
         return CustomCommand.model_validate(dict(raw)).model_dump(mode="json")
     except ValidationError as exc:
