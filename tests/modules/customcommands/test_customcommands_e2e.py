@@ -87,8 +87,8 @@ async def test_names_of_built_in_commands_are_refused(sandbox, enabled):
     assert await add(sandbox, place, "!cc aliases greet remind") == (
         "remind is already one of the bot's commands: choose another name."
     )
-    reply = await add(sandbox, place, "!cc add bad {% for %}")
-    assert reply == "That command is not valid: The answer is not a valid template: Try a template shows why."
+    reply = await add(sandbox, place, "!cc add bad {% for %}")  # what is wrong and where, in our words
+    assert reply == "Line 1, character 4: something is missing or misplaced here (a name, a value or an operator)."
 
 
 async def test_cooldown_role_and_channel_restrictions(sandbox, enabled):
