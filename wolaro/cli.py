@@ -90,6 +90,7 @@ def _launch(
         _require_secret_key(settings)
     configure_logging(settings.log_level, settings.log_format)
     from wolaro import app as components
+    from wolaro.core.shard_leases import ShardLeaseLost
     from wolaro.data.database import DatabaseUnreachable
 
     main = components.run_components(settings, [getattr(components, name) for name in component_names])
@@ -100,6 +101,9 @@ def _launch(
             asyncio.run(main)
     except DatabaseUnreachable as exc:  # one clear line, not a traceback
         typer.echo(f"Wolaro did not start: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except ShardLeaseLost as exc:  # logged already; exit 1 so the supervisor restarts it (it then stands by)
+        typer.echo(f"Wolaro stopped its shards: {exc}", err=True)
         raise typer.Exit(code=1) from None
 
 

@@ -111,8 +111,11 @@ class ShardLeases:
             await _wait(stop, poll)
         return None
 
-    async def renew(self) -> None:
-        """Extend every lease still ours; ShardLeaseLost if one is not, or if renewals failed for 2/3 of the ttl."""
+    async def renew(self) -> bool:
+        """Extend every lease still ours (True); False if Redis did not answer (retry soon).
+
+        ShardLeaseLost if a lease is not ours any more, or if renewals failed for 2/3 of the ttl.
+        """
         try:
             results = [
                 await self.client.eval(_RENEW, 1, self.key(s), self.owner, self.ttl_ms)  # type: ignore[misc]
@@ -122,20 +125,22 @@ class ShardLeases:
             if self.clock() - self.renewed_at >= self.ttl * 2 / 3:
                 raise ShardLeaseLost(f"could not renew shard leases for {self.ttl * 2 / 3:.1f} s: {exc!r}") from exc
             log.warning("shard lease renewal failed, retrying", error=repr(exc))
-            return
+            return False
         lost = [s for s, ok in zip(self.held, results, strict=True) if not ok]
         if lost:
             raise ShardLeaseLost(f"the leases of shards {lost} are held by another process now")
         self.renewed_at = self.clock()
+        return True
 
     async def keep(self, stop: asyncio.Event, on_lost: Callable[[ShardLeaseLost], Awaitable[None]]) -> None:
-        """Renew every ttl/3 until `stop`; call `on_lost` (once) if the leases are lost."""
+        """Renew every ttl/3 (every second after a failed try) until `stop`; call `on_lost` once if they are lost."""
+        delay = self.ttl / 3
         while not stop.is_set():
-            await _wait(stop, self.ttl / 3)
+            await _wait(stop, delay)
             if stop.is_set():
                 return
             try:
-                await self.renew()
+                delay = self.ttl / 3 if await self.renew() else min(1.0, self.ttl / 10)
             except ShardLeaseLost as exc:
                 log.error("shard leases lost: stopping this process's shards", error=str(exc), shards=self.held)
                 await on_lost(exc)
