@@ -95,14 +95,24 @@ class UserBlock(Base):
     """
 
     __tablename__ = "statistics_user_blocks"
+    __table_args__ = (
+        # PostgreSQL keeps rows in arrival order (a server's block is spread over many pages): this index holds
+        # what a leaderboard reads, so it is one index-only range scan. SQLite's WITHOUT ROWID table already is.
+        Index(
+            "ix_statistics_user_blocks_cover",
+            "guild_id",
+            "size",
+            "block",
+            postgresql_include=["user_id", "messages", "voice_seconds"],
+        ).ddl_if(dialect="postgresql"),
+        {"sqlite_with_rowid": False},
+    )
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-
-    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class VoiceSession(Base):

@@ -30,6 +30,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("guild_id", "size", "block", "user_id", name=op.f("pk_statistics_user_blocks")),
         sqlite_with_rowid=False,
     )
+    if op.get_bind().dialect.name == "postgresql":  # SQLite's WITHOUT ROWID table is its own covering index
+        op.create_index(
+            "ix_statistics_user_blocks_cover",
+            "statistics_user_blocks",
+            ["guild_id", "size", "block"],
+            postgresql_include=["user_id", "messages", "voice_seconds"],
+        )
     with op.batch_alter_table("statistics_guild_daily", schema=None) as batch_op:
         batch_op.add_column(sa.Column("active_members", sa.Integer(), server_default="0", nullable=False))
     for size in (7, 28):
@@ -48,4 +55,6 @@ def downgrade() -> None:
     """Drop the blocks and the active member counts."""
     with op.batch_alter_table("statistics_guild_daily", schema=None) as batch_op:
         batch_op.drop_column("active_members")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_statistics_user_blocks_cover", table_name="statistics_user_blocks")
     op.drop_table("statistics_user_blocks")
