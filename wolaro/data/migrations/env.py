@@ -40,21 +40,11 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
-def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Leave out of the comparison what the models create on another database only (`.ddl_if(dialect=...)`)."""
-    wanted = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
-    if wanted is None:
-        return True
-    dialect = context.get_context().dialect
-    return dialect is None or dialect.name in ((wanted,) if isinstance(wanted, str) else tuple(wanted))
-
-
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
         render_item=render_item,
-        include_object=include_object,
         **kwargs,
     )
 

@@ -8,7 +8,7 @@ range of one server's days is one contiguous read with the counters in it.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wolaro.sdk import Base, Snowflake
@@ -96,15 +96,17 @@ class UserBlock(Base):
 
     __tablename__ = "statistics_user_blocks"
     __table_args__ = (
-        # PostgreSQL keeps rows in arrival order (a server's block is spread over many pages): this index holds
-        # what a leaderboard reads, so it is one index-only range scan. SQLite's WITHOUT ROWID table already is.
-        Index(
-            "ix_statistics_user_blocks_cover",
+        # PostgreSQL keeps rows in arrival order (a server's block is spread over many pages): its primary key
+        # index also holds the counters, so a leaderboard is one index-only range scan. SQLite's WITHOUT ROWID
+        # table already is one (and ignores the option).
+        PrimaryKeyConstraint(
             "guild_id",
             "size",
             "block",
-            postgresql_include=["user_id", "messages", "voice_seconds"],
-        ).ddl_if(dialect="postgresql"),
+            "user_id",
+            name="pk_statistics_user_blocks",
+            postgresql_include=["messages", "voice_seconds"],
+        ),
         {"sqlite_with_rowid": False},
     )
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)

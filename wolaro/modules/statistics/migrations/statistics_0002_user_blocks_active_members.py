@@ -27,16 +27,16 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("messages", sa.Integer(), server_default="0", nullable=False),
         sa.Column("voice_seconds", sa.BigInteger(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("guild_id", "size", "block", "user_id", name=op.f("pk_statistics_user_blocks")),
+        sa.PrimaryKeyConstraint(
+            "guild_id",
+            "size",
+            "block",
+            "user_id",
+            name=op.f("pk_statistics_user_blocks"),
+            postgresql_include=["messages", "voice_seconds"],  # covering: leaderboards scan the index only
+        ),
         sqlite_with_rowid=False,
     )
-    if op.get_bind().dialect.name == "postgresql":  # SQLite's WITHOUT ROWID table is its own covering index
-        op.create_index(
-            "ix_statistics_user_blocks_cover",
-            "statistics_user_blocks",
-            ["guild_id", "size", "block"],
-            postgresql_include=["user_id", "messages", "voice_seconds"],
-        )
     with op.batch_alter_table("statistics_guild_daily", schema=None) as batch_op:
         batch_op.add_column(sa.Column("active_members", sa.Integer(), server_default="0", nullable=False))
     for size in (7, 28):
@@ -55,6 +55,4 @@ def downgrade() -> None:
     """Drop the blocks and the active member counts."""
     with op.batch_alter_table("statistics_guild_daily", schema=None) as batch_op:
         batch_op.drop_column("active_members")
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_statistics_user_blocks_cover", table_name="statistics_user_blocks")
     op.drop_table("statistics_user_blocks")
