@@ -44,7 +44,7 @@ async def burst(sandbox: Sandbox, tmp_path: Path, **shared: Any) -> dict[str, An
             for index in range(PINGS):
                 await sandbox.send_message(channel, members[index % len(members)], "!ping")
             answered = 0
-            while answered < 2 * PINGS and (remaining := started + 40 - time.monotonic()) > 0:
+            while answered < 2 * PINGS and (remaining := started + 20 - time.monotonic()) > 0:
                 try:
                     await sandbox.wait_for_message(channel, predicate=is_pong, timeout=remaining)
                 except TimeoutError:
