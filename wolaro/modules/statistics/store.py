@@ -110,8 +110,8 @@ async def write_rows(
     """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state.
 
     The rows go to the driver as they are, without per-row work by SQLAlchemy: to sqlite3's executemany as
-    tuples, to PostgreSQL as one array per column in a single statement. Then the active members of every
-    server day touched are recounted from the member rows (one indexed count per server day).
+    tuples, to PostgreSQL as one array per column in a single statement, rows in key order. Then the active
+    members of every server day touched are recounted from the member rows (one indexed count per server day).
     """
     connection = await session.connection()
     marks = connection.dialect.paramstyle
@@ -120,10 +120,10 @@ async def write_rows(
         batch: list[tuple[Any, ...]] = getattr(rows, name)
         if not batch:
             continue
-        if marks == "numeric_dollar":
-            await connection.exec_driver_sql(
-                statements[name], tuple(list(column) for column in zip(*batch, strict=True))
-            )
+        if marks == "numeric_dollar":  # in key order: index pages are filled in turn, and concurrent flushes of
+            # the same rows lock them in the same order (no deadlock between processes)
+            columns = tuple(list(column) for column in zip(*sorted(batch), strict=True))
+            await connection.exec_driver_sql(statements[name], columns)
         else:
             await connection.exec_driver_sql(statements[name], batch)
     if rows.user_daily:
