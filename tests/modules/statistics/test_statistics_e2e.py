@@ -85,6 +85,19 @@ async def test_chat_and_voice_give_exact_figures_in_stats_top_and_the_dashboard(
     assert top["embeds"][0]["description"] == f"1. <@{stats.alice}> · 5\n2. <@{stats.bob}> · 4"
     chart_of(stats, top)
     top_voice = await slash(stats, "top", {"period": "day"}, subcommand="voice")
+    offered = await stats.sandbox.invoke_autocomplete(
+        stats.guild, stats.text[0], stats.owner, "top", "period", "days", subcommand="messages"
+    )
+    assert [(c["name"], c["value"]) for c in offered] == [
+        ("Last 7 days", "week"),
+        ("Last 30 days", "month"),
+        ("Last 90 days", "quarter"),
+        ("Last 365 days", "year"),
+    ]
+    refused = await slash(stats, "top", {"period": "fortnight"}, subcommand="messages")
+    assert refused["ephemeral"] and refused["content"].startswith("Unknown period fortnight: choose one of Today,"), (
+        refused
+    )
     assert top_voice["embeds"][0]["description"] == f"1. <@{stats.bob}> · 15m 00s\n2. <@{stats.alice}> · 10m 00s"
 
     user = await slash(stats, "stats", {"member": str(stats.bob)}, subcommand="user")

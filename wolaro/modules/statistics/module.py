@@ -11,12 +11,13 @@ import contextlib
 import io
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
-from wolaro.modules.statistics import charts, jobs, queries, store, views
+from wolaro.modules.statistics import charts, jobs, periods, queries, store, views
 from wolaro.modules.statistics.api import router
 from wolaro.modules.statistics.cache import StatsCache
 from wolaro.modules.statistics.config import Config
@@ -49,7 +50,6 @@ from wolaro.sdk import (
 
 log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
-Period = Literal["day", "week", "month", "quarter", "year", "all"]
 NAME = "statistics"
 
 
@@ -237,13 +237,15 @@ class Statistics(WolaroModule):
 
     @hybrid_group(name="stats", fallback="server")
     @commands.guild_only()
-    async def stats(self, ctx: WolaroContext, period: Period = "week") -> None:
+    @app_commands.autocomplete(period=periods.autocomplete)
+    async def stats(self, ctx: WolaroContext, period: str = "week") -> None:
         """Server activity: messages, voice time, active members, joins and leaves, with a chart.
 
         Periods: day, week (default), month, quarter, year, all. Example: `/stats server period:month`.
         """
         assert ctx.guild is not None
         guild_id = ctx.guild.id
+        period = periods.parse(period, ctx.t)  # before deferring: a refusal is ephemeral
         settings = await self._settings(ctx)
         days = period_days(period, settings.timezone)
         result = await self.results.get_or_compute(
@@ -254,13 +256,13 @@ class Statistics(WolaroModule):
 
     @stats.subcommand(name="user")
     @commands.guild_only()
-    async def stats_user(
-        self, ctx: WolaroContext, member: discord.Member | None = None, period: Period = "week"
-    ) -> None:
+    @app_commands.autocomplete(period=periods.autocomplete)
+    async def stats_user(self, ctx: WolaroContext, member: discord.Member | None = None, period: str = "week") -> None:
         """A member's messages, voice time and rank (yours if you name nobody), with a chart."""
         assert ctx.guild is not None
         who = member or ctx.author
         guild_id = ctx.guild.id
+        period = periods.parse(period, ctx.t)  # before deferring: a refusal is ephemeral
         settings = await self._settings(ctx)
         days = period_days(period, settings.timezone)
         result = await self.results.get_or_compute(
@@ -272,16 +274,18 @@ class Statistics(WolaroModule):
 
     @stats.subcommand(name="channel")
     @commands.guild_only()
+    @app_commands.autocomplete(period=periods.autocomplete)
     async def stats_channel(
         self,
         ctx: WolaroContext,
         channel: discord.TextChannel | discord.VoiceChannel | None = None,
-        period: Period = "week",
+        period: str = "week",
     ) -> None:
         """A channel's messages, voice time and most active members (this channel if you name none)."""
         assert ctx.guild is not None
         target = channel or ctx.channel
         guild_id = ctx.guild.id
+        period = periods.parse(period, ctx.t)  # before deferring: a refusal is ephemeral
         settings = await self._settings(ctx)
         days = period_days(period, settings.timezone)
         result = await self.results.get_or_compute(
@@ -322,7 +326,8 @@ class Statistics(WolaroModule):
 
     @hybrid_group(name="top", fallback="messages")
     @commands.guild_only()
-    async def top(self, ctx: WolaroContext, period: Period = "week") -> None:
+    @app_commands.autocomplete(period=periods.autocomplete)
+    async def top(self, ctx: WolaroContext, period: str = "week") -> None:
         """The members who sent the most messages, with a chart.
 
         Periods: day, week (default), month, quarter, year, all. Example: `/top messages period:month`.
@@ -331,13 +336,15 @@ class Statistics(WolaroModule):
 
     @top.subcommand(name="voice")
     @commands.guild_only()
-    async def top_voice(self, ctx: WolaroContext, period: Period = "week") -> None:
+    @app_commands.autocomplete(period=periods.autocomplete)
+    async def top_voice(self, ctx: WolaroContext, period: str = "week") -> None:
         """The members who spent the most time in voice, with a chart."""
         await self._top(ctx, "voice", period)
 
     async def _top(self, ctx: WolaroContext, metric: queries.Metric, period: str) -> None:
         assert ctx.guild is not None
         guild_id = ctx.guild.id
+        period = periods.parse(period, ctx.t)  # before deferring: a refusal is ephemeral
         settings = await self._settings(ctx)
         days = period_days(period, settings.timezone)
         board = await self.results.get_or_compute(
