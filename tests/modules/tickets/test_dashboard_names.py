@@ -43,5 +43,8 @@ async def test_ticket_lists_show_names(env: Any) -> None:
             assert str(user_id) not in shown, (url, user_id)
     french = await owner.get(f"{base}/view", headers={"accept-language": "fr"})
     assert "un ancien membre" in french.text
+    page_fr = await owner.get(f"/guilds/{guild}/modules/tickets/list", headers={"accept-language": "fr"})
+    assert "un ancien membre" in page_fr.text and "Équipe de support" in page_fr.text and "Fermé" in page_fr.text
+    assert "Support team" not in page_fr.text and ">closed<" not in page_fr.text
     filtered = await owner.get(f"{base}/view", params={"staff_id": staff})  # "claimed by" is picked by name
     assert f'<option value="{staff}" selected>{staff_name}</option>' in filtered.text
