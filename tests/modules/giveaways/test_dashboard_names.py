@@ -35,4 +35,4 @@ async def test_the_running_page_shows_channel_names(env: Any) -> None:
     assert f"#{sb.state.channels[channel].name}" in page and "#deleted channel" in page
     assert str(channel) not in page and str(gone) not in page
     french = (await owner.get(url, headers={"accept": "text/html", "accept-language": "fr"})).text
-    assert "#salon supprimé" in french
+    assert "#salon supprimé" in french and "Lot" in french and "aucune condition" in french  # the page in French

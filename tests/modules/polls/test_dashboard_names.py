@@ -29,3 +29,7 @@ async def test_the_open_polls_page_shows_channel_names(env: Any) -> None:
     owner = await env.as_user(env.world.owner_a)
     page = (await owner.get(f"/guilds/{guild}/modules/polls/open", headers={"accept": "text/html"})).text
     assert f"#{sb.state.channels[channel].name}" in page and str(channel) not in page
+    french = await owner.get(
+        f"/guilds/{guild}/modules/polls/open", headers={"accept": "text/html", "accept-language": "fr"}
+    )
+    assert "Boutons" in french.text and "Fin (UTC)" in french.text and "Closes (UTC)" not in french.text

@@ -33,3 +33,5 @@ async def test_the_top_page_shows_names(env: Any) -> None:
     assert f">{channel}<" not in page and str(author) not in page
     panel = (await owner.get(f"/guilds/{guild}/modules/starboard", headers={"accept": "text/html"})).text
     assert f"/guilds/{guild}/modules/starboard/top" in panel and f"<code>{channel}</code>" not in panel
+    french = await owner.get(f"/guilds/{guild}/modules/starboard/top", headers={"accept-language": "fr"})
+    assert "Ouvrir dans Discord" in french.text and "Étoiles" in french.text

@@ -23,3 +23,5 @@ async def test_the_queue_shows_author_names(env: Any) -> None:
     assert str(author) not in page and str(gone) not in page
     panel = (await owner.get(f"/guilds/{guild}/modules/suggestions", headers={"accept": "text/html"})).text
     assert "suggestions channel chosen above" in panel and f"<code>{channel}</code>" not in panel
+    french = await owner.get(f"/guilds/{guild}/modules/suggestions/queue", headers={"accept-language": "fr"})
+    assert "un ancien membre" in french.text and "Contre" in french.text and "Votes against" not in french.text
