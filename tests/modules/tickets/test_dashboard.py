@@ -104,7 +104,7 @@ async def test_ticket_list_filters_statistics_and_pages(env: Any) -> None:
     figures = (await owner.get(f"{base}/stats")).json()["staff"]
     assert [(s["user_id"], s["handled"]) for s in figures] == [(str(staff), 1)]
     view = await owner.get(f"{base}/view", params={"status": "open"})
-    assert view.status_code == 200 and "1 ticket(s)" in view.text
+    assert view.status_code == 200 and "Tickets found: 1" in view.text
     page = await owner.get(f"/guilds/{guild}/modules/tickets/list", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "1 open (0 claimed)" in page.text and f"{base}/tickets/{first}/transcript" in page.text

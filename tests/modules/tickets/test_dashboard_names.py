@@ -42,7 +42,11 @@ async def test_ticket_lists_show_names(env: Any) -> None:
         for user_id in (opener, staff, GONE):
             assert str(user_id) not in shown, (url, user_id)
     french = await owner.get(f"{base}/view", headers={"accept-language": "fr"})
-    assert "un ancien membre" in french.text
+    assert (
+        "un ancien membre" in french.text
+        and "Équipe de support" in french.text
+        and "Tickets trouvés : 2" in french.text
+    )
     page_fr = await owner.get(f"/guilds/{guild}/modules/tickets/list", headers={"accept-language": "fr"})
     assert "un ancien membre" in page_fr.text and "Équipe de support" in page_fr.text and "Fermé" in page_fr.text
     assert "Support team" not in page_fr.text and ">closed<" not in page_fr.text

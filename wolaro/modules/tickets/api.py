@@ -26,7 +26,7 @@ from wolaro.modules.tickets.privacy import PRIVACY
 from wolaro.modules.tickets.service import is_staff, staff_stats
 from wolaro.modules.tickets.storage import StorageError, TranscriptStorage, storage_from_settings
 from wolaro.modules.tickets.transcript import CSP
-from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep, get_logger, request_names
+from wolaro.sdk import GuildVisitor, ManagedGuild, WebDep, get_logger, request_language, request_names
 
 log = get_logger(__name__)
 
@@ -140,7 +140,14 @@ async def view(
     staff = staff_stats(await store.times(web.services.db, guild.guild_id))
     people = [t.opener_id for t in rows] + [t.claimed_by for t in rows] + [s.user_id for s in staff]
     members = await _members(web, request, guild.guild_id, people)
+    language = request_language(request)
+
+    def t(message: str, /, **values: Any) -> str:
+        return str(web.services.translator.translate(language, message, **values))
+
     html = _PAGES.get_template("tickets_view.html").render(
+        t=t,
+        language=language,
         guild=guild,
         tickets=[_row(t, members) for t in rows],
         total=total,
