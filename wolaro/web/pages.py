@@ -200,8 +200,9 @@ async def module_own_page(
     extra = {"module": view, "module_page": page}
     if page.data is not None:
         extra.update(await page.data(web.services, guild.guild_id))
-        ids = {"member_ids": extra.get("member_ids", ()), "channel_ids": extra.get("channel_ids", ())}
-        extra.update(await names.request_names(web, request, guild.guild_id, **ids))
+        if "member_ids" in extra or "channel_ids" in extra:  # the page shows people or channels: by name
+            ids = {"member_ids": extra.get("member_ids", ()), "channel_ids": extra.get("channel_ids", ())}
+            extra.update(await names.request_names(web, request, guild.guild_id, **ids))
     return web.templates.TemplateResponse(request, "module_page.html", {**context, **extra})
 
 
