@@ -116,7 +116,12 @@ async def overview(db: Database, guild_id: int, days: tuple[int, int]) -> dict[s
         b=b,
     )
     members, params = member_rows_sql("messages", days)
-    members_active = await _all(db, f"SELECT COUNT(DISTINCT user_id) FROM ({members}) pieces", g=guild_id, **params)
+    members_active = await _all(  # GROUP BY, not COUNT(DISTINCT): PostgreSQL hashes it instead of sorting
+        db,
+        f"SELECT COUNT(*) FROM (SELECT user_id FROM ({members}) pieces GROUP BY user_id) active",
+        g=guild_id,
+        **params,
+    )
     channels = await _all(
         db,
         "SELECT channel_id, SUM(messages) AS total FROM statistics_channel_daily "
