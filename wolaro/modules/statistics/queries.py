@@ -54,6 +54,9 @@ def member_rows_sql(column: str, days: tuple[int, int]) -> tuple[str, dict[str, 
     """`SELECT user_id, <column> AS v ...` over the range, reading blocks where they fit (see `pieces`)."""
     parts = []
     params: dict[str, int] = {}
+    # A block's or day's voice seconds fit an INTEGER (28 days are 2.4M s): PostgreSQL sums INTEGERs as BIGINT,
+    # while SUM(BIGINT) is a much slower NUMERIC.
+    column = f"CAST({column} AS INTEGER)" if column == "voice_seconds" else column
     for i, (size, a, b) in enumerate(pieces(*days)):
         params[f"a{i}"], params[f"b{i}"] = a, b
         if size == 1:
