@@ -21,6 +21,7 @@ from wolaro.core.context import WolaroContext
 from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited
 from wolaro.core.identify import IdentifyGate
 from wolaro.core.loader import ModuleLoader
+from wolaro.core.module import WolaroModule
 from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
 from wolaro.core.presence import PresenceRecorder
@@ -425,6 +426,7 @@ class WolaroBot(commands.AutoShardedBot):
                 "status": status,
                 "latency_ms": latency_ms,
                 "ts": time.time(),
+                "module": ctx.cog.spec.name if isinstance(ctx.cog, WolaroModule) else None,
                 **command_record.details(ctx),  # where it ran and with which arguments
             }
             await self.services.pubsub.publish(COMMAND_EXECUTED, record)

@@ -5,19 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from wolaro.modules.commandlog import store
 from wolaro.modules.commandlog.api import router
+from wolaro.modules.commandlog.batch import CommandBatch
 from wolaro.modules.commandlog.models import CommandLogEntry
 from wolaro.modules.commandlog.privacy import PRIVACY
 from wolaro.sdk import GuildConfig, ModuleSpec, WolaroModule
+
+#: Modules whose commands are not kept: a person's commands about their own data must not create more of it.
+NOT_KEPT = frozenset({"privacy"})
 
 
 class CommandLog(WolaroModule):
     """Records every command run in a server."""
 
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self.batch = CommandBatch(bot.services.db)
+
+    async def cog_load(self) -> None:
+        """Start writing the log about once a second."""
+        self.batch.start()
+
+    async def cog_unload(self) -> None:
+        """Graceful stop: write what waits."""
+        await self.batch.stop()
+
     async def on_guild_command_recorded(self, config: GuildConfig, data: dict[str, Any]) -> None:
         """A command ran (or was refused) here: keep it."""
-        await store.record(self.bot.services.db, config.guild_id, data)
+        if data.get("module") not in NOT_KEPT:
+            self.batch.add(config.guild_id, data)
 
 
 HERE = Path(__file__).resolve().parent
