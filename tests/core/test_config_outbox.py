@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from wolaro.core.config_edit import edit_module_config
 from wolaro.core.config_outbox import L2_PREFIX, OutboxRelay
-from wolaro.core.config_service import GuildConfigService
+from wolaro.core.config_service import ConfigError, GuildConfigService
 from wolaro.core.registry import discover_specs
 from wolaro.data import outbox
 from wolaro.data.cache import MemoryCache
 from wolaro.data.models import utcnow
-from wolaro.data.pubsub import GUILD_RELOAD, MODULE_TOGGLE, MemoryPubSub
+from wolaro.data.pubsub import CONFIG_UPDATE, GUILD_RELOAD, MODULE_TOGGLE, MemoryPubSub
 
 GUILD = 111_000_000_000_000_001
 
@@ -79,3 +82,22 @@ async def test_a_resync_is_recorded_without_naming_who_asked(migrated_db) -> Non
     async with migrated_db.session() as session:
         rows = await outbox.claim(session, older_than=utcnow(), limit=10)
     assert [(row.channel, row.payload) for row in rows] == [(GUILD_RELOAD, {})]
+
+
+async def test_an_edit_under_the_row_lock_is_delivered_through_the_outbox(migrated_db) -> None:
+    pubsub, cache = CuttablePubSub(), MemoryCache()
+    service = GuildConfigService(migrated_db, cache, pubsub, discover_specs())
+    pubsub.cut = True
+
+    def refused(current: dict[str, Any]) -> dict[str, Any]:
+        raise ConfigError("rules", "no")
+
+    with pytest.raises(ConfigError):
+        await edit_module_config(service, GUILD, "permissions", refused, actor_id=3)
+    assert await waiting(migrated_db) == 0  # nothing written, nothing to deliver
+
+    await edit_module_config(service, GUILD, "utility", lambda current: {"ping_show_shard": True}, actor_id=3)
+    assert await waiting(migrated_db) == 1  # recorded with the change: the relay delivers it once Redis is back
+    pubsub.cut = False
+    assert await OutboxRelay(migrated_db, cache, pubsub).run_once(grace=0) == 1
+    assert [channel for channel, _ in pubsub.sent] == [CONFIG_UPDATE]

@@ -3,8 +3,8 @@
 `GuildConfigService.update_module_config` merges values the caller already computed; an edit that depends on the
 current value (add one rule to a dict of rules, undo a change only if nothing changed since) must read and write
 in one transaction, or two processes editing together lose one change. `edit_module_config` gives the edit the
-value as stored under the lock; the result is validated, written with its audit row, then published like any
-config change.
+value as stored under the lock; the result is validated, written with its audit row and its outbox row, then
+published like any config change.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from wolaro.core.config_service import ConfigError, GuildConfigService, config_error_from
 from wolaro.data import guilds as repo
+from wolaro.data import outbox
 from wolaro.data.pubsub import CONFIG_UPDATE
 
 #: Receives the module's current config (a copy) and returns the settings to change (key -> new value).
@@ -55,6 +56,7 @@ async def edit_module_config(
             before={k: before.get(k) for k in changes},
             after={k: after[k] for k in changes},
         )
-    payload = {"module": module, "config": after, "actor_id": str(actor_id) if actor_id else None}
-    await service._changed(CONFIG_UPDATE, guild_id, payload)
+        payload = {"module": module, "config": after, "actor_id": str(actor_id) if actor_id else None}
+        entry = await outbox.record(session, CONFIG_UPDATE, guild_id, payload)  # delivered even if Redis is away
+    await service._changed(CONFIG_UPDATE, guild_id, payload, outbox_id=entry)
     return after
