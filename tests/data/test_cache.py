@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from wolaro.data.cache import Cache, FallbackCache, MemoryCache, RedisCache, make_cache
+from wolaro.data.cache import REDIS_MAX_CONNECTIONS, Cache, FallbackCache, MemoryCache, RedisCache, make_cache
 
 # --------------------------------------------------------------------------- both backends
 
@@ -161,6 +161,16 @@ async def test_redis_caches_share_values_and_windows(redis_url: str, redis_prefi
     finally:
         for cache in (first, second, other):
             await cache.close()
+
+
+@pytest.mark.redis
+async def test_a_burst_past_the_connection_pool_waits_for_a_connection(redis_url: str, redis_prefix: str) -> None:
+    cache = RedisCache(redis_url, prefix=redis_prefix)
+    try:  # four times the pool's connections at once: each call waits its turn, none is refused
+        await asyncio.gather(*(cache.set(f"burst:{n}", b"x", ttl=30) for n in range(4 * REDIS_MAX_CONNECTIONS)))
+        assert [await cache.get(f"burst:{n}") for n in (0, 4 * REDIS_MAX_CONNECTIONS - 1)] == [b"x", b"x"]
+    finally:
+        await cache.close()
 
 
 @pytest.mark.redis

@@ -16,7 +16,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -36,6 +36,8 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 """What a Redis operation raises when the server is down, unreachable or too slow."""
 
 REDIS_TIMEOUT = 0.5
+#: Connections one client keeps to Redis at most (per process and use: cache, pub/sub, REST budget, leases).
+REDIS_MAX_CONNECTIONS = 100
 """Seconds a Redis command or connection attempt may take before it counts as a failure."""
 
 _UNLINK_BATCH = 500
@@ -204,14 +206,19 @@ def redis_client(url: str, *, timeout: float = REDIS_TIMEOUT, retries: int = 1) 
     """A redis.asyncio client that fails fast: short socket timeouts, no backoff, `retries` immediate retries.
 
     The retry covers a connection error only (a pooled connection the server closed, after a restart); a dead
-    server answers the retry with "connection refused" at once, so it costs nothing.
+    server answers the retry with "connection refused" at once, so it costs nothing. At most
+    `REDIS_MAX_CONNECTIONS` connections: a burst past them waits up to `timeout` for a free one (redis-py's default
+    pool refuses at once with "Too many connections", which turned 100 commands at once into cache misses).
     """
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=timeout,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
     )
+    return Redis.from_pool(pool)
 
 
 class RedisCache(Cache):
