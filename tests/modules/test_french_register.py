@@ -10,7 +10,20 @@ import pytest
 from wolaro.core.i18n import read_catalogs
 from wolaro.core.registry import discover_specs
 
-MODULES = ("tickets", "giveaways", "polls", "starboard", "suggestions", "fun", "welcome", "rolemenus", "customcommands")
+MODULES = (
+    "tickets",
+    "giveaways",
+    "polls",
+    "starboard",
+    "suggestions",
+    "fun",
+    "welcome",
+    "rolemenus",
+    "customcommands",
+    "economy",
+    "statistics",
+    "leveling",
+)
 INFORMAL = re.compile(r"(?<![\w'’-])(tu|toi|te|tes|ton|ta)(?![\w'’-])", re.IGNORECASE)
 STILTED = ("le maximum permis", "Comment nous sommes-nous débrouillés", "avec toi ", "ne répond rien", "un embed")
 
