@@ -168,9 +168,9 @@ def test_csv_import_reads_xp_or_levels_and_refuses_bad_files() -> None:
 
 
 def test_config_refuses_incoherent_settings() -> None:
-    with pytest.raises(ValueError, match="least XP"):
+    with pytest.raises(ValueError, match="smallest amount of XP"):
         Config(xp_min=30, xp_max=10)
-    with pytest.raises(ValueError, match="announcement channel"):
+    with pytest.raises(ValueError, match="channel for announcements"):
         Config(announce="channel")
 
 

@@ -183,7 +183,7 @@ class Config(ModuleConfig):
     @model_validator(mode="after")
     def _coherent(self) -> Config:
         if self.xp_min > self.xp_max:
-            raise ValueError("the least XP per message must not be more than the most")
+            raise ValueError("The smallest amount of XP per message cannot be more than the largest.")
         if self.announce == "channel" and self.announce_channel_id is None:
-            raise ValueError("choose the announcement channel, or another place for announcements")
+            raise ValueError("Choose the channel for announcements, or another place for them.")
         return self

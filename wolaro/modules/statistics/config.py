@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from wolaro.sdk import ModuleConfig, SnowflakeId
+from wolaro.sdk import ModuleConfig, SnowflakeId, ui
 
 MAX_STAT_CHANNELS = 10
 MAX_TEMPLATE = 90
@@ -36,6 +36,12 @@ class StatChannel(BaseModel):
         default=Figure.MEMBERS,
         title="Figure",
         description="What it shows: members, humans (members who are not bots), online members or messages today",
+        json_schema_extra=ui.choices(
+            members="Members",
+            humans="Members who are not bots",
+            online="Members online",
+            messages_today="Messages today",
+        ),
     )
     template: str = Field(
         default="Members: {value}",
@@ -49,7 +55,7 @@ class StatChannel(BaseModel):
     @classmethod
     def _has_value(cls, value: str) -> str:
         if "{value}" not in value:
-            raise ValueError("the name must contain {value}, where the figure goes")
+            raise ValueError("The name must contain {value}, where the figure goes.")
         return value.strip()
 
 
@@ -57,7 +63,7 @@ def _valid_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("an IANA timezone such as Europe/Paris, America/New_York or UTC") from None
+        raise ValueError("Enter a time zone such as Europe/Paris, America/New_York or UTC.") from None
     return value
 
 

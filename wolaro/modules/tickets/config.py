@@ -24,7 +24,7 @@ def _duration(value: str | None) -> str | None:
     try:
         parse_duration(value, maximum=LONGEST_WAIT)
     except DurationError:
-        raise ValueError("a delay like 30m, 12h, 2d or 1w (units s, m, h, d, w), at most 90d") from None
+        raise ValueError("Enter a delay like 30m, 12h, 2d or 1w, at most 90 days.") from None
     return value.strip()
 
 
