@@ -204,6 +204,12 @@ async def test_the_permissions_page_lists_every_command_and_its_rules_reach_the_
 
 
 async def test_the_audit_log_reads_in_words_and_undoes_a_change(browser, stack):
+    # nested values: a list of objects (moderation's automatic actions) and a dict of objects (a command's rule)
+    member_role = stack.sandbox.role_id(stack.guild, "Member")
+    steps = {"escalation": [{"warns": 3, "action": "timeout", "duration": "2h"}]}
+    await stack.services.config.update_module_config(stack.guild, "moderation", steps, actor_id=stack.admin)
+    rule = {"rules": {"ping": {"enabled": True, "denied_roles": [member_role]}}}
+    await stack.services.config.update_module_config(stack.guild, "permissions", rule, actor_id=stack.admin)
     client_changes = {"caps": {"enabled": True, "max_ratio": 0.5, "action": "timeout"}}
     await stack.services.config.update_module_config(stack.guild, "automod", client_changes, actor_id=stack.admin)
     for language, viewport in (("fr", PHONE), ("en", DESKTOP)):
@@ -214,11 +220,20 @@ async def test_the_audit_log_reads_in_words_and_undoes_a_change(browser, stack):
         await page.wait_for_selector("#audit-table[data-loaded]")
         first = page.locator("#audit-rows tr").first
         change = first.locator(".change")
+        table = page.locator("#audit-rows")
+        await expect(table).to_contain_text("Member")  # the role by its name
+        for blob in ("{", "[", '"'):
+            assert blob not in await table.inner_text()  # never JSON
         if language == "fr":
+            await expect(table).to_contain_text("Aucun → Avertissements: 3")
             await expect(change).to_contain_text("Majuscules › Part de majuscules tolérée: 70 % → 50 %")
         else:
             await expect(change).to_contain_text("Capital letters › Capital letters allowed: 70 % → 50 %")
             await expect(change).to_contain_text("Capital letters › What the bot does: Only delete the message → ")
+            await expect(table).to_contain_text(
+                "Automatic actions: None → Warnings: 3 · Action: Time the member out · For how long: 2h"
+            )
+            await expect(table).to_contain_text("Command rules › ping: Switched on: On · Never these roles: @Member")
             await expect(first.locator("td").nth(1)).not_to_have_text(str(stack.admin))  # a name, not an id
         await page.screenshot(
             path=shot(f"audit-{language}-{'phone' if viewport is PHONE else 'desktop'}"), full_page=True

@@ -94,7 +94,7 @@
   function show(value, key) {
     if (value === null || value === undefined) return "—";
     const shown = enrich(value, key);
-    const text = typeof shown === "string" ? shown : JSON.stringify(shown);
+    const text = typeof shown === "string" ? shown : Array.isArray(shown) ? shown.join(", ") : String(shown);
     return text.length > 140 ? `${text.slice(0, 139)}…` : text;
   }
 
@@ -107,21 +107,32 @@
     return schemas.get(module);
   }
 
+  // Schema lookups: a node with its $ref resolved, a field of an object, a list's items, a dict's values.
+  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  function deref(schema, node) {
+    const defs = (schema && schema.$defs) || {};
+    return node && node.$ref ? { ...defs[node.$ref.split("/").pop()], ...node } : node || {};
+  }
+  function inner(schema, node, key) { // `key` ("properties" entry, "items", "additionalProperties"), also through anyOf
+    const here = deref(schema, node);
+    const found = key === "items" || key === "additionalProperties"
+      ? here[key] || (here.anyOf || []).map((o) => deref(schema, o)).find((o) => isObject(o[key]))?.[key]
+      : (here.properties || {})[key] || (here.anyOf || []).map((o) => deref(schema, o)).find((o) => o.properties?.[key])?.properties?.[key];
+    return isObject(found) ? deref(schema, found) : null;
+  }
+
   // [title, schema node] of the setting at `path`.
   function titleAt(schema, path) {
     if (!schema) return [path.join(" › "), {}];
-    const defs = schema.$defs || {};
-    const deref = (node) => (node && node.$ref ? { ...defs[node.$ref.split("/").pop()], ...node } : node || {});
     const titles = [];
     let node = schema;
     for (const part of path) {
-      node = deref(node);
-      if (/^\d+$/.test(part)) { node = deref(node.items || (node.anyOf || []).find((o) => o.items)?.items); titles.push(String(Number(part) + 1)); continue; }
-      const next = (node.properties || {})[part] || ((node.anyOf || []).map(deref).find((o) => o.properties?.[part]) || {}).properties?.[part];
-      titles.push(next?.title || part);
-      node = next || {};
+      if (/^\d+$/.test(part)) { node = inner(schema, node, "items") || {}; titles.push(String(Number(part) + 1)); continue; }
+      const field = inner(schema, node, part);
+      titles.push(field?.title || part); // a dict's key (a command's name) is its own title
+      node = field || inner(schema, node, "additionalProperties") || {};
     }
-    return [titles.join(" › "), deref(node)];
+    return [titles.join(" › "), node];
   }
 
   // One [path, before, after] per setting that changed, nested objects and lists walked down to their leaves.
@@ -137,14 +148,53 @@
     return JSON.stringify(before) === JSON.stringify(after) ? [] : [[path, before, after]];
   }
 
-  function value(v, key, node = {}) {
+  function scalar(v, key, node = {}) {
     if (typeof v === "number" && node["x-widget"] === "percent") return `${Math.round(v * 10000) / 100} %`;
     if (typeof v === "number" && node["x-widget"] === "duration" && node["x-unit"]) return `${v} ${tr(node["x-unit"])}`;
     if (node["x-labels"] && v !== null && v !== undefined && node["x-labels"][String(v)]) return node["x-labels"][String(v)];
     if (v === true) return tr("On");
     if (v === false) return tr("Off");
     if (Array.isArray(v) && !v.length) return tr("None");
+    if (Array.isArray(v) && !v.some((item) => item !== null && typeof item === "object")) {
+      const items = ID_KEY.test(key) ? enrich(v, key) : v.map((item) => scalar(item, "", node.items || {}));
+      return show(items.join(", "));
+    }
+    if (isObject(v) && !Object.keys(v).length) return tr("None");
     return show(v, key);
+  }
+
+  // An object's fields as "Title: value · Title: value" (its empty ones left out), in the schema's words.
+  function fieldsLine(v, node, schema) {
+    const parts = Object.entries(v)
+      .filter(([, item]) => item !== null && item !== undefined && !(Array.isArray(item) && !item.length))
+      .map(([k, item]) => {
+        const field = inner(schema, node, k) || {};
+        const shown = isObject(item) || (Array.isArray(item) && item.some(isObject)) ? lines(item, k, field, schema).join("; ") : scalar(item, k, field);
+        return `${field.title || k}: ${shown}`;
+      });
+    return parts.length ? parts.join(" · ") : tr("None");
+  }
+
+  // A value as lines for people: a list of objects one line per item, a dict of objects one "key: …" line per key,
+  // an object its fields by title; never JSON.
+  function lines(v, key, node, schema) {
+    if (Array.isArray(v) && v.length && v.some(isObject)) {
+      const items = inner(schema, node, "items") || {};
+      return v.map((item) => (isObject(item) ? fieldsLine(item, items, schema) : scalar(item, "", items)));
+    }
+    if (isObject(v) && Object.keys(v).length) {
+      const values = inner(schema, node, "additionalProperties");
+      if (values || (!inner(schema, node, Object.keys(v)[0]) && Object.values(v).every(isObject))) {
+        return Object.entries(v).map(([k, item]) => `${k}: ${isObject(item) ? fieldsLine(item, values || {}, schema) : scalar(item, k, values || {})}`);
+      }
+      return [fieldsLine(v, node, schema)];
+    }
+    return [scalar(v, key, node)];
+  }
+
+  function value(v, key, node, schema, cls) {
+    const shown = lines(v, key, node, schema).slice(0, 20);
+    return h("span", { class: cls }, shown.flatMap((line, index) => (index ? [h("br"), line] : [line])));
   }
 
   function change(entry, schema) {
@@ -157,9 +207,9 @@
       const key = path[path.length - 1];
       return h("div", {},
         h("span", {}, `${title}: `),
-        from !== undefined ? h("span", { class: "from" }, value(from, key, node)) : null,
+        from !== undefined ? value(from, key, node, schema, "from") : null,
         from !== undefined ? " → " : null,
-        h("span", { class: "to" }, value(to, key, node)));
+        value(to, key, node, schema, "to"));
     }));
   }
 
