@@ -90,6 +90,12 @@ async def test_the_statistics_page_draws_its_charts_and_filters_by_channel(brows
     assert await page.locator(".stats-chart canvas").count() == 3
     rows = await page.locator("#board-messages tbody tr").count()
     assert rows == 5  # the five members who spoke
+    # the top bar keeps its compact language chooser (no page style stretches every select)
+    chooser = await page.locator("#language-chooser").bounding_box()
+    assert chooser is not None and chooser["width"] < 200
+    await expect(page.locator(".topbar [data-action='logout']")).to_have_text("Log out")
+    logout = await page.locator(".topbar [data-action='logout']").bounding_box()
+    assert logout is not None and logout["height"] < chooser["height"]  # on one line
     await page.screenshot(path=str(Path(screenshots) / "statistics-page.png"), full_page=True)
 
     await page.select_option("#stats-channel", str(channel))
