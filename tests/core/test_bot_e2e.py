@@ -71,7 +71,7 @@ async def test_invalid_config_value_is_refused_and_nothing_changes(sandbox, bot)
         sandbox, guild, channel, owner, "config", {"module": "utility", "key": "embed_colour", "value": "blue"}, "set"
     )
     assert response["ephemeral"]
-    assert "embed_colour" in response["content"] and "Invalid value" in response["content"]
+    assert "Colour of info cards" in response["content"] and "Invalid value" in response["content"]
     response = await slash(
         sandbox, guild, channel, owner, "config", {"module": "utility", "key": "no_such_key", "value": "1"}, "set"
     )

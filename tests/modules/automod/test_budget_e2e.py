@@ -89,10 +89,10 @@ async def test_the_settings_that_stalled_everyone_are_refused_from_chat(sandbox,
     await bot.config.set_module_enabled(guild, "automod", True, actor_id=None)
     await sandbox.send_message(channel, owner, "!config set automod regex_timeout_ms 1000")
     reply = await sandbox.wait_for_message(channel, timeout=5)
-    assert "regex_timeout_ms" in reply["content"] and "50" in reply["content"]
+    assert "Pattern time per message" in reply["content"] and "50" in reply["content"]
     await sandbox.send_message(channel, owner, "!config set automod regex_suspend_seconds 1")
     reply = await sandbox.wait_for_message(channel, timeout=5)
-    assert "regex_suspend_seconds" in reply["content"] and "10" in reply["content"]
+    assert "Pattern pause" in reply["content"] and "10" in reply["content"]
     word = "-" * 150 + "x"
     await sandbox.send_message(channel, owner, f'!config set automod words {{"enabled": true, "words": ["{word}"]}}')
     reply = await sandbox.wait_for_message(channel, timeout=5)

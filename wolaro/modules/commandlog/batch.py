@@ -38,6 +38,14 @@ class CommandBatch:
             del self.rows[:dropped]
             log.warning("command log full, oldest commands dropped", dropped=dropped)
 
+    def forget(self, user_id: int, guild_id: int | None) -> None:
+        """A person's data was erased: drop their commands not yet written (in one server, or everywhere)."""
+        self.rows = [
+            row
+            for row in self.rows
+            if row["user_id"] != user_id or (guild_id is not None and row["guild_id"] != guild_id)
+        ]
+
     async def flush(self) -> None:
         """Write what waits (kept for the next try when the database refuses)."""
         rows, self.rows = self.rows, []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from wolaro.modules.commandlog.api import router
 from wolaro.modules.commandlog.batch import CommandBatch
 from wolaro.modules.commandlog.models import CommandLogEntry
 from wolaro.modules.commandlog.privacy import PRIVACY
-from wolaro.sdk import GuildConfig, ModuleSpec, WolaroModule
+from wolaro.sdk import ERASED_CHANNEL, GuildConfig, ModuleSpec, WolaroModule
 
 #: Modules whose commands are not kept: a person's commands about their own data must not create more of it.
 NOT_KEPT = frozenset({"privacy"})
@@ -24,11 +25,19 @@ class CommandLog(WolaroModule):
 
     async def cog_load(self) -> None:
         """Start writing the log about once a second."""
+        self.bot.services.pubsub.subscribe(ERASED_CHANNEL, self._on_erased)
         self.batch.start()
 
     async def cog_unload(self) -> None:
         """Graceful stop: write what waits."""
+        self.bot.services.pubsub.unsubscribe(ERASED_CHANNEL, self._on_erased)
         await self.batch.stop()
+
+    async def _on_erased(self, _channel: str, message: dict[str, Any]) -> None:
+        """A person's data was erased (in any process): their commands waiting here are not written."""
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            guild = message.get("guild_id")
+            self.batch.forget(int(message["user_id"]), None if guild is None else int(guild))
 
     async def on_guild_command_recorded(self, config: GuildConfig, data: dict[str, Any]) -> None:
         """A command ran (or was refused) here: keep it."""
