@@ -96,7 +96,7 @@ async def test_the_settings_that_stalled_everyone_are_refused_from_chat(sandbox,
     word = "-" * 150 + "x"
     await sandbox.send_message(channel, owner, f'!config set automod words {{"enabled": true, "words": ["{word}"]}}')
     reply = await sandbox.wait_for_message(channel, timeout=5)
-    assert "words.words" in reply["content"] and "100" in reply["content"]
+    assert "Banned words" in reply["content"] and "100" in reply["content"]
     stored = (await bot.config.get(guild)).module_configs["automod"]
     assert stored["regex_timeout_ms"] == 50 and stored["regex_suspend_seconds"] == 60
     assert stored["words"]["words"] == []
