@@ -35,15 +35,21 @@ Start = Annotated[date | None, Query(description="First day (YYYY-MM-DD); 30 day
 End = Annotated[date | None, Query(description="Last day (YYYY-MM-DD), included; today by default")]
 
 
+def _refused(message: str, *where: str) -> HTTPException:
+    """A refusal as a 422 in FastAPI's documented validation shape (loc, msg, type), with our sentence as `msg`."""
+    detail = [{"loc": list(where), "msg": message, "type": "value_error"}]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
 async def _range(web: Any, guild_id: int, start: date | None, end: date | None) -> tuple[tuple[int, int], str]:
     config = await web.services.config.get(guild_id)
     timezone = (config.module_configs.get("statistics") or {}).get("timezone") or "UTC"
     last = day_number(end) if end else today(timezone)
     first = day_number(start) if start else last - 29
     if first > last:
-        raise HTTPException(422, "The first day must come before the last day.")
+        raise _refused("The first day must come before the last day.", "query", "start")
     if last - first >= MAX_DAYS:
-        raise HTTPException(422, f"Choose at most {MAX_DAYS} days.")
+        raise _refused(f"Choose at most {MAX_DAYS} days.", "query", "start")
     return (first, last), timezone
 
 
@@ -73,11 +79,11 @@ async def _member_names(web: Any, guild_id: int, user_ids: list[str]) -> dict[st
     return {u: name for u, name in found if name}
 
 
-def _snowflake(value: str | None, what: str) -> int | None:
+def _snowflake(value: str | None, what: str, *where: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or not is_snowflake(int(value)):
-        raise HTTPException(422, f"That is not a {what}.")
+        raise _refused(f"That is not a {what}.", *where)
     return int(value)
 
 
@@ -106,7 +112,7 @@ async def leaderboard(
 ) -> list[dict[str, Any]]:
     """Members ranked over the range, optionally in one channel."""
     days, timezone = await _range(web, guild.guild_id, start, end)
-    channel = _snowflake(channel_id, "channel")
+    channel = _snowflake(channel_id, "channel", "query", "channel_id")
     cache = StatsCache(web.services.cache)
     board: list[dict[str, Any]] = await cache.get_or_compute(
         guild.guild_id,
@@ -136,7 +142,7 @@ async def user(
 ) -> dict[str, Any]:
     """A member's activity over the range."""
     days, _ = await _range(web, guild.guild_id, start, end)
-    member = _snowflake(user_id, "member") or 0
+    member = _snowflake(user_id, "member", "path", "user_id") or 0
     return await queries.user_stats(web.services.db, guild.guild_id, member, days)
 
 
@@ -150,7 +156,7 @@ async def channel(
 ) -> dict[str, Any]:
     """A channel's activity over the range."""
     days, timezone = await _range(web, guild.guild_id, start, end)
-    target = _snowflake(channel_id, "channel") or 0
+    target = _snowflake(channel_id, "channel", "path", "channel_id") or 0
     return await queries.channel_stats(web.services.db, guild.guild_id, target, days, timezone)
 
 

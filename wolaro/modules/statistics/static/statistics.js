@@ -57,7 +57,8 @@
     const response = await fetch(api + path + (query ? "?" + query : ""), { credentials: "same-origin" });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
-      throw new Error(typeof body.detail === "string" ? body.detail : "The statistics could not be loaded.");
+      const detail = Array.isArray(body.detail) && body.detail.length ? body.detail[0].msg : body.detail;
+      throw new Error(typeof detail === "string" ? detail : "The statistics could not be loaded.");
     }
     return response.json();
   }
