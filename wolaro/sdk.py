@@ -39,7 +39,7 @@ from wolaro.core.templates import (
     render_template_async,
     session_of,
 )
-from wolaro.data.database import Database
+from wolaro.data.database import Database, is_unavailable
 from wolaro.data.guilds import add_audit, load_guild
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
@@ -88,6 +88,7 @@ __all__ = [
     "hybrid_command",
     "hybrid_group",
     "is_snowflake",
+    "is_unavailable",
     "jsonable",
     "master_admin_only",
     "record_audit",

@@ -46,11 +46,20 @@ from wolaro.sdk import (
     WolaroModule,
     get_logger,
     hybrid_group,
+    is_unavailable,
 )
 
 log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
 NAME = "statistics"
+
+
+def _failed(what: str, exc: Exception) -> None:
+    """One warning line for an outage (the database is down: not a bug), the traceback for anything else."""
+    if is_unavailable(exc):
+        log.warning(what, error=repr(exc))
+    else:
+        log.exception(what)
 
 
 class Statistics(WolaroModule):
@@ -135,12 +144,12 @@ class Statistics(WolaroModule):
         self._restoring = True
         try:
             await self._restore_sessions(time.time())
-        except Exception:
-            log.exception("statistics: open voice sessions could not be restored")
+        except Exception as exc:
+            _failed("statistics: open voice sessions could not be restored", exc)
         try:
             await jobs.schedule_cleanup(self.bot.services.jobs)
-        except Exception:
-            log.exception("statistics: the retention clean-up could not be scheduled")
+        except Exception as exc:
+            _failed("statistics: the retention clean-up could not be scheduled", exc)
         hour = int(time.time() // 3600)
         for guild in self.bot.guilds:
             config = self.bot.config.peek(guild.id)
