@@ -12,14 +12,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from wolaro.modules.statistics import queries
 from wolaro.modules.statistics.cache import StatsCache
 from wolaro.modules.statistics.times import day_number, today
-from wolaro.sdk import ManagedGuild, WebDep, is_snowflake
+from wolaro.sdk import ManagedGuild, WebDep, is_snowflake, request_language
 
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
@@ -33,23 +33,28 @@ ASSETS = {
 MAX_DAYS = 3650
 Start = Annotated[date | None, Query(description="First day (YYYY-MM-DD); 30 days before the last by default")]
 End = Annotated[date | None, Query(description="Last day (YYYY-MM-DD), included; today by default")]
+Language = Annotated[str, Depends(request_language)]
+"""The caller's language (`?language=`, the dashboard's cookie, then Accept-Language): refusals are said in it."""
 
 
-def _refused(message: str, *where: str) -> HTTPException:
-    """A refusal as a 422 in FastAPI's documented validation shape (loc, msg, type), with our sentence as `msg`."""
-    detail = [{"loc": list(where), "msg": message, "type": "value_error"}]
+def _refused(web: Any, language: str, message: str, where: tuple[str, ...], **values: Any) -> HTTPException:
+    """A refusal as a 422 in FastAPI's validation shape (loc, msg, type): our sentence, in the caller's language."""
+    said = str(web.services.translator.translate(language, message, **values))
+    detail = [{"loc": list(where), "msg": said, "type": "value_error"}]
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
-async def _range(web: Any, guild_id: int, start: date | None, end: date | None) -> tuple[tuple[int, int], str]:
+async def _range(
+    web: Any, language: str, guild_id: int, start: date | None, end: date | None
+) -> tuple[tuple[int, int], str]:
     config = await web.services.config.get(guild_id)
     timezone = (config.module_configs.get("statistics") or {}).get("timezone") or "UTC"
     last = day_number(end) if end else today(timezone)
     first = day_number(start) if start else last - 29
     if first > last:
-        raise _refused("The first day must come before the last day.", "query", "start")
+        raise _refused(web, language, "The first day must come before the last day.", ("query", "start"))
     if last - first >= MAX_DAYS:
-        raise _refused(f"Choose at most {MAX_DAYS} days.", "query", "start")
+        raise _refused(web, language, "Choose at most {days} days.", ("query", "start"), days=MAX_DAYS)
     return (first, last), timezone
 
 
@@ -79,18 +84,24 @@ async def _member_names(web: Any, guild_id: int, user_ids: list[str]) -> dict[st
     return {u: name for u, name in found if name}
 
 
-def _snowflake(value: str | None, what: str, *where: str) -> int | None:
+#: The sentence refusing a value that is not an id, per kind of id.
+NOT_AN_ID = {"channel": "That is not a channel.", "member": "That is not a member."}
+
+
+def _snowflake(web: Any, language: str, value: str | None, what: str, *where: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or not is_snowflake(int(value)):
-        raise _refused(f"That is not a {what}.", *where)
+        raise _refused(web, language, NOT_AN_ID[what], where)
     return int(value)
 
 
 @router.get("/overview", summary="Messages, voice time, active members, joins and leaves per day; top channels")
-async def overview(guild: ManagedGuild, web: WebDep, start: Start = None, end: End = None) -> dict[str, Any]:
+async def overview(
+    guild: ManagedGuild, web: WebDep, language: Language, start: Start = None, end: End = None
+) -> dict[str, Any]:
     """The server's activity over the range."""
-    days, _ = await _range(web, guild.guild_id, start, end)
+    days, _ = await _range(web, language, guild.guild_id, start, end)
     cache = StatsCache(web.services.cache)
     result: dict[str, Any] = await cache.get_or_compute(
         guild.guild_id, f"overview:{days}", lambda: queries.overview(web.services.db, guild.guild_id, days)
@@ -104,6 +115,7 @@ async def overview(guild: ManagedGuild, web: WebDep, start: Start = None, end: E
 async def leaderboard(
     guild: ManagedGuild,
     web: WebDep,
+    language: Language,
     metric: Literal["messages", "voice"] = "messages",
     start: Start = None,
     end: End = None,
@@ -111,8 +123,8 @@ async def leaderboard(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[dict[str, Any]]:
     """Members ranked over the range, optionally in one channel."""
-    days, timezone = await _range(web, guild.guild_id, start, end)
-    channel = _snowflake(channel_id, "channel", "query", "channel_id")
+    days, timezone = await _range(web, language, guild.guild_id, start, end)
+    channel = _snowflake(web, language, channel_id, "channel", "query", "channel_id")
     cache = StatsCache(web.services.cache)
     board: list[dict[str, Any]] = await cache.get_or_compute(
         guild.guild_id,
@@ -136,13 +148,14 @@ async def channel_list(guild: ManagedGuild, web: WebDep) -> list[dict[str, str]]
 async def user(
     guild: ManagedGuild,
     web: WebDep,
+    language: Language,
     user_id: Annotated[str, PathParam(max_length=20)],
     start: Start = None,
     end: End = None,
 ) -> dict[str, Any]:
     """A member's activity over the range."""
-    days, _ = await _range(web, guild.guild_id, start, end)
-    member = _snowflake(user_id, "member", "path", "user_id") or 0
+    days, _ = await _range(web, language, guild.guild_id, start, end)
+    member = _snowflake(web, language, user_id, "member", "path", "user_id") or 0
     return await queries.user_stats(web.services.db, guild.guild_id, member, days)
 
 
@@ -150,20 +163,23 @@ async def user(
 async def channel(
     guild: ManagedGuild,
     web: WebDep,
+    language: Language,
     channel_id: Annotated[str, PathParam(max_length=20)],
     start: Start = None,
     end: End = None,
 ) -> dict[str, Any]:
     """A channel's activity over the range."""
-    days, timezone = await _range(web, guild.guild_id, start, end)
-    target = _snowflake(channel_id, "channel", "path", "channel_id") or 0
+    days, timezone = await _range(web, language, guild.guild_id, start, end)
+    target = _snowflake(web, language, channel_id, "channel", "path", "channel_id") or 0
     return await queries.channel_stats(web.services.db, guild.guild_id, target, days, timezone)
 
 
 @router.get("/growth", summary="Joins, leaves and the member count per day")
-async def growth(guild: ManagedGuild, web: WebDep, start: Start = None, end: End = None) -> list[dict[str, Any]]:
+async def growth(
+    guild: ManagedGuild, web: WebDep, language: Language, start: Start = None, end: End = None
+) -> list[dict[str, Any]]:
     """Member growth over the range."""
-    days, _ = await _range(web, guild.guild_id, start, end)
+    days, _ = await _range(web, language, guild.guild_id, start, end)
     return await queries.growth(web.services.db, guild.guild_id, days)
 
 
