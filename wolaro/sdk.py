@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.core import command_access
 from wolaro.core import config_ui as ui
+from wolaro.core.chat import ChatMessage
 from wolaro.core.command_access import CommandRule
 from wolaro.core.commands import hybrid_command, hybrid_group
 from wolaro.core.config_edit import edit_module_config
@@ -54,6 +55,7 @@ __all__ = [
     "ERASED_CHANNEL",
     "GUILD_EVENTS",
     "Base",
+    "ChatMessage",
     "CommandRule",
     "ConfigError",
     "Database",

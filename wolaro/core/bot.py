@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from wolaro.core import command_access, command_record, guild_listeners, metrics
+from wolaro.core.chat import ChatFastPath
 from wolaro.core.command_errors import answer_command_error
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
@@ -140,6 +141,7 @@ class WolaroBot(commands.AutoShardedBot):
         self.config = services.config
         self.translator = services.translator
         self.loader = ModuleLoader(self)
+        self.chat = ChatFastPath(self)  # most messages are counted from the payload, never built (wolaro.core.chat)
         self.started_at = time.time()
         self._prefetch_ids: list[int] = []
         self._prefetch_task: asyncio.Task[None] | None = None
@@ -160,6 +162,7 @@ class WolaroBot(commands.AutoShardedBot):
     # --------------------------------------------------------------- start-up
     async def setup_hook(self) -> None:
         """Load modules and publish the slash commands."""
+        self.chat.install(self._connection.parsers)  # first: the wrappers below then wrap it
         self._dispatch_raw_member_updates()
         metrics.count_gateway_events(self._connection)
         guard_parsers(self._connection.parsers)
@@ -306,7 +309,11 @@ class WolaroBot(commands.AutoShardedBot):
 
     # ------------------------------------------------------------- hot path
     async def on_message(self, message: discord.Message) -> None:
-        """The one message listener: modules' handlers for enabled guilds, then commands."""
+        """The one message listener: modules' handlers for enabled guilds, then commands.
+
+        Only messages that need a `discord.Message` get here: the others were counted from the gateway payload
+        and stopped there (`self.chat`, wolaro.core.chat), where the modules' `on_guild_chat` handlers ran.
+        """
         if message.author.bot or self.draining:
             return
         with self.in_flight():

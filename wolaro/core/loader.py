@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from wolaro.core.chat import FULL_MESSAGE_EVENTS, ChatHandler
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.registry import ModuleSpec, reload_spec
@@ -45,6 +46,12 @@ class ModuleLoader:
         self.modules: dict[str, WolaroModule] = {}
         self.cogs: dict[str, list[WolaroModule]] = {}
         self._handlers: dict[str, list[tuple[str, Handler]]] = {event: [] for event in GUILD_EVENTS}
+        #: Counting handlers (`on_guild_chat`) by module, for the message fast path (wolaro.core.chat).
+        self.chat_handlers: list[tuple[str, ChatHandler]] = []
+        #: Modules that need every new message built by discord.py (whole messages, or its message cache).
+        self.full_message_modules: frozenset[str] = frozenset()
+        #: Bumped whenever the handlers change, so what was worked out from them is worked out again.
+        self.version = 0
 
     async def load_all(self, specs: Mapping[str, ModuleSpec]) -> None:
         """Load every installed module (a module whose Cog cannot be added is logged and left out)."""
@@ -96,7 +103,10 @@ class ModuleLoader:
             for cog in cogs:
                 for event in cog.handled_events():
                     handlers[event].append((name, getattr(cog, GUILD_EVENTS[event])))
+        self.chat_handlers = handlers.pop("chat")  # type: ignore[assignment]  # plain functions, not coroutines
+        self.full_message_modules = frozenset(name for event in FULL_MESSAGE_EVENTS for name, _ in handlers[event])
         self._handlers = handlers
+        self.version += 1
 
     def has_handlers(self, event: str) -> bool:
         """Whether any loaded module wants `event` (lets the core listener skip work)."""

@@ -19,6 +19,10 @@ ConfigT = TypeVar("ConfigT", bound=ModuleConfig)
 
 # discord.py event -> the handler method a module implements to receive it for its enabled guilds.
 GUILD_EVENTS: dict[str, str] = {
+    # a guild message for modules that only count it: `on_guild_chat(config, message: ChatMessage)` is a plain
+    # function the gateway's read loop calls for every message, before any discord.Message is built
+    # (wolaro.core.chat); `on_guild_message` gets the whole discord.Message, at a cost on every message
+    "chat": "on_guild_chat",
     "message": "on_guild_message",
     "message_edit": "on_guild_message_edit",
     "raw_message_delete": "on_guild_raw_message_delete",
@@ -43,6 +47,13 @@ GUILD_EVENTS: dict[str, str] = {
     "guild_role_create": "on_guild_role_create",
     "guild_role_delete": "on_guild_role_delete",
     "guild_role_update": "on_guild_role_update",
+    # the server itself: the bot joined it or it came back after an outage (GUILD_CREATE once the bot is
+    # ready; the start-up burst is for each module's ready hook), it changed (GUILD_UPDATE), the bot was
+    # removed from it (GUILD_DELETE without `unavailable`)
+    "guild_join": "on_guild_joined",
+    "guild_available": "on_guild_joined",
+    "guild_update": "on_guild_updated",
+    "guild_remove": "on_guild_removed",
     "command_recorded": "on_guild_command_recorded",
     # events modules dispatch for each other (`bot.dispatch("level_up", guild_id, ...)`), gated the same way
     "level_up": "on_guild_level_up",

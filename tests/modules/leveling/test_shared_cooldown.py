@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from wolaro.core.chat import ChatMessage
 from wolaro.core.config_service import GuildConfig
 from wolaro.data.cache import RedisCache
 from wolaro.modules.leveling.config import Config
@@ -25,9 +26,9 @@ def engine(cache: Any, redis_url: str | None) -> LevelingEngine:
     return made
 
 
-def message(author_id: int) -> Any:
-    author = SimpleNamespace(id=author_id, bot=False, roles=[], avatar=None, display_name="Ada")
-    return SimpleNamespace(webhook_id=None, author=author, channel=SimpleNamespace(id=5, category_id=None))
+def message(author_id: int) -> ChatMessage:
+    payload = {"id": "1", "channel_id": "5", "author": {"id": str(author_id), "username": "Ada"}}
+    return ChatMessage(payload, 1, SimpleNamespace(id=5, category_id=None))
 
 
 async def test_four_processes_pay_a_burst_once_per_cooldown(redis_url: str, redis_prefix: str) -> None:
@@ -36,8 +37,11 @@ async def test_four_processes_pay_a_burst_once_per_cooldown(redis_url: str, redi
         processes = [engine(cache, redis_url) for cache in caches]
         settings = Config(xp_min=10, xp_max=10, cooldown_seconds=60).model_dump(mode="json")
         config = GuildConfig(guild_id=1, enabled_modules=frozenset({"leveling"}), module_configs={"leveling": settings})
-        burst = [p.on_guild_message(config, message(42)) for _ in range(10) for p in processes]
-        await asyncio.gather(*burst, processes[0].on_guild_message(config, message(43)))
+        for _ in range(10):
+            for p in processes:
+                p.on_guild_chat(config, message(42))
+        processes[0].on_guild_chat(config, message(43))
+        await asyncio.gather(*(task for p in processes for task in p._followups))  # the claims in Redis
         assert sum(p.buffer.peek((1, 42)) for p in processes) == 10
         assert sum(p.buffer.peek((1, 43)) for p in processes) == 10
     finally:

@@ -1,8 +1,9 @@
 """The leveling engine: XP for messages and voice minutes, kept in memory and written in batches.
 
-The hot path (`on_guild_message`) writes no SQL and, on embedded defaults, reaches no network: the member's
-cooldown is checked in memory (and, when Wolaro runs on Redis, claimed once per cooldown through the platform's
-cache, so several bot processes never pay one member twice), the XP is added to a buffer, and a flusher writes
+The hot path (`on_guild_chat`, a plain function fed from the gateway payload by wolaro.core.chat) writes no SQL
+and, on embedded defaults, reaches no network: the member's cooldown is checked in memory (and, when Wolaro runs
+on Redis, claimed once per cooldown through the platform's cache, so several bot processes never pay one member
+twice), the XP is added to a buffer, and a flusher writes
 the buffer every `flush_interval` seconds in one upsert (`xp = xp + excluded.xp`). The level is computed from the
 total the database returns, so a level-up is announced within about a second of the message that crossed it, and
 two processes writing the same member stay correct. Unloading the cog (a graceful stop) flushes what is left;
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, Key, Pendi
 from wolaro.modules.leveling.config import NAME, Config
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp
 from wolaro.modules.leveling.rules import Rules, multiplier, reward_roles, roll_xp, voice_eligible
-from wolaro.sdk import GuildConfig, WolaroModule, get_logger
+from wolaro.sdk import ChatMessage, GuildConfig, WolaroModule, get_logger
 
 log = get_logger(__name__)
 
@@ -79,6 +80,8 @@ class LevelingEngine(WolaroModule):
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._followups:  # XP claims started before the stop land in the buffer before its last write
+            await asyncio.wait(self._followups, timeout=FOLLOWUP_WAIT)
         await self.flush()
         if self._followups:
             await asyncio.wait(self._followups, timeout=FOLLOWUP_WAIT)
@@ -109,19 +112,16 @@ class LevelingEngine(WolaroModule):
         return self.parsed(self.bot.config.peek(guild_id) or await self.bot.config.get(guild_id))
 
     # ------------------------------------------------------------------ the hot path
-    async def on_guild_message(self, config: GuildConfig, message: discord.Message) -> None:
-        """XP for a member's message, if they may earn now (no SQL: it waits in the buffer)."""
-        author = message.author
-        if author.bot or message.webhook_id is not None:
+    def on_guild_chat(self, config: GuildConfig, message: ChatMessage) -> None:
+        """XP for a member's message, if they may earn now (no SQL, no await: it waits in the buffer)."""
+        if message.webhook_id is not None:
             return
         rules = self.parsed(config).rules
         if rules.xp_max <= 0:
             return
         channel = message.channel
-        places = (channel.id, getattr(channel, "parent_id", None), getattr(channel, "category_id", None))
-        roles = (
-            [role.id for role in getattr(author, "roles", ())] if rules.no_xp_roles or rules.role_multipliers else []
-        )
+        places = (message.channel_id, getattr(channel, "parent_id", None), getattr(channel, "category_id", None))
+        roles = message.role_ids if rules.no_xp_roles or rules.role_multipliers else []
         factor = (
             multiplier(rules, places, roles)
             if roles or len(rules.no_xp_channels) + len(rules.channel_multipliers)
@@ -129,27 +129,36 @@ class LevelingEngine(WolaroModule):
         )
         if factor <= 0:
             return
-        key = (config.guild_id, author.id)
-        if rules.cooldown > 0 and not await self._may_earn(key, rules.cooldown):
-            return
-        xp = roll_xp(rules, factor)
-        if xp <= 0 or self.buffer.bump(key, xp, channel.id):
-            return  # added to what the member earned since the last write (their name and avatar are known)
-        avatar = author.avatar.key if author.avatar is not None else None
-        self.buffer.add(key, xp, name=author.display_name[:100], avatar=avatar, channel_id=channel.id)
+        key = (config.guild_id, message.author_id)
+        if rules.cooldown > 0:
+            if not self.cooldowns.ready(key, rules.cooldown):
+                return
+            if self._shared:  # once per cooldown per member: claim it for every process, then pay
+                self._follow(self._claim_then_award(key, rules, factor, message))
+                return
+        self._award(key, rules, factor, message)
 
-    async def _may_earn(self, key: Key, seconds: float) -> bool:
-        """The member's cooldown: in memory, then (on Redis) claimed for every process at most once per cooldown."""
-        if not self.cooldowns.ready(key, seconds):
-            return False
-        if not self._shared:
-            return True
+    def _award(self, key: Key, rules: Rules, factor: float, message: ChatMessage) -> None:
+        xp = roll_xp(rules, factor)
+        if xp <= 0 or self.buffer.bump(key, xp, message.channel_id):
+            return  # added to what the member earned since the last write (their name and avatar are known)
+        self.buffer.add(key, xp, name=message.display_name[:100], avatar=message.avatar, channel_id=message.channel_id)
+
+    async def _claim_then_award(self, key: Key, rules: Rules, factor: float, message: ChatMessage) -> None:
+        """On Redis: the member's cooldown claimed once for every process; the process that wins pays."""
         try:
-            claimed = await self.bot.services.cache.claim(f"{COOLDOWN_KEY}{key[0]}:{key[1]}", seconds)
+            claimed = await self.bot.services.cache.claim(f"{COOLDOWN_KEY}{key[0]}:{key[1]}", rules.cooldown)
         except Exception as exc:  # the cache could not answer at all: this process's memory decides
             log.info("cooldown claim failed; using this process's memory", error=repr(exc))
-            return True
-        return bool(claimed)
+            claimed = True
+        if claimed:
+            self._award(key, rules, factor, message)
+
+    def _follow(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` as a task a graceful stop waits for."""
+        task = asyncio.create_task(work)
+        self._followups.add(task)
+        task.add_done_callback(self._followups.discard)
 
     # ------------------------------------------------------------------ voice
     async def on_guild_voice_state_update(
@@ -227,9 +236,7 @@ class LevelingEngine(WolaroModule):
                 continue
             entry = (pending or {}).get((change.guild_id, change.user_id))
             channel_id = entry.channel_id if entry is not None else None
-            task = asyncio.create_task(self._level_changed(change, old, new, channel_id, parsed))
-            self._followups.add(task)
-            task.add_done_callback(self._followups.discard)
+            self._follow(self._level_changed(change, old, new, channel_id, parsed))
 
     async def _level_changed(
         self, change: store.Change, old: int, new: int, channel_id: int | None, parsed: Parsed
