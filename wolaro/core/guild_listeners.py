@@ -1,4 +1,4 @@
-"""The core listeners for server changes (edits, bulk deletions, bans, audit entries, channels, roles).
+"""The core listeners for server changes (edits, bulk deletions, bans, audit entries, channels, roles, the server).
 
 Like the bot's own `on_message` and `on_member_join`, each is one discord.py listener per event that finds the
 event's guild and hands it to `WolaroBot._guild_event`, which delivers it to the modules enabled there
@@ -44,7 +44,15 @@ GUILD_OF: dict[str, Callable[..., int | None]] = {
     "guild_role_create": _of,
     "guild_role_delete": _of,
     "guild_role_update": _of,
+    "guild_join": _guild,
+    "guild_available": _guild,
+    "guild_update": _guild,
+    "guild_remove": _guild,
 }
+
+#: Events delivered only once the bot is ready: before that, GUILD_CREATEs are the start-up burst (thousands per
+#: shard), which modules handle in one pass when the gateway is ready (and the configs are prefetched in bulk).
+AFTER_READY = frozenset({"guild_available"})
 
 
 def attach(bot: WolaroBot) -> None:
@@ -52,6 +60,8 @@ def attach(bot: WolaroBot) -> None:
     for event, guild_of in GUILD_OF.items():
 
         async def listener(*args: Any, _event: str = event, _guild_of: Callable[..., int | None] = guild_of) -> None:
+            if _event in AFTER_READY and not bot.is_ready():
+                return
             await bot._guild_event(_event, _guild_of(*args), *args)
 
         bot.add_listener(listener, f"on_{event}")

@@ -389,12 +389,14 @@ class Gateway:
             )
         ]
         members_intent = bool(session.intents & GUILD_MEMBERS)
+        presences_intent = bool(session.intents & GUILD_PRESENCES)
         for gid in guild_ids:
             body = payloads.guild_create(
                 self.state,
                 self.state.guilds[gid],
                 members_intent=members_intent,
                 large_threshold=session.large_threshold,
+                presences_intent=presences_intent,
             )
             frames.append(session.next_frame(b"GUILD_CREATE", orjson.dumps(body)))
         session.ready = True  # later dispatches now go to this connection, queued behind these frames
@@ -465,8 +467,11 @@ class Gateway:
                 }
                 if not_found and index == 0:
                     body["not_found"] = not_found
-                if data.get("presences"):
-                    body["presences"] = []
+                if data.get("presences"):  # the chunk's members who are not offline
+                    online = guild.presences
+                    body["presences"] = [
+                        payloads.presence(guild, m.user_id, with_guild=False) for m in chunk if m.user_id in online
+                    ]
                 if data.get("nonce") is not None:
                     body["nonce"] = data["nonce"]
                 f = session.next_frame(b"GUILD_MEMBERS_CHUNK", orjson.dumps(body))

@@ -95,8 +95,9 @@ async def member_changed(sb: Sandbox, guild: Guild, member: Member) -> dict[str,
 
 
 async def member_removed(sb: Sandbox, guild: Guild, user_id: int) -> None:
-    """Remove the member (and their voice state) and dispatch GUILD_MEMBER_REMOVE."""
+    """Remove the member (and their voice state and presence) and dispatch GUILD_MEMBER_REMOVE."""
     guild.members.pop(user_id, None)
+    guild.presences.pop(user_id, None)
     if guild.voice_states.pop(user_id, None) is not None:
         await sb.gateway.dispatch(
             "VOICE_STATE_UPDATE",

@@ -221,12 +221,33 @@ def guild_base(guild: Guild) -> dict[str, Any]:
     }
 
 
-def guild_create(state: SandboxState, guild: Guild, *, members_intent: bool, large_threshold: int) -> dict[str, Any]:
-    """GUILD_CREATE: the complete guild with channels, members, voice states and empty presences.
+def presence(guild: Guild, user_id: int, *, with_guild: bool = True) -> dict[str, Any]:
+    """A presence update object (PRESENCE_UPDATE, and inside GUILD_CREATE without ``guild_id``).
+
+    As Discord sends it: a partial user (only ``id`` is guaranteed), the status (``online``, ``idle``, ``dnd`` or
+    ``offline``; invisible members show as offline), activities and the status per client (empty when offline).
+    """
+    status = guild.presences.get(user_id, "offline")
+    data: dict[str, Any] = {
+        "user": {"id": str(user_id)},
+        "status": status,
+        "activities": [],
+        "client_status": {} if status == "offline" else {"desktop": status},
+    }
+    if with_guild:
+        data["guild_id"] = str(guild.id)
+    return data
+
+
+def guild_create(
+    state: SandboxState, guild: Guild, *, members_intent: bool, large_threshold: int, presences_intent: bool = False
+) -> dict[str, Any]:
+    """GUILD_CREATE: the complete guild with channels, members, voice states and presences.
 
     As Discord does: a guild with more members than ``large_threshold`` (or any guild when the client
     lacks the GUILD_MEMBERS intent) only carries the bot and members in voice, so ``member_count`` and
-    ``len(members)`` differ and discord.py may chunk it (op 8) if it wants the rest.
+    ``len(members)`` differ and discord.py may chunk it (op 8) if it wants the rest. ``presences`` lists the
+    members who are not offline, only for a client with the GUILD_PRESENCES intent (empty otherwise).
     """
     data = guild_base(guild)
     bot = state.bot_member(guild)
@@ -245,7 +266,7 @@ def guild_create(state: SandboxState, guild: Guild, *, members_intent: bool, lar
             "members": [member(state, m) for m in members],
             "channels": [channel(state, state.channels[c]) for c in guild.channel_ids],
             "threads": [],
-            "presences": [],
+            "presences": [presence(guild, u, with_guild=False) for u in guild.presences] if presences_intent else [],
             "voice_states": [voice_state(state, guild, vs, with_member=False) for vs in guild.voice_states.values()],
             "stage_instances": [],
             "guild_scheduled_events": [],

@@ -20,6 +20,7 @@ from wolaro.sandbox.records import BotOutput, RestCall
 from wolaro.sandbox.rest import SANDBOX_KEY, add_rest_routes
 from wolaro.sandbox.rest_limits import RestLimits
 from wolaro.sandbox.sandbox_changes import ChangesMixin
+from wolaro.sandbox.sandbox_guild import GuildMixin
 from wolaro.sandbox.sandbox_interactions import InteractionsMixin
 from wolaro.sandbox.sandbox_members import MembersMixin
 from wolaro.sandbox.sandbox_messages import MessagesMixin
@@ -41,6 +42,7 @@ class Sandbox(
     InteractionsMixin,
     MembersMixin,
     ChangesMixin,
+    GuildMixin,
     PollsMixin,
     ReactionsMixin,
     WaitingMixin,

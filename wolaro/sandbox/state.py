@@ -157,6 +157,8 @@ class Guild:
     features: list[str] = field(default_factory=list)
     #: The bot's managed role in this guild.
     bot_role_id: int = 0
+    #: Members who are not offline, with their status (online, idle or dnd); anyone else is offline.
+    presences: dict[int, str] = field(default_factory=dict)
 
     def role_named(self, name: str) -> Role:
         """Return the role called ``name`` (``"@everyone"``, ``"Admin"``, ``"Moderator"``, ``"Member"``...)."""

@@ -97,7 +97,11 @@ async def update_stat_channels(ctx: JobContext, payload: dict[str, Any]) -> None
     if "statistics" not in config.enabled_modules or not channels:
         return  # nothing to show: the job ends (it is scheduled again when stat channels are set)
     now = int(time.time())
-    figures = await _figures(ctx, guild_id, raw.get("timezone") or "UTC", {c.figure.value for c in channels})
+    try:
+        figures = await _figures(ctx, guild_id, raw.get("timezone") or "UTC", {c.figure.value for c in channels})
+    except (discord.NotFound, discord.Forbidden) as exc:  # the bot is no longer in the server: the job ends
+        log.info("stat channels stopped: the server cannot be read", guild_id=guild_id, error=str(exc))
+        return  # scheduled again if the bot is added back (the module's on_guild_joined)
     http = await ctx.discord_http()
     for channel in channels:
         name = stat_channels.channel_name(channel.template, stat_channels.figure_value(channel.figure, figures))

@@ -229,6 +229,36 @@ class Statistics(WolaroModule):
         )
         self.recorder.voice.forget(config.guild_id, payload.user.id)
 
+    # ------------------------------------------------------------------ the server itself
+    async def on_guild_joined(self, config: GuildConfig, guild: discord.Guild) -> None:
+        """The bot joined a server, or it came back after an outage: its member count, who is in voice now."""
+        if guild.member_count is not None:  # the member count as the server became available (growth)
+            self.recorder.buffer.note_member_count(guild.id, int(self.recorder.clock() // 3600), guild.member_count)
+        await self._recount_voice(config, guild)
+        if (config.module_configs.get(NAME) or {}).get("stat_channels"):
+            await self._plan_stat_channels(guild.id)
+
+    async def on_guild_updated(self, config: GuildConfig, before: discord.Guild, after: discord.Guild) -> None:
+        """The server's AFK channel changed: time in the new one stops counting, time in the old one starts."""
+        if before.afk_channel != after.afk_channel:
+            await self._recount_voice(config, after)
+
+    async def on_guild_removed(self, config: GuildConfig, guild: discord.Guild) -> None:
+        """The bot was removed from the server: its open voice sessions end now, counted up to this moment.
+
+        What is buffered for it is still written with the next flush, and everything recorded stays until the
+        server's retention clean-up deletes it (the bot may be added back). Its stat channels job ends by itself.
+        """
+        for guild_id, user_id in [key for key in self.recorder.voice.sessions if key[0] == guild.id]:
+            self.recorder.count_voice(guild_id, user_id, None, False)
+
+    async def _recount_voice(self, config: GuildConfig, guild: discord.Guild) -> None:
+        """Everyone in voice in the server, as if their voice state had just changed (sessions open or go on)."""
+        for user_id, state in list(guild._voice_states.items()):  # discord.py's voice state cache
+            member = guild.get_member(user_id)
+            if member is not None:
+                await self.on_guild_voice_state_update(config, member, state, state)
+
     # ------------------------------------------------------------------ commands
     async def _settings(self, ctx: WolaroContext) -> Config:
         """The server's settings; a slash command is deferred first (queries and the chart may take a moment)."""

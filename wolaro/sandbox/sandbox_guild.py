@@ -1,0 +1,54 @@
+"""``Sandbox`` events of the guild itself (mixed into ``Sandbox``): presences, its settings, the bot removed.
+
+- ``set_presence``: a member comes online, goes idle, do-not-disturb or offline: PRESENCE_UPDATE, sent only to
+  sessions with the privileged GUILD_PRESENCES intent (``1 << 8``), as Discord does; those sessions also find the
+  members who are not offline in GUILD_CREATE's ``presences``.
+- ``set_afk_channel``: the owner changes the AFK channel: GUILD_UPDATE.
+- ``remove_bot``: the bot is kicked from the guild: GUILD_DELETE with only the guild's ``id`` (no ``unavailable``,
+  which would mean an outage). The sandbox keeps the guild's state, so a test may go on looking at it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox.errors import SandboxError
+from wolaro.sandbox.sandbox_world import SandboxBase
+
+STATUSES = ("online", "idle", "dnd", "offline")
+
+
+class GuildMixin(SandboxBase):
+    """Presences, the guild's own settings, and the bot leaving a guild."""
+
+    async def set_presence(self, guild_id: int, user_id: int, status: str) -> dict[str, Any]:
+        """The member's status becomes ``status`` (online, idle, dnd or offline). Returns the PRESENCE_UPDATE."""
+        self._action()
+        if status not in STATUSES:
+            raise SandboxError(f"status must be one of {STATUSES}, not {status!r}")
+        guild = self.state.guild(guild_id)
+        if user_id not in guild.members:
+            raise SandboxError(f"user {user_id} is not a member of guild {guild_id}")
+        if status == "offline":
+            guild.presences.pop(user_id, None)
+        else:
+            guild.presences[user_id] = status
+        data = payloads.presence(guild, user_id)
+        await self.gateway.dispatch("PRESENCE_UPDATE", data, guild_id=guild_id)
+        return data
+
+    async def set_afk_channel(self, guild_id: int, channel_id: int | None) -> dict[str, Any]:
+        """The owner picks the guild's AFK voice channel (None: no AFK channel). Returns the GUILD_UPDATE."""
+        self._action()
+        guild = self.state.guild(guild_id)
+        if channel_id is not None and channel_id not in self.voice_channel_ids(guild_id):
+            raise SandboxError(f"{channel_id} is not a voice channel of guild {guild_id}")
+        guild.afk_channel_id = channel_id
+        return await mutations.guild_updated(self.sandbox, guild)
+
+    async def remove_bot(self, guild_id: int) -> None:
+        """The bot is kicked from the guild: GUILD_DELETE ``{id}`` without ``unavailable``."""
+        self._action()
+        guild = self.state.guild(guild_id)
+        await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
