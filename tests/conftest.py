@@ -12,12 +12,18 @@ they fail instead, so CI never passes by skipping.
 - `any_cache`, `any_pubsub`: each backend (memory, redis) in turn.
 - `make_settings(**overrides)`: `Settings` untouched by the developer's `.env` or environment.
 - `eventually(predicate)`: await until a condition holds, with a deadline (instead of fixed sleeps).
+
+In parallel (pytest-xdist, `-n`: scripts/test.sh), each test still gets its own database and Redis prefix, named
+after its worker (`wolaro_t_gw1_...`, `wolaro-test-gw1-...:`) so leftovers say which worker made them; private
+servers take free ports. Fault figures (tests/faults) travel on the reports and are printed here, in the
+controller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import secrets
 import shutil
@@ -52,6 +58,9 @@ POSTGRES_ENV = "WOLARO_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_ENV = "WOLARO_TEST_REDIS_URL"
 REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+#: The `user_properties` key of a fault's figures (tests/faults/conftest.py's `fault_figures`).
+FAULT_FIGURES = "fault figures"
+_FAULT_LINES: list[dict[str, Any]] = []
 
 
 # --------------------------------------------------------------------------- helpers
@@ -84,6 +93,11 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     if error:
         raise error[0]
     return result[0]
+
+
+def worker_tag() -> str:
+    """This pytest-xdist worker's id (`gw0`, `gw1`...), or `main` when the tests run in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _hide_password(url: str) -> str:
@@ -140,6 +154,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         if item.get_closest_marker("postgres") or item.get_closest_marker("redis"):
             item.add_marker(pytest.mark.integration)
+
+
+# --------------------------------------------------------------------------- fault figures
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep the fault figures a test recorded (its teardown report carries them all, from any worker)."""
+    if report.when == "teardown":
+        _FAULT_LINES.extend(value for key, value in report.user_properties if key == FAULT_FIGURES)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print every recorded fault figure (one JSON line each)."""
+    if not _FAULT_LINES or "PYTEST_XDIST_WORKER" in os.environ:
+        return
+    terminalreporter.section("fault figures")
+    for line in _FAULT_LINES:
+        terminalreporter.write_line(json.dumps(line))
 
 
 # --------------------------------------------------------------------------- discord.py endpoints
@@ -210,7 +240,7 @@ def postgres_server_url() -> str:
 @pytest.fixture
 def postgres_url(postgres_server_url: str) -> Iterator[str]:
     """A fresh database `wolaro_t_<random>` for this test, as a `postgresql+asyncpg://` URL; dropped after."""
-    name = f"wolaro_t_{secrets.token_hex(6)}"
+    name = f"wolaro_t_{worker_tag()}_{secrets.token_hex(6)}"
     admin = _libpq_url(postgres_server_url)
 
     async def create() -> None:
@@ -280,7 +310,7 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A key and channel prefix unique to this test (`wolaro-test-<random>:`); its keys are deleted after."""
-    prefix = f"wolaro-test-{secrets.token_hex(6)}:"
+    prefix = f"wolaro-test-{worker_tag()}-{secrets.token_hex(6)}:"
     yield prefix
     url = _redis_server_url()
     if _redis_error(url) is None:

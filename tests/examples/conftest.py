@@ -8,12 +8,14 @@ module coexists with the built-ins. The dashboard fixtures come from `tests.supp
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import importlib.metadata
 import site
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,10 @@ __all__ = ["counting_installed", "env", "sandbox", "web_backend", "web_settings"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "wolaro-counting"
 
 
+#: Held while installing, so parallel workers (pytest-xdist) install the example once, one after the other.
+INSTALL_LOCK = Path(tempfile.gettempdir()) / "wolaro-example-counting-install.lock"
+
+
 def _entry_point_installed() -> bool:
     points = importlib.metadata.entry_points(group=registry.ENTRY_POINT_GROUP)
     return any(point.value == "wolaro_counting.module:SPEC" for point in points)
@@ -35,11 +41,15 @@ def _entry_point_installed() -> bool:
 def counting_installed() -> None:
     """The example module installed and discovered (installs it on the first run)."""
     if not _entry_point_installed():
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(EXAMPLE)],
-            check=True,
-            timeout=300,
-        )
+        with INSTALL_LOCK.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            importlib.invalidate_caches()  # another worker may have installed it while this one waited
+            if not _entry_point_installed():
+                subprocess.run(
+                    [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(EXAMPLE)],
+                    check=True,
+                    timeout=300,
+                )
         site.addsitedir(sysconfig.get_paths()["purelib"])  # the editable install's .pth, for this process
         importlib.invalidate_caches()  # importlib.metadata's path caches: the new dist-info is seen
     registry.installed.cache_clear()

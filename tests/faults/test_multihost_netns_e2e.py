@@ -25,6 +25,7 @@ from typing import Any, Self
 import httpx
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 
 from tests.conftest import in_ci
 from tests.support.harness import BotProcess, process_env
@@ -35,6 +36,7 @@ from wolaro.sandbox import Sandbox
 pytestmark = pytest.mark.timeout(180)
 
 CUT_S = 10.0
+LEASE_TTL_S = 30
 METRICS_TOKEN = "netns-metrics-token-0123456789abcdef"
 
 
@@ -130,7 +132,7 @@ async def test_hosts_work_as_one_and_a_host_cut_from_redis_catches_up(
         REDIS_HEALTH_INTERVAL="0.5",
         SHARD_COUNT="2",
         SHARD_LEASES="1",
-        SHARD_LEASE_TTL="30",
+        SHARD_LEASE_TTL=str(LEASE_TTL_S),
         MASTER_ADMIN_IDS=",".join(str(a) for a in admins.values()),
         COMMAND_COOLDOWN_RATE="1000/second",
         USER_GLOBAL_RATE="1000/second",
@@ -167,6 +169,7 @@ async def test_hosts_work_as_one_and_a_host_cut_from_redis_catches_up(
         as_one = [await answers(sandbox, g, o) for g, o in ((guild1, owner1), (guild2, owner2)) for _ in range(3)]
         health = await _health(api_address)
 
+        await _lease_just_renewed(redis_address, mine)  # the reminder is then due during the cut, as the cut starts
         assert await answers(sandbox, guild1, owner1, "!remind 4s netns reminder", within=1.5) == 1
         channel1 = sandbox.text_channel_ids(guild1)[0]
         before_cut = len(sandbox.bot_messages(channel1))
@@ -224,6 +227,25 @@ async def _until(predicate: Any, message: str, *, seconds: float = 60) -> None:
             return
         await asyncio.sleep(0.2)
     pytest.fail(message)
+
+
+async def _lease_just_renewed(address: str, shard: int) -> None:
+    """Wait until the holder of `shard` has just renewed its lease (its time to live back near full).
+
+    Renewals come every ttl/3 and a holder gives up 2/3 ttl after its last success, so the cut (about 13 s with
+    the pings around it) must start right after a renewal: started late in a period it would cross the give-up
+    point whenever a loaded machine shifted the test's timing.
+    """
+    client = Redis.from_url(f"redis://{address}:6379/0")
+    try:
+        deadline = time.monotonic() + LEASE_TTL_S
+        while time.monotonic() < deadline:
+            if await client.pttl(f"wolaro:shard:lease:{shard}") >= (LEASE_TTL_S - 1) * 1000:
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+    pytest.fail(f"the lease of shard {shard} was not renewed within {LEASE_TTL_S} s")
 
 
 async def _health(address: str) -> int:

@@ -38,12 +38,20 @@ def _ip(*args: str) -> None:
         raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
 
 
+def _unused_network() -> str:
+    """A `10.216.<n>` /24 no interface of this machine uses yet: parallel runs (pytest-xdist, other checkouts)
+    each build their bridge on a network of their own, else their routes would collide."""
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=False).stdout
+    free = [n for n in range(1, 251) if f" 10.216.{n}." not in shown]
+    return f"10.216.{random.choice(free or [random.randint(1, 250)])}"
+
+
 class NetHosts:
     """A bridge and one namespace per host name; `address(name)` is the host's first address."""
 
     def __init__(self, names: list[str]) -> None:
         self.tag = secrets.token_hex(2)
-        self.net = f"10.216.{random.randint(1, 250)}"
+        self.net = _unused_network()
         self.gateway = f"{self.net}.1"
         self.bridge = f"wb{self.tag}"
         self.namespaces = {name: f"wn{self.tag}{index}" for index, name in enumerate(names)}

@@ -27,6 +27,7 @@ from tests.conftest import (
     _redis_server_url,
     run_sync,
     service_unavailable,
+    worker_tag,
 )
 from tests.support.browser_stack import Stack, running_stack
 
@@ -69,8 +70,8 @@ def browser_storage() -> Iterator[dict[str, Any]]:
     redis_url = _redis_server_url()
     if _redis_error(redis_url):
         service_unavailable(f"Redis not reachable at {redis_url}: start it or set WOLARO_TEST_REDIS_URL")
-    name = f"wolaro_t_{secrets.token_hex(6)}"
-    prefix = f"wolaro-test-{secrets.token_hex(6)}:"
+    name = f"wolaro_t_{worker_tag()}_{secrets.token_hex(6)}"
+    prefix = f"wolaro-test-{worker_tag()}-{secrets.token_hex(6)}:"
     admin = _libpq_url(server)
 
     async def execute(*statements: str) -> None:
