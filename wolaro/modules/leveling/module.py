@@ -13,13 +13,14 @@ from pathlib import Path
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from wolaro.modules.leveling import csvio, store
+from wolaro.modules.leveling import csvio, role_sync, store
 from wolaro.modules.leveling.api import router
 from wolaro.modules.leveling.card import CardData, render_card
 from wolaro.modules.leveling.config import NAME, Config
 from wolaro.modules.leveling.curves import level_for_xp, progress
-from wolaro.modules.leveling.engine import LevelingEngine
+from wolaro.modules.leveling.engine import LevelingEngine, Parsed
 from wolaro.modules.leveling.models import LevelingMember
 from wolaro.modules.leveling.pages import PANELS
 from wolaro.modules.leveling.privacy import PRIVACY
@@ -155,6 +156,19 @@ class Leveling(LevelingEngine):
         change = await store.add_total(self.bot.services.db, ctx.guild.id, member.id, amount, actor_id=ctx.author.id)
         await self._answer_change(ctx, member, change)
 
+    def _role_syncs(self, guild_id: int, parsed: Parsed, planned: list[int]) -> store.Follow:
+        """Plan, inside a bulk change's transaction, the reward role syncs of the members whose level it moved.
+
+        `planned` receives how many members' roles will be synced (for the answer).
+        """
+
+        async def follow(session: AsyncSession, changes: list[store.Change]) -> None:
+            users = role_sync.needing_sync(changes, parsed.config, parsed.curve)
+            await role_sync.plan(self.bot.services.jobs, session, guild_id, users)
+            planned.append(len(users))
+
+        return follow
+
     async def _answer_change(self, ctx: WolaroContext, member: discord.Member, change: store.Change) -> None:
         parsed = await self.parsed_for(change.guild_id)
         await self.changed([change])
@@ -177,14 +191,22 @@ class Leveling(LevelingEngine):
         if member is not None and everyone:
             raise UserFacingError("Name a member or choose everyone, not both.")
         await self.flush()
-        changes = await store.reset(
-            self.bot.services.db, ctx.guild.id, member.id if member else None, actor_id=ctx.author.id
-        )
         if member is not None:
+            changes = await store.reset(self.bot.services.db, ctx.guild.id, member.id, actor_id=ctx.author.id)
             await self.changed(changes)
             await ctx.answer("{member} has no XP any more.", member=member.mention)
             return
-        await ctx.answer("XP removed from {count} members.", count=len(changes))
+        planned: list[int] = []
+        follow = self._role_syncs(ctx.guild.id, await self.parsed_for(ctx.guild.id), planned)
+        changes = await store.reset(self.bot.services.db, ctx.guild.id, None, actor_id=ctx.author.id, follow=follow)
+        if sum(planned):
+            await ctx.answer(
+                "XP removed from {count} members; the reward roles of {roles} of them are being taken away.",
+                count=len(changes),
+                roles=sum(planned),
+            )
+        else:
+            await ctx.answer("XP removed from {count} members.", count=len(changes))
 
     @xp.subcommand(name="import")
     @commands.guild_only()
@@ -205,8 +227,19 @@ class Leveling(LevelingEngine):
         if not totals:
             raise UserFacingError("The file lists no members.")
         await self.flush()
-        count = await store.import_totals(self.bot.services.db, ctx.guild.id, totals, actor_id=ctx.author.id)
-        await ctx.answer("Imported the XP of {count} members.", count=count)
+        planned: list[int] = []
+        follow = self._role_syncs(ctx.guild.id, parsed, planned)
+        changes = await store.import_totals(
+            self.bot.services.db, ctx.guild.id, totals, actor_id=ctx.author.id, follow=follow
+        )
+        if sum(planned):
+            await ctx.answer(
+                "Imported the XP of {count} members; the reward roles of {roles} of them are being updated.",
+                count=len(changes),
+                roles=sum(planned),
+            )
+        else:
+            await ctx.answer("Imported the XP of {count} members.", count=len(changes))
 
     @xp.subcommand(name="export")
     @commands.guild_only()
@@ -247,6 +280,7 @@ SPEC = ModuleSpec(
     templates=HERE / "templates",
     panels=PANELS,
     privacy=PRIVACY,
+    jobs={role_sync.SYNC_JOB: role_sync.sync_roles},
     not_personal={"leveling_members.xp": "an amount of XP (a 64-bit number, not anyone's id)"},
     audit_labels={
         store.SET_ACTION: "XP set",

@@ -7,7 +7,7 @@ each one learns exactly which levels its own addition crossed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,6 +46,12 @@ class Change:
     user_id: int
     before: int
     after: int
+
+
+Follow = Callable[[AsyncSession, list["Change"]], Awaitable[Any]]
+"""Work planned inside a bulk change's own transaction (the reward role syncs), given the changes it made."""
+IDS_PER_QUERY = 500
+"""Member ids per `IN (...)` list (SQLite limits the parameters of one statement)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +220,28 @@ async def add_total(db: Database, guild_id: int, user_id: int, amount: int, *, a
     return Change(guild_id, user_id, before, after)
 
 
-async def reset(db: Database, guild_id: int, user_id: int | None, *, actor_id: int | None) -> list[Change]:
-    """Remove the XP of one member, or of everyone in the server (None); the members it changed."""
+async def totals_of(db: Database, guild_id: int, user_ids: Sequence[int]) -> dict[int, int]:
+    """The XP of each of `user_ids` who has some (a member missing from the result has none)."""
+    found: dict[int, int] = {}
+    async with db.session() as session:
+        for start in range(0, len(user_ids), IDS_PER_QUERY):
+            page = user_ids[start : start + IDS_PER_QUERY]
+            rows = await session.execute(
+                select(LevelingMember.user_id, LevelingMember.xp).where(
+                    LevelingMember.guild_id == guild_id, LevelingMember.user_id.in_(page)
+                )
+            )
+            found.update((int(user), int(xp)) for user, xp in rows)
+    return found
+
+
+async def reset(
+    db: Database, guild_id: int, user_id: int | None, *, actor_id: int | None, follow: Follow | None = None
+) -> list[Change]:
+    """Remove the XP of one member, or of everyone in the server (None); the members it changed.
+
+    `follow` runs in the same transaction with the changes (to plan the reward role syncs with them).
+    """
     async with db.transaction() as session:
         where = [LevelingMember.guild_id == guild_id, LevelingMember.xp > 0]
         if user_id is not None:
@@ -235,14 +261,37 @@ async def reset(db: Database, guild_id: int, user_id: int | None, *, actor_id: i
             before={"members": len(rows)},
             after={"xp": 0},
         )
-    return [Change(guild_id, user, int(xp), 0) for user, xp in rows]
+        changes = [Change(guild_id, user, int(xp), 0) for user, xp in rows]
+        if follow is not None:
+            await follow(session, changes)
+    return changes
 
 
-async def import_totals(db: Database, guild_id: int, totals: Sequence[tuple[int, int]], *, actor_id: int | None) -> int:
-    """Set the XP of every (member, xp) listed, in one transaction (all or nothing); how many were set."""
+async def import_totals(
+    db: Database,
+    guild_id: int,
+    totals: Sequence[tuple[int, int]],
+    *,
+    actor_id: int | None,
+    follow: Follow | None = None,
+) -> list[Change]:
+    """Set the XP of every (member, xp) listed, in one transaction (all or nothing); each member's change.
+
+    `follow` runs in the same transaction with the changes (to plan the reward role syncs with them).
+    """
     now = utcnow()
     rows = [{"guild_id": guild_id, "user_id": user, "xp": min(xp, XP_MAX), "updated_at": now} for user, xp in totals]
     async with db.transaction() as session:
+        before: dict[int, int] = {}
+        user_ids = [user for user, _ in totals]
+        for start in range(0, len(user_ids), IDS_PER_QUERY):  # read under the transaction: what the import replaces
+            page = user_ids[start : start + IDS_PER_QUERY]
+            found = await session.execute(
+                select(LevelingMember.user_id, LevelingMember.xp).where(
+                    LevelingMember.guild_id == guild_id, LevelingMember.user_id.in_(page)
+                )
+            )
+            before.update((int(user), int(xp)) for user, xp in found)
         dialect = session.get_bind().dialect.name
         table = cast("Table", LevelingMember.__table__)
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -260,7 +309,10 @@ async def import_totals(db: Database, guild_id: int, totals: Sequence[tuple[int,
             action=IMPORT_ACTION,
             after={"members": len(totals)},
         )
-    return len(totals)
+        changes = [Change(guild_id, user, before.get(user, 0), min(xp, XP_MAX)) for user, xp in totals]
+        if follow is not None:
+            await follow(session, changes)
+    return changes
 
 
 async def export_totals(db: Database, guild_id: int) -> list[tuple[int, int]]:
