@@ -72,7 +72,7 @@ async def build(conn: AsyncConnection, *, guilds: int, days: int, max_users: int
             "COUNT(*) * 3, COUNT(*) FROM statistics_user_daily GROUP BY guild_id, day"
         )
     )
-    for size in BLOCK_SIZES:  # what the flushes add up per week and per 4 weeks
+    for size in BLOCK_SIZES:  # what the daily job builds (`store.build_blocks`)
         await conn.execute(
             text(
                 "INSERT INTO statistics_user_blocks (guild_id, size, block, user_id, messages, voice_seconds) "
@@ -80,6 +80,12 @@ async def build(conn: AsyncConnection, *, guilds: int, days: int, max_users: int
                 f"FROM statistics_user_daily GROUP BY guild_id, (day + 3) / {size}, user_id"
             )
         )
+    await conn.execute(  # every block is built (the world's days are over): queries may read them all
+        text(
+            "INSERT INTO statistics_block_marks (size, built_until) "
+            "SELECT size, MAX(block) FROM statistics_user_blocks GROUP BY size"
+        )
+    )
 
 
 async def message_events(conn: AsyncConnection) -> tuple[int, int, int]:

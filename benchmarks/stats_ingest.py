@@ -8,7 +8,9 @@
    clause, one transaction per flush. Two ceilings, both as events/s: ``ratio`` = ingest / a plain executemany of
    the events themselves (one row per event, the rows as they arrive: what writing every event costs), and
    ``ratio_vs_aggregated_rows`` = ingest / a plain executemany of the aggregated rows the flushes wrote (that one
-   excludes the per-event counting and the conflict handling the aggregation needs).
+   excludes the per-event counting and the conflict handling the aggregation needs). Measured ``--rounds`` times,
+   each measure on freshly created tables, the order alternating between rounds; the ratios are per round
+   (``ratios``) and the figures their medians.
 2. Queries: rollups standing for ``--target-events`` message events in ``--guilds`` servers (long-tailed: the
    biggest has ``--max-users`` members) are generated with SQL (`_stats_synthetic.py`); then leaderboards
    (messages and voice, random 1-90 day ranges) and overviews run in servers drawn half from the 10 biggest and
@@ -25,6 +27,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -40,11 +43,19 @@ import _stats_synthetic as synthetic
 
 from wolaro.data.database import Database
 from wolaro.modules.statistics import queries, store
-from wolaro.modules.statistics.models import ChannelDaily, GuildDaily, HourlyActivity, UserBlock, UserDaily
+from wolaro.modules.statistics.models import (
+    BlockMark,
+    ChannelDaily,
+    GuildDaily,
+    HourlyActivity,
+    UserBlock,
+    UserDaily,
+)
 from wolaro.modules.statistics.recorder import GuildRules, Recorder
 from wolaro.sdk import Base
 
 ROLLUPS = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock]
+OWN = [*(m.__table__ for m in ROLLUPS), BlockMark.__table__, Base.metadata.tables["statistics_optouts"]]
 POSTGRES = os.environ.get("WOLARO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -70,10 +81,12 @@ def plain_tables() -> tuple[MetaData, dict[str, Table]]:
 
 
 async def create_schema(db: Database) -> dict[str, Table]:
+    """The module's tables and the plain copies, dropped first if there: each measure starts from empty tables."""
     metadata, plain = plain_tables()
-    own = [m.__table__ for m in ROLLUPS] + [Base.metadata.tables["statistics_optouts"]]
     async with db.engine.begin() as conn:
-        await conn.run_sync(lambda sync: Base.metadata.create_all(sync, tables=own))
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(lambda sync: Base.metadata.drop_all(sync, tables=OWN))
+        await conn.run_sync(lambda sync: Base.metadata.create_all(sync, tables=OWN))
         await conn.run_sync(metadata.create_all)
     return plain
 
@@ -201,24 +214,51 @@ async def query_latency(db: Database, args: argparse.Namespace, last_day: int) -
     }
 
 
+async def measure_ingest(db: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """`--rounds` rounds of: the real path, the plain executemany of the events, of the aggregated rows.
+
+    Each measure starts from freshly created, empty tables, and the first of each round alternates (ingest first
+    in even rounds, the events' executemany first in odd ones), so a drift of the shared machine's load falls on
+    both. The ratios are per round; the figures reported are their medians.
+    """
+    events = synthetic_events(args.events, args.guilds_ingest)
+    rounds: list[dict[str, float]] = []
+    for round_ in range(args.rounds):
+        figures: dict[str, float] = {}
+        for step in ("ingest", "raw") if round_ % 2 == 0 else ("raw", "ingest"):
+            await create_schema(db)
+            if step == "ingest":
+                figures["ingest"], written = await ingest(db, events, args.flush_keys)
+            else:
+                figures["raw"] = await raw_events(db, events, args.flush_every)
+        await create_schema(db)
+        figures["aggregated"] = await ceiling(db, written, len(events))
+        figures["rows"] = sum(len(getattr(r, name)) for r in written for name in store.TABLES)
+        figures["flushes"] = len(written)
+        rounds.append(figures)
+        say(
+            f"round {round_ + 1}: ingest {figures['ingest']:,.0f} events/s; plain executemany of the events "
+            f"{figures['raw']:,.0f}/s (ratio {figures['ingest'] / figures['raw']:.3f}), of the aggregated rows "
+            f"({figures['rows']:,.0f}) {figures['aggregated']:,.0f} events/s"
+        )
+    ratios = [r["ingest"] / r["raw"] for r in rounds]
+    return {
+        "ingest_eps": round(statistics.median(r["ingest"] for r in rounds)),
+        "executemany_events_eps": round(statistics.median(r["raw"] for r in rounds)),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratios": [round(r, 3) for r in ratios],
+        "executemany_aggregated_rows_eps": round(statistics.median(r["aggregated"] for r in rounds)),
+        "ratio_vs_aggregated_rows": round(statistics.median(r["ingest"] / r["aggregated"] for r in rounds), 3),
+        "rows_per_flush": round(rounds[0]["rows"] / max(1, rounds[0]["flushes"])),
+    }
+
+
 async def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     db = Database(url, pool_size=2, max_overflow=0)
     try:
+        figures = await measure_ingest(db, args)
+        say(f"{name}: {figures}")
         await create_schema(db)
-        events = synthetic_events(args.events, args.guilds_ingest)
-        rate, written = await ingest(db, events, args.flush_keys)
-        top = await ceiling(db, written, len(events))
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DELETE FROM plain_statistics_hourly"))
-        raw = await raw_events(db, events, args.flush_every)
-        rows = sum(len(getattr(r, name)) for r in written for name in store.TABLES)
-        say(
-            f"{name}: ingest {rate:,.0f} events/s; plain executemany of the events {raw:,.0f}/s, "
-            f"of the aggregated rows ({rows:,}) {top:,.0f} events/s"
-        )
-        async with db.engine.begin() as conn:
-            for model in ROLLUPS:
-                await conn.execute(text(f"DELETE FROM {model.__tablename__}"))
         started = time.perf_counter()
         last_day = 20_500
         async with db.engine.begin() as conn:
@@ -239,12 +279,7 @@ async def run_backend(name: str, url: str, args: argparse.Namespace) -> dict[str
         latency = await query_latency(db, args, last_day)
         say(f"{name}: {latency}")
         return {
-            "ingest_eps": round(rate),
-            "executemany_events_eps": round(raw),
-            "ratio": round(rate / raw, 3),
-            "executemany_aggregated_rows_eps": round(top),
-            "ratio_vs_aggregated_rows": round(rate / top, 3),
-            "rows_per_flush": round(rows / max(1, len(written))),
+            **figures,
             "synthetic_events": total,
             "member_day_rows": user_rows,
             "biggest_guild_member_day_rows": biggest_rows,
@@ -280,6 +315,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=300_000, help="message events ingested")
     parser.add_argument("--flush-keys", type=int, default=20_000, help="distinct counters that trigger a flush")
     parser.add_argument("--flush-every", type=int, default=20_000, help="events per transaction of the raw baseline")
+    parser.add_argument("--rounds", type=int, default=3, help="ingest and baseline measures, alternating")
     parser.add_argument("--guilds-ingest", type=int, default=200, help="servers the ingested events fall in")
     parser.add_argument("--guilds", type=int, default=1000, help="servers in the query world")
     parser.add_argument("--max-users", type=int, default=5000, help="members of the biggest server")

@@ -13,6 +13,7 @@ from tests.support.private_postgres import postgres_bin, private_postgres
 from wolaro.data.database import Database
 from wolaro.modules.statistics import metrics
 from wolaro.modules.statistics.models import (
+    BlockMark,
     ChannelDaily,
     GuildDaily,
     HourlyActivity,
@@ -29,7 +30,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(postgres_bin() is None, reason="needs PostgreSQL's server binaries (initdb, pg_ctl)"),
 ]
-TABLES = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock, VoiceSession, OptOut]
+TABLES = [HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock, BlockMark, VoiceSession, OptOut]
 GUILD = 900_000_000_000_000_001
 
 

@@ -148,7 +148,8 @@ async def test_new_messages_drop_cached_results_and_opted_out_members_are_not_co
 
     exported = await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.alice, stats.guild)
     assert sum(r["messages"] for r in exported["user_daily"]) == 5 and exported["optouts"]
-    assert await stats.cog.spec.privacy.delete_user_data(stats.bot.services.db, stats.alice, None) >= 3
+    # hourly and daily rows (blocks are built by the daily job once their days are over: test_blocks erases them)
+    assert await stats.cog.spec.privacy.delete_user_data(stats.bot.services.db, stats.alice, None) >= 2
     left = await stats.cog.spec.privacy.export_user_data(stats.bot.services.db, stats.alice, None)
     assert list(left) == ["optouts"]  # her choice not to be counted is kept: she stays uncounted
 

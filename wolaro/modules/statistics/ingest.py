@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from wolaro.modules.statistics.models import BLOCK_SIZES
 from wolaro.modules.statistics.times import day_of_hour
 
 Key = tuple[int, int, int, int]
@@ -151,21 +150,27 @@ class Buffer:
 
 @dataclass(slots=True)
 class Rows:
-    """The rows of one flush, one list of tuples per table, columns in `store.COLUMNS` order."""
+    """The rows of one flush, one list of tuples per table, columns in `store.TABLES` order.
+
+    Member blocks are not among them: the daily job builds them from the daily rows, and a flush adds only late
+    counts to blocks already built (`store.write_rows`).
+    """
 
     hourly: list[tuple[int, int, int, int, int, int]]
     user_daily: list[tuple[int, int, int, int, int]]
     channel_daily: list[tuple[int, int, int, int, int]]
     guild_daily: list[tuple[int, int, int, int, int, int, int | None]]
-    user_blocks: list[tuple[int, int, int, int, int, int]]
-    """(guild, block size, block, user, messages, voice seconds): the member's days summed per week and 4 weeks."""
 
 
 def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
     """Turn a batch into each table's rows; days are the servers' local days (`timezone_of(guild_id)`)."""
     voice = batch.voice
-    hourly = [(g, h, c, u, n, voice.get((g, h, c, u), 0)) for (g, h, c, u), n in batch.messages.items()]
-    hourly += [(g, h, c, u, 0, s) for (g, h, c, u), s in voice.items() if (g, h, c, u) not in batch.messages]
+    messages = batch.messages
+    if voice:
+        hourly = [(g, h, c, u, n, voice.get((g, h, c, u), 0)) for (g, h, c, u), n in messages.items()]
+        hourly += [(g, h, c, u, 0, s) for (g, h, c, u), s in voice.items() if (g, h, c, u) not in messages]
+    else:  # the usual case: chat only
+        hourly = [(g, h, c, u, n, 0) for (g, h, c, u), n in messages.items()]
     users: dict[tuple[int, int, int], list[int]] = {}
     channels: dict[tuple[int, int, int], list[int]] = {}
     guilds: dict[tuple[int, int], list[int]] = {}
@@ -176,13 +181,20 @@ def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
         if day is None:
             tz = zones.get(guild_id) or zones.setdefault(guild_id, timezone_of(guild_id))
             day = days[(guild_id, hour)] = day_of_hour(hour, tz)
-        for table, key in ((users, (guild_id, day, user_id)), (channels, (guild_id, day, channel_id))):
-            sums = table.get(key)
-            if sums is None:
-                table[key] = [n, seconds]
-            else:
-                sums[0] += n
-                sums[1] += seconds
+        key = (guild_id, day, user_id)
+        sums = users.get(key)
+        if sums is None:
+            users[key] = [n, seconds]
+        else:
+            sums[0] += n
+            sums[1] += seconds
+        key = (guild_id, day, channel_id)
+        sums = channels.get(key)
+        if sums is None:
+            channels[key] = [n, seconds]
+        else:
+            sums[0] += n
+            sums[1] += seconds
         sums = guilds.get((guild_id, day))
         if sums is None:
             guilds[(guild_id, day)] = [n, seconds, 0, 0, -1]
@@ -201,16 +213,28 @@ def rows_of(batch: Batch, timezone_of: Callable[[int], str]) -> Rows:
         [(g, d, u, n, s) for (g, d, u), (n, s) in users.items()],
         [(g, d, c, n, s) for (g, d, c), (n, s) in channels.items()],
         [(g, d, n, s, j, left, None if count < 0 else count) for (g, d), (n, s, j, left, count) in guilds.items()],
-        user_blocks(users),
     )
 
 
-def user_blocks(users: dict[tuple[int, int, int], list[int]]) -> list[tuple[int, int, int, int, int, int]]:
-    """The member-day sums added up per block of days (`models.BLOCK_SIZES`: weeks and 4 weeks)."""
+def late_blocks(
+    user_daily: list[tuple[int, int, int, int, int]], built: dict[int, int]
+) -> list[tuple[int, int, int, int, int, int]]:
+    """Member-day rows falling in blocks already built (`built`: size -> last block built), summed per block.
+
+    (guild, block size, block, member, messages, voice seconds). Usually none: a flush brings today's counts, and a
+    block is built only once its days are over (`store.build_blocks`); late ones come after an outage or a crash.
+    """
+    if not user_daily or not built:
+        return []
+    oldest = min(row[1] for row in user_daily)
+    sizes = [(size, last) for size, last in built.items() if (oldest + 3) // size <= last]
     blocks: dict[tuple[int, int, int, int], list[int]] = {}
-    for (guild_id, day, user_id), (n, seconds) in users.items():
-        for size in BLOCK_SIZES:
-            key = (guild_id, size, (day + 3) // size, user_id)
+    for guild_id, day, user_id, n, seconds in user_daily if sizes else ():
+        for size, last in sizes:
+            block = (day + 3) // size
+            if block > last:
+                continue
+            key = (guild_id, size, block, user_id)
             sums = blocks.get(key)
             if sums is None:
                 blocks[key] = [n, seconds]

@@ -1,7 +1,8 @@
 """Durable jobs of the statistics module: the retention clean-up and the stat channel renames.
 
-`statistics.cleanup` (a platform job, daily) deletes every server's hourly rows older than its `hourly_days` and
-daily rows older than its `retention_days`. `statistics.stat_channels` (one per server) renames its stat channels
+`statistics.cleanup` (a platform job, daily) builds the member blocks whose days are over (`store.build_blocks`),
+then deletes every server's hourly rows older than its `hourly_days` and daily rows older than its
+`retention_days`. `statistics.stat_channels` (one per server) renames its stat channels
 and schedules itself again; both survive restarts and run in whichever worker is alive.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import discord
 
-from wolaro.modules.statistics import queries, stat_channels, store
+from wolaro.modules.statistics import online, queries, stat_channels, store
 from wolaro.modules.statistics.times import today
 from wolaro.sdk import JobContext, get_logger
 
@@ -35,10 +36,11 @@ async def schedule_cleanup(jobs: Any, *, delay: timedelta = timedelta(minutes=5)
 
 
 async def clean_up(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Delete what every server's retention settings no longer keep, then schedule the next clean-up."""
+    """Build the member blocks now complete, delete what retention no longer keeps, schedule the next clean-up."""
     services = ctx.services
     removed = 0
     now_hour = int(time.time() // 3600)
+    built = await store.build_blocks(ctx.db, now_hour // 24)
     for guild_id in await store.guilds_with_statistics(ctx.db):
         raw = (await services.config.get(guild_id)).module_configs.get("statistics") or {}
         hourly_days = int(raw.get("hourly_days") or 90)
@@ -49,7 +51,13 @@ async def clean_up(ctx: JobContext, payload: dict[str, Any]) -> None:
             oldest_hour=now_hour - hourly_days * 24,
             oldest_day=today(raw.get("timezone") or "UTC") - retention + 1,
         )
-    log.info("statistics clean-up done", rows_removed=removed)
+        removed += await online.clean_up(  # members online, by the same rules
+            ctx.db,
+            guild_id,
+            oldest_hour=now_hour - hourly_days * 24,
+            oldest_day=today(raw.get("timezone") or "UTC") - retention + 1,
+        )
+    log.info("statistics clean-up done", block_rows_built=built, rows_removed=removed)
     await services.jobs.schedule(
         CLEANUP_JOB, run_at=datetime.now(UTC) + CLEANUP_EVERY, guild_id=None, payload={}, dedupe_key=CLEANUP_JOB
     )
@@ -73,6 +81,10 @@ async def _figures(ctx: JobContext, guild_id: int, timezone: str, wanted: set[st
     data: dict[str, Any] = dict(guild)
     members = int(data.get("approximate_member_count") or 0)
     figures = {"members": members, "online": int(data.get("approximate_presence_count") or 0)}
+    if "online" in wanted:  # the bot's own count of the latest minute when the server counts members online
+        recorded = await online.latest(ctx.db, guild_id, time.time())
+        if recorded is not None:
+            figures["online"] = recorded
     if "humans" in wanted:
         bots, after = 0, None
         for _ in range(MEMBER_PAGES):

@@ -25,7 +25,9 @@ class HourlyActivity(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_statistics_hourly_user", "guild_id", "user_id", "hour"), {"sqlite_with_rowid": False})
+    # No per-member index: it cost every flush an index write for the sake of a person's export or erasure, which
+    # read the server's rows through the primary key instead (guild_id first).
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class UserDaily(Base):
@@ -72,8 +74,8 @@ class GuildDaily(Base):
     """Members with any activity that day: recounted from `statistics_user_daily` at each flush touching it."""
 
 
-BLOCK_SIZES = (7, 28)
-"""Days per block of `statistics_user_blocks`: ISO weeks (Monday first) and runs of 4 ISO weeks."""
+BLOCK_SIZES = (7, 14, 28, 56)
+"""Days per block of `statistics_user_blocks`: ISO weeks (Monday first) and runs of 2, 4 and 8 ISO weeks."""
 
 
 def block_of(day: int, size: int) -> int:
@@ -87,11 +89,13 @@ def block_days(block: int, size: int) -> tuple[int, int]:
 
 
 class UserBlock(Base):
-    """A member's messages and voice seconds per block of days (a week, or 4 weeks), summed at flush time.
+    """A member's messages and voice seconds per block of days (1, 2, 4 or 8 weeks).
 
     A leaderboard over a range reads the whole blocks inside it and the days at its edges only, so the biggest
-    server's 90-day leaderboard reads about 3 rows per member (not one per day). Kept as the daily rows are: the
-    clean-up takes the expired days out of a block before deleting them.
+    server's 90-day leaderboard reads a few rows per member (not one per day). A block is built from the daily rows
+    by the daily job once its days are over everywhere (`store.build_blocks`); from then on a flush bringing late
+    counts for its days adds them to it as well. `BlockMark` says which blocks are built. Kept as the daily rows
+    are: the clean-up takes the expired days out of a block before deleting them.
     """
 
     __tablename__ = "statistics_user_blocks"
@@ -115,6 +119,18 @@ class UserBlock(Base):
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     voice_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class BlockMark(Base):
+    """How far the member blocks of one size are built, for every server: blocks up to `built_until` sum the days.
+
+    Queries read only the blocks up to it (later days are read from the daily rows), and a flush adds its counts to
+    the built blocks its days fall in. It only ever grows. It names no server and no person.
+    """
+
+    __tablename__ = "statistics_block_marks"
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    built_until: Mapped[int] = mapped_column(Integer)
 
 
 class VoiceSession(Base):

@@ -30,7 +30,7 @@ class StatisticsData:
     stores: Mapping[str, str] = {
         "statistics_hourly.user_id": "How many messages you sent and how long you spent in voice, per channel and hour",
         "statistics_user_daily.user_id": "How many messages you sent and how long you spent in voice, per day",
-        "statistics_user_blocks.user_id": "The same, added up per week and per 4 weeks",
+        "statistics_user_blocks.user_id": "The same, added up per 1, 2, 4 and 8 weeks",
         "statistics_voice_sessions.user_id": "The voice channel you are in now and since when",
         "statistics_optouts.user_id": "That you asked not to be counted in a server's statistics",
     }

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wolaro.modules.statistics.ingest import Rows
-from wolaro.modules.statistics.models import BLOCK_SIZES
+from wolaro.modules.statistics.ingest import Rows, late_blocks
+from wolaro.modules.statistics.models import BLOCK_SIZES, block_days, block_of
 from wolaro.sdk import Database
 
 
@@ -48,8 +48,9 @@ TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
     "hourly": ("statistics_hourly", ("guild_id", "hour", "channel_id", "user_id"), COUNTERS, ()),
     "user_daily": ("statistics_user_daily", ("guild_id", "day", "user_id"), COUNTERS, ()),
     "channel_daily": ("statistics_channel_daily", ("guild_id", "day", "channel_id"), COUNTERS, ()),
-    "user_blocks": ("statistics_user_blocks", ("guild_id", "size", "block", "user_id"), COUNTERS, ()),
 }
+BLOCKS = ("statistics_user_blocks", ("guild_id", "size", "block", "user_id"), COUNTERS, ())
+"""The member blocks' upsert: late counts added to blocks already built (`ingest.late_blocks`)."""
 ARRAY_TYPES = {
     "guild_id": "bigint",
     "hour": "int",
@@ -80,10 +81,11 @@ def unnest_upsert_sql(table: str, keys: Sequence[str], added: Sequence[str], lat
 
 
 def upserts(marks: str) -> dict[str, str]:
-    """Each table's upsert with the driver's placeholders (arrays on PostgreSQL)."""
+    """Each table's upsert with the driver's placeholders (arrays on PostgreSQL), the blocks' under "user_blocks"."""
+    specs = {**TABLES, "user_blocks": BLOCKS}
     if marks == "numeric_dollar":
-        return {name: unnest_upsert_sql(*spec) for name, spec in TABLES.items()}
-    return {name: upsert_sql(*spec, marks=marks) for name, spec in TABLES.items()}
+        return {name: unnest_upsert_sql(*spec) for name, spec in specs.items()}
+    return {name: upsert_sql(*spec, marks=marks) for name, spec in specs.items()}
 
 
 UPSERTS = {marks: upserts(marks) for marks in ("qmark", "numeric_dollar")}
@@ -101,6 +103,32 @@ SESSION_UPSERT = (
 SESSION_DELETE = "DELETE FROM statistics_voice_sessions WHERE guild_id = :guild_id AND user_id = :user_id"
 
 
+BLOCKS_LOCK_KEY = 5_781_203_977_145_210_301
+"""PostgreSQL advisory lock between flushes (shared) and the building of member blocks (exclusive): a block is
+built from the daily rows only once every flush that could add to its days without adding to it has committed."""
+
+
+async def built_blocks(session: AsyncSession, *, for_flush: bool = False) -> dict[int, int]:
+    """Block size -> the last block of that size built (`BlockMark`); sizes never built are absent.
+
+    `for_flush`: on PostgreSQL, first take the blocks lock shared until the transaction ends, so no block is built
+    between this read and the commit (SQLite's write transactions already run one at a time).
+    """
+    if for_flush and (await session.connection()).dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": BLOCKS_LOCK_KEY})
+    result = await session.execute(text("SELECT size, built_until FROM statistics_block_marks"))
+    return {int(size): int(last) for size, last in result.all()}
+
+
+async def _send(connection: Any, marks: str, statement: str, batch: list[tuple[Any, ...]]) -> None:
+    if marks == "numeric_dollar":  # in key order: index pages are filled in turn, and concurrent flushes of
+        # the same rows lock them in the same order (no deadlock between processes)
+        batch.sort()
+        await connection.exec_driver_sql(statement, tuple(map(list, zip(*batch, strict=True))))
+    else:
+        await connection.exec_driver_sql(statement, batch)
+
+
 async def write_rows(
     session: AsyncSession,
     rows: Rows,
@@ -110,22 +138,21 @@ async def write_rows(
     """Write one flush in the caller's transaction: each table's upsert once, then the voice sessions' state.
 
     The rows go to the driver as they are, without per-row work by SQLAlchemy: to sqlite3's executemany as
-    tuples, to PostgreSQL as one array per column in a single statement, rows in key order. Then the active
-    members of every server day touched are recounted from the member rows (one indexed count per server day).
+    tuples, to PostgreSQL as one array per column in a single statement, rows in key order. Counts for days whose
+    member blocks are already built are added to those blocks too. Then the active members of every server day
+    touched are recounted from the member rows (one indexed count per server day).
     """
     connection = await session.connection()
     marks = connection.dialect.paramstyle
     statements = UPSERTS[marks]
+    built = await built_blocks(session, for_flush=True) if rows.user_daily else {}
     for name in TABLES:
         batch: list[tuple[Any, ...]] = getattr(rows, name)
-        if not batch:
-            continue
-        if marks == "numeric_dollar":  # in key order: index pages are filled in turn, and concurrent flushes of
-            # the same rows lock them in the same order (no deadlock between processes)
-            columns = tuple(list(column) for column in zip(*sorted(batch), strict=True))
-            await connection.exec_driver_sql(statements[name], columns)
-        else:
-            await connection.exec_driver_sql(statements[name], batch)
+        if batch:
+            await _send(connection, marks, statements[name], batch)
+    late = late_blocks(rows.user_daily, built)
+    if late:
+        await _send(connection, marks, statements["user_blocks"], late)
     if rows.user_daily:
         touched = sorted({(g, d) for g, d, *_ in rows.user_daily})
         await session.execute(text(ACTIVE_RECOUNT), [{"g": g, "d": d} for g, d in touched])
@@ -134,6 +161,56 @@ async def write_rows(
         await session.execute(text(SESSION_DELETE), closed)
     if open_sessions:
         await session.execute(text(SESSION_UPSERT), list(open_sessions))
+
+
+def last_complete_block(size: int, utc_day: int) -> int:
+    """The last block of `size` days whose days are over in every timezone (they ended 2 days ago or more in UTC)."""
+    return (utc_day + 2) // size - 1
+
+
+async def build_blocks(db: Database, utc_day: int) -> int:
+    """Build every member block whose days are over and which is not built yet, from the daily rows; rows written.
+
+    One transaction for all servers: per block size, the blocks after its mark up to the last complete one are
+    (re)written from `statistics_user_daily` and the mark moves on. Blocks never built start at the oldest day
+    kept. On PostgreSQL the blocks lock is taken exclusively first: it waits for flushes in progress (which took it
+    shared and may be adding days of these blocks) and holds back new ones until the marks have moved, so a late
+    count lands either in the daily rows read here or, after, in the built block too.
+    """
+    written = 0
+    async with db.transaction() as session:
+        if db.dialect == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BLOCKS_LOCK_KEY})
+        built = await built_blocks(session)
+        oldest = (await session.execute(text("SELECT MIN(day) FROM statistics_user_daily"))).scalar()
+        for size in BLOCK_SIZES:
+            last = last_complete_block(size, utc_day)
+            first = built[size] + 1 if size in built else last + 1 if oldest is None else block_of(int(oldest), size)
+            if first <= last:
+                await session.execute(  # anything there was left by an older version writing blocks at flush time
+                    text(f"DELETE FROM statistics_user_blocks WHERE size = {size} AND block BETWEEN :first AND :last"),
+                    {"first": first, "last": last},
+                )
+                bounds = {"a": block_days(first, size)[0], "b": block_days(last, size)[1]}
+                result = await session.execute(
+                    text(
+                        "INSERT INTO statistics_user_blocks (guild_id, size, block, user_id, messages, voice_seconds) "
+                        f"SELECT guild_id, {size}, (day + 3) / {size}, user_id, SUM(messages), SUM(voice_seconds) "
+                        "FROM statistics_user_daily WHERE day BETWEEN :a AND :b "
+                        f"GROUP BY guild_id, (day + 3) / {size}, user_id"
+                    ),
+                    bounds,
+                )
+                written += int(getattr(result, "rowcount", 0) or 0)
+            await session.execute(
+                text(
+                    "INSERT INTO statistics_block_marks (size, built_until) VALUES (:s, :last) ON CONFLICT (size) "
+                    "DO UPDATE SET built_until = excluded.built_until "
+                    "WHERE excluded.built_until > statistics_block_marks.built_until"
+                ),
+                {"s": size, "last": max(last, first - 1)},
+            )
+    return written
 
 
 async def opted_out(db: Database, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
