@@ -216,6 +216,9 @@ class WolaroBot(commands.AutoShardedBot):
 
     async def _close_gracefully(self) -> None:
         self.draining = True
+        # jobs this process runs share the bot's HTTP client: they end (or go back to pending) before it closes
+        jobs = self.services.jobs
+        jobs_stopped = asyncio.ensure_future(jobs.stop()) if getattr(jobs, "bot", None) is self else None
         if self._running:
             log.info("shutdown: waiting for commands in flight", running=self._running, timeout=self.drain_timeout)
             try:
@@ -223,6 +226,8 @@ class WolaroBot(commands.AutoShardedBot):
                     await self._idle.wait()
             except TimeoutError:
                 log.warning("shutdown: commands still running after the grace period", running=self._running)
+        if jobs_stopped is not None:
+            await jobs_stopped
         await self.presence.stop()
         await super().close()
         await self.rest_budget.close()
