@@ -38,6 +38,7 @@ from wolaro.modules.statistics.times import DISCORD_EPOCH_HOUR, period_days
 from wolaro.modules.statistics.voice import Session, restored
 from wolaro.sdk import (
     ERASED_CHANNEL,
+    ChatMessage,
     GuildConfig,
     ModuleSpec,
     Panel,
@@ -186,15 +187,16 @@ class Statistics(WolaroModule):
         log.info("statistics: voice sessions restored", resumed=len(leftover) - len(finished), closed=len(finished))
 
     # ------------------------------------------------------------------ events (the hot path first)
-    async def on_guild_message(self, config: GuildConfig, message: discord.Message) -> None:
-        """Count a message: its server, channel, author and hour (never its text). This runs for every message.
+    def on_guild_chat(self, config: GuildConfig, message: ChatMessage) -> None:
+        """Count a message: its server, channel, author and hour (never its text).
 
-        The usual case (the member already spoke in this channel this hour) is one dictionary update, inlined;
-        a new counter goes through `Recorder.count_message` (bound, flush trigger).
+        This runs for every message, in the gateway's read loop, from the payload (wolaro.core.chat). The usual
+        case (the member already spoke in this channel this hour) is one dictionary update, inlined; a new counter
+        goes through `Recorder.count_message` (bound, flush trigger).
         """
         if message.webhook_id is None:
             hour = (message.id >> 22) // 3_600_000 + DISCORD_EPOCH_HOUR  # `hour_of_snowflake`, inlined
-            key = (config.guild_id, hour, message.channel.id, message.author.id)
+            key = (config.guild_id, hour, message.channel_id, message.author_id)
             counts = self.recorder.buffer.batch.messages
             count = counts.get(key)
             if count is None:
