@@ -5,7 +5,14 @@
    do), by a different member each time (so the bot's per-user cooldowns are not what is measured) and in a
    channel with no command in flight, so the reply is matched by its channel. Round trip = the user's
    message posted -> the client's first message in that channel reaches the sandbox's REST. CPU% is the
-   client process's user+system time over the sending window (100 = one core).
+   client process's user+system time over the sending window (100 = one core); CPU ms per command is that
+   time over the commands sent, which holds steady when other work shares the cores.
+
+   ``--mix`` sends the Wolaro bot a mix of everyday read commands from several modules in turn (``!ping``,
+   ``!help``, ``!prefix``, ``!balance``, ``!levels``, ``!coinflip``, ``!roll 2d6`` by default; the modules they
+   need are switched on in every guild before the bot starts, ``--modules``), with p50/p99 per command and
+   overall; each reply is checked to be the command's answer, not a refusal (``wrong_answers``). The bare
+   client answers only ``!ping``: its ``!ping`` in the same run is the baseline.
 2. limiter: the bot's memory limiter (``LoopMemoryStorage``) against the ``limits`` library's own async
    ``MemoryStorage``, both under the library's moving-window strategy, in this process: hits/s flat out and
    CPU per hit, then the CPU% at ``--limiter-rate`` hits/s, each with ``--limiter-keys`` keys active.
@@ -27,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from _enable_modules import parse_modules
 from gateway_throughput import BARE_CMD, Client, ClientFailed, bring_up, say
 from limits import parse
 from limits.aio.storage import MemoryStorage, Storage
@@ -43,23 +51,67 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
+#: The commands a mixed workload can hold: name -> (message sent, text every right answer contains). Read
+#: commands only, none needing a permission a member lacks; the modules they belong to are in `MIX_MODULES`.
+MIX: dict[str, tuple[str, str]] = {
+    "ping": ("!ping", "pong"),
+    "help": ("!help", "commands"),
+    "prefix": ("!prefix", "the prefix here is"),
+    "balance": ("!balance", "wallet"),
+    "levels": ("!levels", "xp"),
+    "coinflip": ("!coinflip", "🪙"),
+    "roll": ("!roll 2d6", "🎲"),
+    # renders a PNG card (Pillow, in a thread) and fetches the avatar: tens of ms of CPU, not a cheap read
+    "rank": ("!rank", "xp, rank #"),
+}
+#: The default mix: every cheap read above (not `rank`).
+DEFAULT_MIX = "ping,help,prefix,balance,levels,coinflip,roll"
+MIX_MODULES = "economy,leveling"
+PING_ONLY = {"ping": MIX["ping"]}
+
+
+def answer_text(message: dict[str, Any]) -> str:
+    """A reply's content and embeds as lowercase text, to check it is the command's answer."""
+    return ((message.get("content") or "") + json.dumps(message.get("embeds") or [], ensure_ascii=False)).lower()
+
+
+def latency_figures(latencies: list[float]) -> dict[str, Any]:
+    """p50, p99 and max of round trips in ms."""
+    return {
+        "answered": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
 def cpu_seconds(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
 
 
-async def round_trips(name: str, cmd: list[str], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+async def round_trips(
+    name: str,
+    cmd: list[str],
+    args: argparse.Namespace,
+    workdir: Path,
+    workload: dict[str, tuple[str, str]],
+    modules: tuple[str, ...] = (),
+) -> dict[str, Any]:
     async with Sandbox(
         guilds=args.guilds, members_per_guild=args.members, text_channels_per_guild=args.channels, seed=3
     ) as sb:
-        client = Client(name, cmd, sb, workdir)
+        client = Client(name, cmd, sb, workdir, modules=modules)
         try:
             await bring_up(client, args.startup_timeout)
             assert client.proc is not None
             pid = client.proc.pid
             slots = [(c, g) for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
             authors = {g: sb.member_ids(g)[1:] for g in sb.guild_ids()}
-            pending: dict[int, tuple[float, asyncio.Future[float]]] = {}
+            pending: dict[int, tuple[float, str, asyncio.Future[float]]] = {}
+            commands = list(workload.items())
+            wrong: dict[str, int] = {}
+            wrong_sample: dict[str, str] = {}
 
             record_output = sb.record_output
 
@@ -67,18 +119,23 @@ async def round_trips(name: str, cmd: list[str], args: argparse.Namespace, workd
                 # a wrapper rather than an observer: observers build an event dict per message in this busy loop
                 if kind == "message":
                     waiting = pending.pop(channel_id, None)
-                    if waiting is not None and not waiting[1].done():
-                        waiting[1].set_result(time.perf_counter() - waiting[0])
+                    if waiting is not None and not waiting[2].done():
+                        waiting[2].set_result(time.perf_counter() - waiting[0])
+                        expected = workload[waiting[1]][1]
+                        text = answer_text(message)
+                        if expected not in text and "rank.png" not in json.dumps(message.get("attachments") or []):
+                            wrong[waiting[1]] = wrong.get(waiting[1], 0) + 1
+                            wrong_sample.setdefault(waiting[1], text[:160])
                 record_output(kind, channel_id, message, **extra)
 
             sb.record_output = timed_output  # type: ignore[method-assign]
             total = int(args.rate * args.seconds)
             interval = 1.0 / args.rate
-            futures: list[asyncio.Future[float]] = []
+            futures: list[tuple[str, asyncio.Future[float]]] = []
             busy_skips = 0
             slot = 0
             sent_by: dict[int, int] = {}
-            say(f"[{name}] up; {total} !ping at {args.rate}/s over {len(slots)} channels")
+            say(f"[{name}] up; {total} of {', '.join(workload)} at {args.rate}/s over {len(slots)} channels")
             cpu_before = cpu_seconds(pid)
             started = time.perf_counter()
             for n in range(total):
@@ -97,27 +154,35 @@ async def round_trips(name: str, cmd: list[str], args: argparse.Namespace, workd
                 members = authors[guild]
                 author = members[sent_by.get(guild, 0) % len(members)]
                 sent_by[guild] = sent_by.get(guild, 0) + 1
+                command, (text, _) = commands[n % len(commands)]
                 future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-                pending[channel] = (time.perf_counter(), future)
-                futures.append(future)
-                await sb.send_message(channel, author, "!ping")
+                pending[channel] = (time.perf_counter(), command, future)
+                futures.append((command, future))
+                await sb.send_message(channel, author, text)
             sending = time.perf_counter() - started
             cpu = cpu_seconds(pid) - cpu_before
             if futures:
-                await asyncio.wait(futures, timeout=10)
-            latencies = [f.result() * 1000 for f in futures if f.done()]
+                await asyncio.wait([f for _, f in futures], timeout=10)
+            latencies = [f.result() * 1000 for _, f in futures if f.done()]
             if not latencies:
                 raise ClientFailed(f"{name} answered none of {len(futures)} commands:\n{client.log_tail()}")
             result = {
                 "sent": len(futures),
-                "answered": len(latencies),
+                **latency_figures(latencies),
                 "skipped_all_channels_busy": busy_skips,
                 "achieved_rate": round(len(futures) / sending, 1),
-                "p50_ms": round(statistics.median(latencies), 2),
-                "p99_ms": round(percentile(latencies, 99), 2),
-                "max_ms": round(max(latencies), 2),
                 "cpu_percent": round(100 * cpu / sending, 1),
+                "cpu_ms_per_command": round(1000 * cpu / len(futures), 3),
             }
+            if len(workload) > 1:
+                result["per_command"] = {
+                    command: latency_figures([f.result() * 1000 for c, f in futures if c == command and f.done()])
+                    for command in workload
+                    if any(c == command and f.done() for c, f in futures)
+                }
+            result["wrong_answers"] = wrong
+            if wrong_sample:
+                result["wrong_answer_samples"] = wrong_sample
             say(f"[{name}] {result}")
             return result
         finally:
@@ -172,9 +237,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             base = Path(tmp)
             (base / "bare").mkdir()
             (base / "wolaro").mkdir()
-            result["bare"] = await round_trips("bare", BARE_CMD, args, base / "bare")
+            result["bare"] = await round_trips("bare", BARE_CMD, args, base / "bare", PING_ONLY)
+            workload = {name: MIX[name] for name in parse_modules(args.mix)} if args.mix else PING_ONLY
+            modules = parse_modules(args.modules) if args.mix else ()
+            result["workload"] = list(workload)
+            result["modules"] = list(modules)
             try:
-                result["wolaro"] = await round_trips("wolaro", shlex.split(args.wolaro_cmd), args, base / "wolaro")
+                result["wolaro"] = await round_trips(
+                    "wolaro", shlex.split(args.wolaro_cmd), args, base / "wolaro", workload, modules
+                )
             except (ClientFailed, FileNotFoundError, TimeoutError) as exc:
                 say(f"[wolaro] failed: {exc}")
                 result["wolaro"] = None
@@ -182,12 +253,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if result.get("wolaro"):
             result["p99_goal_ms"] = 10
             result["p99_vs_bare"] = round(result["wolaro"]["p99_ms"] / result["bare"]["p99_ms"], 2)
+            result["cpu_per_command_vs_bare"] = round(
+                result["wolaro"]["cpu_ms_per_command"] / result["bare"]["cpu_ms_per_command"], 2
+            )
     return result
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rate", type=float, default=1000.0, help="!ping commands per second")
+    parser.add_argument("--rate", type=float, default=1000.0, help="commands per second")
+    parser.add_argument(
+        "--mix",
+        nargs="?",
+        const=DEFAULT_MIX,
+        default="",
+        help=f"send Wolaro these commands in turn instead of only !ping (default mix: {DEFAULT_MIX}; also: rank)",
+    )
+    parser.add_argument(
+        "--modules", default=MIX_MODULES, help="modules switched on in every guild for --mix (besides the defaults)"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to send (at most 30: user limits)")
     parser.add_argument("--wolaro-cmd", default="wolaro bot", help="command that runs the Wolaro bot")
     parser.add_argument("--guilds", type=int, default=20, help="guilds in the world")
@@ -199,7 +283,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limiter-seconds", type=float, default=3.0, help="seconds per limiter figure")
     parser.add_argument("--skip-limiter", action="store_true", help="only the round trips")
     parser.add_argument("--skip-round-trip", action="store_true", help="only the limiter figures")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(parse_modules(args.mix)) - set(MIX))
+    if unknown:
+        parser.error(f"--mix: no command called {', '.join(unknown)} in the mix (known: {', '.join(MIX)})")
+    return args
 
 
 if __name__ == "__main__":

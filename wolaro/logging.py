@@ -78,7 +78,9 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         _redact,
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # a line below the level is dropped first, before any processor runs (it was stamped, redacted and
+        # handed to the standard library to be dropped there: a tenth of a millisecond per command log line)
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

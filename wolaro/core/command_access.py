@@ -194,15 +194,20 @@ RULES_MODULE = "permissions"
 """The module whose config holds the rules (`rules`: key -> `CommandRule`)."""
 
 
-def refusal_in(module_configs: Mapping[str, Mapping[str, Any]], invocation: Invocation) -> Refusal | None:
-    """The refusal the server's stored rules give `invocation`, or None."""
-    rules = (module_configs.get(RULES_MODULE) or {}).get("rules") or {}
-    return refusal_for(rules, invocation) if rules else None
+def stored_rules(module_configs: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The server's stored rules (key -> rule), empty when it has none."""
+    return (module_configs.get(RULES_MODULE) or {}).get("rules") or {}
 
 
 def enforce(ctx: WolaroContext, module_configs: Mapping[str, Mapping[str, Any]], module: str) -> None:
-    """Raise a `UserFacingError` (an ephemeral reply) when the server's rules refuse this command here."""
-    if ctx.command is None or ctx.guild is None or can_manage_guild(ctx.author, ctx.guild):
+    """Raise a `UserFacingError` (an ephemeral reply) when the server's rules refuse this command here.
+
+    Most servers have no rule, and then nothing about the member (roles, permissions) or the channel is read.
+    """
+    if module in UNRESTRICTABLE_MODULES or ctx.command is None or ctx.guild is None:
+        return
+    rules = stored_rules(module_configs)
+    if not rules or can_manage_guild(ctx.author, ctx.guild):
         return
     invocation = Invocation(
         module=module,
@@ -210,6 +215,6 @@ def enforce(ctx: WolaroContext, module_configs: Mapping[str, Mapping[str, Any]],
         role_ids=role_ids_of(ctx.author),
         channel_ids=channel_chain(ctx.channel),
     )
-    refusal = refusal_in(module_configs, invocation)
+    refusal = refusal_for(rules, invocation)
     if refusal is not None:
         raise UserFacingError(refusal.msgid, **refusal.fields)

@@ -23,9 +23,16 @@ COMMAND_LATENCY = Histogram(
 )
 
 
+#: `COMMANDS` by outcome, looked up once each (a label lookup takes a lock and builds a key per call).
+_COMMANDS_BY_STATUS: dict[str, Counter] = {}
+
+
 def record_command(status: str, latency_seconds: float) -> None:
     """Count one completed command."""
-    COMMANDS.labels(status).inc()
+    counter = _COMMANDS_BY_STATUS.get(status)
+    if counter is None:
+        counter = _COMMANDS_BY_STATUS[status] = COMMANDS.labels(status)
+    counter.inc()
     COMMAND_LATENCY.observe(latency_seconds)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from wolaro.core.command_access import CommandRule, Invocation, channel_chain, refusal_for, with_rule
+from wolaro.core.command_access import CommandRule, Invocation, channel_chain, enforce, refusal_for, with_rule
 from wolaro.core.errors import UserFacingError
 from wolaro.core.registry import discover_specs
 from wolaro.modules.permissions import service
@@ -102,3 +104,30 @@ def test_channel_chain_walks_thread_channel_and_category():
     channel = _Channel(CHAN_GENERAL, category_id=CATEGORY)
     thread = _Channel(99, parent=channel)
     assert channel_chain(thread) == (99, CHAN_GENERAL, CATEGORY)
+
+
+class _Untouchable:
+    """A member or channel the gate must not read when the server has no rule."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"read {name} although the server has no rule")
+
+
+def _ctx(author: object, channel: object) -> object:
+    return SimpleNamespace(
+        command=SimpleNamespace(qualified_name="ping"), guild=SimpleNamespace(id=1), author=author, channel=channel
+    )
+
+
+def test_enforce_reads_nothing_of_the_member_when_the_server_has_no_rule():
+    enforce(_ctx(_Untouchable(), _Untouchable()), {}, "utility")  # type: ignore[arg-type]
+    enforce(_ctx(_Untouchable(), _Untouchable()), {"permissions": {"rules": {}}}, "utility")  # type: ignore[arg-type]
+
+
+def test_enforce_refuses_by_the_stored_rules():
+    rules = {"permissions": {"rules": {"ping": {"enabled": False}}}}
+    member = SimpleNamespace(roles=[])
+    channel = SimpleNamespace(id=5, parent_id=None, category_id=None, parent=None, category=None)
+    with pytest.raises(UserFacingError):
+        enforce(_ctx(member, channel), rules, "utility")  # type: ignore[arg-type]
+    enforce(_ctx(_Untouchable(), _Untouchable()), rules, "core")  # type: ignore[arg-type]  # never restricted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -30,6 +31,11 @@ async def _module_names(interaction: discord.Interaction, current: str) -> list[
 
 class Core(WolaroModule):
     """Server settings."""
+
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self._index: help_service.CommandIndex | None = None
+        self._index_cogs: tuple[commands.Cog, ...] = ()
 
     @hybrid_command(name="prefix")
     @commands.guild_only()
@@ -140,21 +146,33 @@ class Core(WolaroModule):
             text = f"**{prefix}{found.qualified_name} {found.signature}**\n{ctx.t(found.help or '')}"
             await ctx.send(text.strip(), ephemeral=True)
             return
-        entries = []
-        for cmd in self.bot.walk_commands():
-            cog: object = cmd.cog
-            if isinstance(cog, WolaroModule) and not cmd.hidden:
-                entries.append(
-                    help_service.CommandHelp(cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
-                )
         prefix = ctx.config.prefix if ctx.config else "!"
-        embed = discord.Embed(title=ctx.t("Commands"), colour=discord.Colour.blurple())
-        for module, items in help_service.help_sections(entries, enabled, hidden=hidden).items():
-            lines = [f"`{prefix}{e.name}` {ctx.t(e.summary)}" for e in items]
-            for index, value in enumerate(help_service.field_values(lines)):
-                embed.add_field(name=module if index == 0 else f"{module} ({index + 1})", value=value, inline=False)
-        embed.set_footer(text=ctx.t("Use {prefix}help <command> for details.", prefix=prefix))
+        page = help_service.overview(self._command_index(), enabled, hidden, prefix, ctx.language, self.bot.translator)
+        embed = discord.Embed(title=page.title, colour=discord.Colour.blurple())
+        for name, value in page.fields:
+            embed.add_field(name=name, value=value, inline=False)
+        embed.set_footer(text=page.footer)
         await ctx.embed(embed, ephemeral=True)
+
+    def _command_index(self) -> help_service.CommandIndex:
+        """The visible commands (subcommands included) of the loaded modules, built again when modules change.
+
+        A loaded cog's commands are fixed (a reloaded module is a new cog); working out every command's signature
+        and summary on each `!help` was most of its cost.
+        """
+        cogs = tuple(self.bot.cogs.values())
+        if self._index is None or self._index_cogs != cogs:
+            self._index_cogs = cogs
+            self._index = help_service.CommandIndex(
+                tuple(
+                    help_service.CommandHelp(cog.spec.name, cmd.qualified_name, cmd.signature, cmd.short_doc)
+                    for cog in cogs
+                    if isinstance(cog, WolaroModule)
+                    for cmd in cog.walk_commands()
+                    if not cmd.hidden
+                )
+            )
+        return self._index
 
 
 HERE = Path(__file__).resolve().parent
