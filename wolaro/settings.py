@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     )
     sync_commands: bool = Field(default=True, description="Publish slash commands to Discord at start")
     max_messages: int = Field(default=200, ge=0, description="discord.py message cache size (0 = off)")
+    presence_intent: bool = Field(
+        default=False,
+        description="Ask Discord for presences (privileged intent, allow it in the Developer Portal): members online",
+    )
 
     guild_config_ttl: int = Field(default=3600, ge=1, le=7 * DAY, description="Seconds a guild config stays cached")
     command_cooldown_rate: str = Field(default="5/5second", description="Default per-user cooldown per command")

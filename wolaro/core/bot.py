@@ -23,6 +23,7 @@ from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited
 from wolaro.core.identify import IdentifyGate
 from wolaro.core.loader import ModuleLoader
 from wolaro.core.module import WolaroModule
+from wolaro.core.online import OnlineMembers
 from wolaro.core.permission_watch import PermissionWatch
 from wolaro.core.permissions import is_master_admin
 from wolaro.core.presence import PresenceRecorder
@@ -35,12 +36,16 @@ from wolaro.logging import get_logger
 log = get_logger(__name__)
 
 
-def build_intents() -> discord.Intents:
-    """Guilds, messages and their content, members (joins, leaves, role changes), voice, moderation."""
+def build_intents(presences: bool = False) -> discord.Intents:
+    """Guilds, messages and their content, members (joins, leaves, role changes), voice, moderation.
+
+    `presences` adds the privileged GUILD_PRESENCES intent (the host's `PRESENCE_INTENT` setting; the bot must be
+    allowed it in the Developer Portal): who is online, for the modules that count it (`wolaro.core.online`).
+    """
     intents = discord.Intents.default()
     intents.message_content = True
     intents.members = True
-    intents.presences = False
+    intents.presences = presences
     return intents
 
 
@@ -113,7 +118,7 @@ class WolaroBot(commands.AutoShardedBot):
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
-        intents = build_intents()
+        intents = build_intents(settings.presence_intent)
         rest_budget = RestBudget.from_settings(
             settings.redis_url, prefix=settings.redis_prefix, limit=settings.discord_rest_global_limit
         )
@@ -142,6 +147,8 @@ class WolaroBot(commands.AutoShardedBot):
         self.translator = services.translator
         self.loader = ModuleLoader(self)
         self.chat = ChatFastPath(self)  # most messages are counted from the payload, never built (wolaro.core.chat)
+        #: Who is online per server, read from the gateway; None unless the host turned presences on.
+        self.online: OnlineMembers | None = OnlineMembers() if settings.presence_intent else None
         self.started_at = time.time()
         self._prefetch_ids: list[int] = []
         self._prefetch_task: asyncio.Task[None] | None = None
@@ -163,6 +170,8 @@ class WolaroBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Load modules and publish the slash commands."""
         self.chat.install(self._connection.parsers)  # first: the wrappers below then wrap it
+        if self.online is not None:
+            self.online.install(self._connection.parsers, self._member_cached)
         self._dispatch_raw_member_updates()
         metrics.count_gateway_events(self._connection)
         guard_parsers(self._connection.parsers)
@@ -178,6 +187,10 @@ class WolaroBot(commands.AutoShardedBot):
 
     async def _session_start_limit(self) -> dict[str, Any]:
         return dict((await self.http.get_bot_gateway())[2])
+
+    def _member_cached(self, guild_id: int, user_id: int) -> bool:
+        guild = self._connection._get_guild(guild_id)
+        return guild is not None and guild.get_member(user_id) is not None
 
     def _dispatch_raw_member_updates(self) -> None:
         """Emit `raw_member_update` for every GUILD_MEMBER_UPDATE: discord.py only reports cached members."""

@@ -56,6 +56,7 @@ from wolaro.sandbox.gateway_protocol import (  # noqa: F401 - re-exported: the p
 )
 from wolaro.sandbox.identify_rules import IdentifyRules
 from wolaro.sandbox.notify import Notifier
+from wolaro.sandbox.presences import presence
 from wolaro.sandbox.state import SandboxState
 
 #: Close codes after which Discord refuses a RESUME (the client must start a new session).
@@ -470,7 +471,7 @@ class Gateway:
                 if data.get("presences"):  # the chunk's members who are not offline
                     online = guild.presences
                     body["presences"] = [
-                        payloads.presence(guild, m.user_id, with_guild=False) for m in chunk if m.user_id in online
+                        presence(guild, m.user_id, with_guild=False) for m in chunk if m.user_id in online
                     ]
                 if data.get("nonce") is not None:
                     body["nonce"] = data["nonce"]

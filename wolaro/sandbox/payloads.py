@@ -10,6 +10,7 @@ from typing import Any
 
 from wolaro.sandbox import permissions as perm
 from wolaro.sandbox import threads
+from wolaro.sandbox.presences import presence
 from wolaro.sandbox.snowflake import iso, now_iso, snowflake_time
 from wolaro.sandbox.state import DM, TEXT, VOICE, Channel, Guild, Member, Role, SandboxState, User, VoiceState
 
@@ -219,24 +220,6 @@ def guild_base(guild: Guild) -> dict[str, Any]:
         "max_stage_video_channel_users": 50,
         "incidents_data": None,
     }
-
-
-def presence(guild: Guild, user_id: int, *, with_guild: bool = True) -> dict[str, Any]:
-    """A presence update object (PRESENCE_UPDATE, and inside GUILD_CREATE without ``guild_id``).
-
-    As Discord sends it: a partial user (only ``id`` is guaranteed), the status (``online``, ``idle``, ``dnd`` or
-    ``offline``; invisible members show as offline), activities and the status per client (empty when offline).
-    """
-    status = guild.presences.get(user_id, "offline")
-    data: dict[str, Any] = {
-        "user": {"id": str(user_id)},
-        "status": status,
-        "activities": [],
-        "client_status": {} if status == "offline" else {"desktop": status},
-    }
-    if with_guild:
-        data["guild_id"] = str(guild.id)
-    return data
 
 
 def guild_create(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wolaro.sandbox import mutations, payloads
+from wolaro.sandbox import mutations
 from wolaro.sandbox.errors import SandboxError
+from wolaro.sandbox.presences import presence
 from wolaro.sandbox.sandbox_world import SandboxBase
 
 STATUSES = ("online", "idle", "dnd", "offline")
@@ -34,7 +35,7 @@ class GuildMixin(SandboxBase):
             guild.presences.pop(user_id, None)
         else:
             guild.presences[user_id] = status
-        data = payloads.presence(guild, user_id)
+        data = presence(guild, user_id)
         await self.gateway.dispatch("PRESENCE_UPDATE", data, guild_id=guild_id)
         return data
 

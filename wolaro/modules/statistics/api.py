@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from wolaro.modules.statistics import queries
+from wolaro.modules.statistics import online, queries
 from wolaro.modules.statistics.cache import StatsCache
 from wolaro.modules.statistics.times import day_number, today
 from wolaro.sdk import ManagedGuild, WebDep, is_snowflake, request_language
@@ -96,7 +96,10 @@ def _snowflake(web: Any, language: str, value: str | None, what: str, *where: st
     return int(value)
 
 
-@router.get("/overview", summary="Messages, voice time, active members, joins and leaves per day; top channels")
+@router.get(
+    "/overview",
+    summary="Messages, voice time, active members, joins and leaves per day; top channels; members online per day",
+)
 async def overview(
     guild: ManagedGuild, web: WebDep, language: Language, start: Start = None, end: End = None
 ) -> dict[str, Any]:
@@ -108,6 +111,8 @@ async def overview(
     )
     names = await _channel_names(web, guild.guild_id)
     result["top_channels"] = [{**c, "name": names.get(c["channel_id"])} for c in result["top_channels"]]
+    # days with members online counted (the server's setting and the host's presences): most at once, average
+    result["online"] = await online.days(web.services.db, guild.guild_id, days)
     return result
 
 

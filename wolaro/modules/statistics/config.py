@@ -96,6 +96,11 @@ class Config(ModuleConfig):
         title="Count deafened time",
         description="Count time in voice while a member is deafened (off: only time they can hear counts)",
     )
+    count_online: bool = Field(
+        default=False,
+        title="Count members online",
+        description="Record how many members are online each hour (the bot's host must switch presences on)",
+    )
     ignored_channels: Annotated[
         list[SnowflakeId], Field(max_length=MAX_IGNORED_CHANNELS), Field(json_schema_extra={"x-picker": "channel"})
     ] = Field(

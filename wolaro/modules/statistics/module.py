@@ -32,6 +32,8 @@ from wolaro.modules.statistics.models import (
     UserDaily,
     VoiceSession,
 )
+from wolaro.modules.statistics.online import OnlineSampler
+from wolaro.modules.statistics.online_models import OnlineDaily, OnlineHourly
 from wolaro.modules.statistics.privacy import PRIVACY
 from wolaro.modules.statistics.recorder import GuildRules, Recorder
 from wolaro.modules.statistics.times import DISCORD_EPOCH_HOUR, period_days
@@ -72,6 +74,8 @@ class Statistics(WolaroModule):
         self.recorder = Recorder(
             bot.services.db, rules=self._rules, present=self._present, on_flushed=self.results.changed
         )
+        presences = getattr(bot, "online", None)  # who is online: only when the host turned presences on
+        self.online = OnlineSampler(bot.services.db, presences, self._counts_online) if presences else None
         self._started: asyncio.Task[None] | None = None
         self._planned: set[int] = set()
         self._restoring = False
@@ -79,6 +83,8 @@ class Statistics(WolaroModule):
     async def cog_load(self) -> None:
         """Start the flush loop; once the gateway is ready, pick up voice sessions a stop or crash left open."""
         self.recorder.start()
+        if self.online is not None:
+            self.online.start()
         self._started = asyncio.create_task(self._after_ready(), name="statistics-start")
         self.bot.services.pubsub.subscribe(ERASED_CHANNEL, self._on_erased)
 
@@ -99,6 +105,8 @@ class Statistics(WolaroModule):
             else:
                 start.cancel()
         await self.recorder.stop()
+        if self.online is not None:
+            await self.online.stop()
 
     # ------------------------------------------------------------------ settings the recorder needs
     async def _config(self, guild_id: int) -> GuildConfig | None:
@@ -123,6 +131,14 @@ class Statistics(WolaroModule):
                 enabled=NAME in config.enabled_modules,
             )
         return rules
+
+    async def _counts_online(self, guild_id: int) -> str | None:
+        """The server's timezone if it counts members online (module on, "Count members online" on), else None."""
+        config = await self._config(guild_id)
+        if config is None or NAME not in config.enabled_modules:
+            return None
+        raw = config.module_configs.get(NAME) or {}
+        return str(raw.get("timezone") or "UTC") if raw.get("count_online") else None
 
     async def _plan_stat_channels(self, guild_id: int) -> None:
         """Make sure the server's stat channels job is scheduled (once per process: the job keeps itself going)."""
@@ -409,7 +425,18 @@ SPEC = ModuleSpec(
     config=Config,
     enabled_by_default=False,
     cogs=(Statistics,),
-    models=(HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock, VoiceSession, OptOut, StatChannelState),
+    models=(
+        HourlyActivity,
+        UserDaily,
+        ChannelDaily,
+        GuildDaily,
+        UserBlock,
+        VoiceSession,
+        OptOut,
+        StatChannelState,
+        OnlineHourly,
+        OnlineDaily,
+    ),
     migrations=HERE / "migrations",
     locales=HERE / "locales",
     api=router,
@@ -432,5 +459,7 @@ SPEC = ModuleSpec(
         "statistics_optouts.since": "an instant",
         "statistics_stat_channels.channel_id": "a stat channel of the server",
         "statistics_stat_channels.renamed_at": "an instant",
+        "statistics_online_hourly.online_sum": "a sum of member counts (no one's id)",
+        "statistics_online_daily.online_sum": "a sum of member counts (no one's id)",
     },
 )
