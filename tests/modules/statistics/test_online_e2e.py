@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from tests.modules.statistics.conftest import Clock, Stats, settings_for
 from tests.modules.statistics.test_stat_channels_e2e import job_context, renames
+from tests.modules.statistics.test_statistics_e2e import field, slash
 from tests.support.harness import running_bot
 from tests.support.web import Env, World
 from wolaro.modules.statistics import jobs
@@ -99,6 +100,8 @@ async def test_members_online_are_counted_exactly(present: Stats, present_dashbo
     overview = (await client.get(f"/api/guilds/{stats.guild}/modules/statistics/overview")).json()
     day = datetime.fromtimestamp(sampler.clock(), UTC).date()
     assert overview["online"] == [{"day": day.isoformat(), "peak": 4, "average": 2.3}]
+    server = await slash(stats, "stats", {"period": "week"}, subcommand="server")
+    assert field(server["embeds"][0], "Members online") == "4 at most, 2.3 on average"
 
     await stats.bot.config.update_module_config(
         stats.guild,

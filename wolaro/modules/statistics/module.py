@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.modules.statistics import charts, jobs, periods, queries, store, views
+from wolaro.modules.statistics import charts, jobs, online, periods, queries, store, views
 from wolaro.modules.statistics.api import router
 from wolaro.modules.statistics.cache import StatsCache
 from wolaro.modules.statistics.config import Config
@@ -308,6 +308,8 @@ class Statistics(WolaroModule):
         result = await self.results.get_or_compute(
             guild_id, f"overview:{days}", lambda: queries.overview(self.bot.services.db, guild_id, days)
         )
+        if settings.count_online:
+            result = {**result, "online": await online.summary(self.bot.services.db, guild_id, days)}
         embed = views.server_embed(ctx.t, ctx.guild.name, period, result)
         await self._reply(ctx, embed, views.server_chart(ctx.t, result))
 

@@ -216,6 +216,25 @@ async def days(db: Database, guild_id: int, first_last: tuple[int, int]) -> list
         ]
 
 
+async def summary(db: Database, guild_id: int, first_last: tuple[int, int]) -> dict[str, Any] | None:
+    """Members online over the range: the most at once and the average of every look; None if never counted."""
+    first, last = first_last
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT MAX(peak), SUM(samples), SUM(online_sum) FROM statistics_online_daily "
+                    "WHERE guild_id = :g AND day BETWEEN :a AND :b"
+                ),
+                {"g": guild_id, "a": first, "b": last},
+            )
+        ).one()
+    peak, samples, total = row
+    if not samples:
+        return None
+    return {"peak": int(peak), "average": round(int(total) / int(samples), 1)}
+
+
 async def latest(db: Database, guild_id: int, now: float) -> int | None:
     """Members online at the latest look, if it is recent (this hour or the one before), else None."""
     hour = int(now // 3600)

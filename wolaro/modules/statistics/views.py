@@ -65,6 +65,10 @@ def server_embed(t: Translate, name: str, period: str, result: dict[str, Any]) -
     embed.add_field(name=t("Active members"), value=str(result["active_members"]))
     embed.add_field(name=t("Joins"), value=str(result["joins"]))
     embed.add_field(name=t("Leaves"), value=str(result["leaves"]))
+    online = result.get("online")
+    if online:  # counted only when the server counts members online
+        said = t("{peak} at most, {average} on average", peak=online["peak"], average=online["average"])
+        embed.add_field(name=t("Members online"), value=said)
     top = "\n".join(f"<#{c['channel_id']}> · {c['messages']}" for c in result["top_channels"]) or t("No messages yet")
     embed.add_field(name=t("Top channels"), value=top, inline=False)
     embed.set_image(url=f"attachment://{CHART}")
