@@ -27,6 +27,7 @@ import asyncio
 import json
 import shlex
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from wolaro.core.ratelimit import LoopMemoryStorage
+from wolaro.logging import configure_logging
 from wolaro.sandbox import Sandbox
 
 
@@ -291,4 +293,5 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
+    configure_logging("WARNING", "console", sys.stderr)  # stdout carries only the JSON line (migrations log there)
     print(json.dumps(asyncio.run(main(parse_args()))), flush=True)
