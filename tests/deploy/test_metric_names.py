@@ -45,6 +45,11 @@ def series_names(families: Iterable[Metric]) -> set[str]:
 
 def exported() -> set[str]:
     """Every series name a Wolaro process serves: the default registry plus the API's scrape-time collector."""
+    return series_names(exported_families())
+
+
+def exported_families() -> list[Metric]:
+    """Every metric family a Wolaro process serves (the default registry, the API's scrape-time collector)."""
     web: Any = SimpleNamespace(
         services=SimpleNamespace(
             cache=SimpleNamespace(stats=lambda: {"hit_rate": 0.5, "redis_available": 1}),
@@ -54,7 +59,7 @@ def exported() -> set[str]:
         security=SimpleNamespace(rejected=0),
     )
     register_metrics(discover_specs())  # the modules' own collectors (statistics' ingest drops...), as on /metrics
-    return series_names(REGISTRY.collect()) | series_names(WebCollector(web).collect())
+    return [*REGISTRY.collect(), *WebCollector(web).collect()]
 
 
 def metric_names(expr: str) -> set[str]:
@@ -102,6 +107,17 @@ def test_grafana_queries_only_exported_metrics() -> None:
     assert len(exprs) >= 10
     unknown = {name for expr in exprs for name in metric_names(expr)} - exported() - PROMETHEUS_OWN
     assert not unknown, f"the dashboard queries metrics nothing exports: {sorted(unknown)}"
+
+
+def test_every_wolaro_metric_has_a_dashboard_panel() -> None:
+    """A metric added to the code without a panel fails here: the dashboard shows everything Wolaro exports."""
+    queried = {name for expr in dashboard_exprs() for name in metric_names(expr)}
+    missing = sorted(
+        family.name
+        for family in exported_families()
+        if family.name.startswith("wolaro_") and not series_names([family]) & queried
+    )
+    assert not missing, f"exported but on no dashboard panel: {missing}"
 
 
 def test_alert_rules_read_only_exported_metrics() -> None:
