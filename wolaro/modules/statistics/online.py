@@ -124,6 +124,7 @@ class OnlineSampler:
         for guild_id in self.presences.guild_ids():
             timezone = await self.counting(guild_id)
             if timezone is None:
+                self.presences.take_peak(guild_id)  # not counted now: a later first look starts from then
                 continue
             peak, now = self.presences.take_peak(guild_id), self.presences.count(guild_id)
             self.hourly.setdefault((guild_id, hour), Tally()).add(peak, now)

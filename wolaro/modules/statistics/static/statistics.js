@@ -17,15 +17,15 @@
     if (m) return m + "m " + String(s).padStart(2, "0") + "s";
     return s + "s";
   }
-  function filled(days, start, end, pick) {
-    // one point per day of the range, zero where nothing was counted
+  function filled(days, start, end, pick, missing = 0) {
+    // one point per day of the range, `missing` (zero, or null for a gap) where nothing was counted
     const byDay = new Map(days.map(d => [d.day, d]));
     const xs = [], ys = pick.map(() => []);
     for (let t = epoch(start); t <= epoch(end); t += DAY) {
       const day = new Date(t * 1000).toISOString().slice(0, 10);
       const row = byDay.get(day);
       xs.push(t);
-      pick.forEach((f, i) => ys[i].push(row ? f(row) : 0));
+      pick.forEach((f, i) => ys[i].push(row ? f(row) : missing));
     }
     return [xs, ...ys];
   }
@@ -83,6 +83,10 @@
         [{ label: "Voice hours", stroke: "#faa61a" }]);
       draw("chart-growth", filled(growth, start, end, [d => d.joins, d => d.leaves]),
         [{ label: "Joins", stroke: "#3ba55d" }, { label: "Leaves", stroke: "#ed4245" }]);
+      if (document.getElementById("chart-online")) {  // shown when the server counts members online
+        draw("chart-online", filled(overview.online || [], start, end, [d => d.peak, d => d.average], null),
+          [{ label: "Most at once", stroke: "#5865f2" }, { label: "Average", stroke: "#3ba55d" }]);
+      }
       rows("board-messages", byMessages, r => [r.rank, r.name || r.user_id, r.value]);
       rows("board-voice", byVoice, r => [r.rank, r.name || r.user_id, voice(r.value)]);
       rows("board-channels", overview.top_channels, r => ["#" + (r.name || r.channel_id), r.messages]);
