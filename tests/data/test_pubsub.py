@@ -193,6 +193,7 @@ async def test_channels_on_redis_carry_the_prefix(redis_url: str, redis_prefix: 
 
 
 @pytest.mark.redis
+@pytest.mark.serial  # timed: run alone (scripts/test.sh)
 async def test_delivery_latency_across_processes(redis_url: str, redis_prefix: str) -> None:
     """The real-time sync budget: write -> every process's handler, p99 well under 20 ms."""
     writer = await _started(redis_url, redis_prefix)

@@ -25,7 +25,7 @@ from wolaro.sandbox import mutations
 from wolaro.sandbox.oauth import emulator
 from wolaro.web.security import CSRF_COOKIE, SESSION_COOKIE
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.serial]  # timed: run alone (scripts/test.sh)
 
 SECRET = "live-secret-key-" + "0123456789abcdef" * 3
 ADMINISTRATOR = 1 << 3

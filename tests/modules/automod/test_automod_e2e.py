@@ -12,7 +12,7 @@ from wolaro.modules.automod import service
 from wolaro.modules.moderation.models import ModCase
 from wolaro.sandbox.errors import SandboxError
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.serial]  # timed: run alone (scripts/test.sh)
 
 SPAM_OFF = {"enabled": False}
 

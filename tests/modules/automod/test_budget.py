@@ -24,6 +24,8 @@ from wolaro.modules.automod.config import (
     Config,
 )
 
+pytestmark = pytest.mark.serial  # timed (CPU budgets): run alone (scripts/test.sh)
+
 
 def refused_field(values: dict[str, Any]) -> str:
     with pytest.raises(ValidationError) as caught:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wolaro.data.models import AuditLog
 from wolaro.modules.automod import service
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.serial]  # timed: run alone (scripts/test.sh)
 
 OFF = {"enabled": False}
 HOSTILE_WORDS = ["-" * (k % 94 + 1) + "x" * (k // 94 + 1) for k in range(499)] + ["darn"]

@@ -15,6 +15,8 @@ from wolaro.core.config_service import config_error_from
 from wolaro.modules.automod import service
 from wolaro.modules.automod.config import Action, Config
 
+pytestmark = pytest.mark.serial  # timed (CPU budgets): run alone (scripts/test.sh)
+
 WORD_CHARS = string.ascii_letters + string.digits
 
 

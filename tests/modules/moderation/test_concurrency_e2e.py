@@ -11,7 +11,7 @@ from tests.support.harness import bot_settings, running_bot
 from tests.support.moderation import Place
 from wolaro.modules.moderation import cases
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.serial]  # 50 commands against Discord's deadlines: alone
 
 
 @pytest.mark.postgres
