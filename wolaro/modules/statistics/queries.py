@@ -6,10 +6,14 @@ text, days as ISO dates, voice time in seconds.
 
 from __future__ import annotations
 
+import functools
+import time
+import weakref
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wolaro.modules.statistics import store
 from wolaro.modules.statistics.models import BLOCK_SIZES, block_days
@@ -53,8 +57,13 @@ def pieces(first_day: int, last_day: int, built: Mapping[int, int], sizes: tuple
     rows per member; the rest goes to the smaller sizes, down to days. A 90-day range reads about 4 rows per
     member in the worst cases instead of one per active day.
     """
-    memo: dict[tuple[int, int, int], tuple[float, list[Piece]]] = {}
-    return _cut(first_day, last_day, built, sizes, memo)[1]
+    return list(_cached_cut(first_day, last_day, tuple(sorted(built.items())), sizes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_cut(a: int, b: int, built: tuple[tuple[int, int], ...], sizes: tuple[int, ...]) -> tuple[Piece, ...]:
+    """`pieces`, remembered: the same periods are asked again and again (last 7, 30, 90 days)."""
+    return tuple(_cut(a, b, dict(built), sizes, {})[1])
 
 
 def _cut(
@@ -131,10 +140,28 @@ async def _all(db: Database, sql: str, **params: Any) -> list[Any]:
         return list((await session.execute(text(sql), params)).all())
 
 
+BUILT_TTL = 60.0
+"""Seconds a reading of the blocks built is used before it is read again."""
+_built: weakref.WeakKeyDictionary[Database, tuple[float, dict[int, int]]] = weakref.WeakKeyDictionary()
+
+
+async def built_blocks(db: Database, session: AsyncSession) -> dict[int, int]:
+    """The blocks built (`store.built_blocks`), read again at most once a minute per database.
+
+    Marks only grow and a built block stays equal to its days, so an older reading is still exact: the days of
+    blocks built since are read from the daily rows. It saves a round trip per query.
+    """
+    now = time.monotonic()
+    known = _built.get(db)
+    if known is None or now - known[0] > BUILT_TTL:
+        known = _built[db] = (now, await store.built_blocks(session))
+    return known[1]
+
+
 async def _members(db: Database, column: str, days: tuple[int, int], query: str, **params: Any) -> list[Any]:
-    """Run `query` over `{members}`, the member rows of the range (`member_rows_sql`), with the blocks built now."""
+    """Run `query` over `{members}`, the member rows of the range (`member_rows_sql`), with the blocks built."""
     async with db.session() as session:
-        members, pieces_params = member_rows_sql(column, days, await store.built_blocks(session))
+        members, pieces_params = member_rows_sql(column, days, await built_blocks(db, session))
         return list((await session.execute(text(query.format(members=members)), {**params, **pieces_params})).all())
 
 
