@@ -6,9 +6,20 @@ of a sliding one-second window kept in Redis (one Lua call: trim, count, add; Re
 clocks do not matter) before it is sent. Interaction callbacks and webhook follow-ups are exempt, as on Discord.
 Without Redis, or while it is unreachable, the window is this process's own.
 
+Per-route buckets are shared too (`RouteBuckets`). Discord answers every request with its route's bucket
+(`X-RateLimit-Bucket`, `-Limit`, `-Remaining`, `-Reset-After`), one count per bucket and major parameter (the
+channel, guild or webhook in the path) over every process; discord.py tracks them per process, so N processes each
+spend a bucket they believe is theirs and draw 429s. Here every answer records its bucket's remaining requests and
+reset time in Redis (keyed by bucket hash and major parameter, the route's bucket learned from the answers), and
+every request first takes one of the remaining requests there (one Lua call, Redis's clock), waiting for the
+reset when there are none (at most `MAX_ROUTE_WAIT_S`; past that, or while Redis is unreachable, discord.py's own
+per-route handling, which stays underneath, decides alone). Very large bots can instead send all REST traffic
+through a proxy such as nirn-proxy (docs/deploy.md).
+
 The hook is an `aiohttp.TraceConfig` given to discord.py (`http_trace`): its request-start callback is awaited
-before each request goes out, and its request-end callback counts 429s (by scope), 5xx and invalid requests
-(401, 403, 429: Discord bans a token for a while at 10,000 per 10 minutes).
+before each request goes out (route bucket, then the global window), and its request-end callback records the
+route's bucket and counts 429s (by scope), 5xx and invalid requests (401, 403, 429: Discord bans a token for a
+while at 10,000 per 10 minutes).
 """
 
 from __future__ import annotations
@@ -38,6 +49,62 @@ RATE_LIMITED = Counter("wolaro_discord_rest_rate_limited", "Discord REST answers
 SERVER_ERRORS = Counter("wolaro_discord_rest_server_errors", "Discord REST answers 5xx")
 INVALID = Counter("wolaro_discord_rest_invalid_requests", "Discord REST answers 401, 403 or 429 (ban at 10k/10 min)")
 WAITED = Counter("wolaro_discord_rest_budget_wait_seconds", "Seconds requests waited for the shared global budget")
+ROUTE_WAITED = Counter(
+    "wolaro_discord_rest_route_wait_seconds", "Seconds requests waited for their route's shared bucket to reset"
+)
+
+#: Longest wait for a route's bucket; a later reset is left to discord.py (it then sleeps or raises as configured).
+MAX_ROUTE_WAIT_S = 10.0
+#: Added to Discord's reset time: a request let out at the reset must not reach Discord just before it.
+RESET_MARGIN_S = 0.05
+#: How long what was learned of a route (its bucket) and of a bucket (remaining, reset) is kept in Redis.
+ROUTE_TTL_S = 86_400
+MAJOR_PARAMETERS = ("channels", "guilds", "webhooks")
+
+#: KEYS[1]: the route's key (its bucket hash). ARGV: the buckets' key prefix, the major parameter.
+#: 0 (go: one remaining request taken, or nothing known) or the milliseconds until the bucket resets.
+_TAKE_ROUTE = """
+local bucket = redis.call('GET', KEYS[1])
+if not bucket then return 0 end
+local key = ARGV[1] .. bucket .. ':' .. ARGV[2]
+local state = redis.call('HMGET', key, 'limit', 'remaining', 'reset_at', 'window')
+if not state[1] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, remaining = tonumber(state[1]), tonumber(state[2])
+local reset_at, window = tonumber(state[3]), tonumber(state[4])
+if now >= reset_at then
+  -- the window Discord told of is over: the next one holds `limit` requests from its first, this one included
+  redis.call('HSET', key, 'remaining', limit - 1, 'reset_at', now + window + tonumber(ARGV[3]))
+  return 0
+end
+if remaining > 0 then
+  redis.call('HSET', key, 'remaining', remaining - 1)
+  return 0
+end
+return math.max(1, math.ceil((reset_at - now) * 1000))
+"""
+
+#: KEYS[1]: the route's key. ARGV: prefix, major, bucket, limit, remaining, reset after (s), margin (s), ttl (s).
+_RECORD_ROUTE = """
+redis.call('SET', KEYS[1], ARGV[3], 'EX', tonumber(ARGV[8]))
+local key = ARGV[1] .. ARGV[3] .. ':' .. ARGV[2]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local limit, remaining = tonumber(ARGV[4]), tonumber(ARGV[5])
+local reset_after = tonumber(ARGV[6])
+local reset_at = now + reset_after + tonumber(ARGV[7])
+local state = redis.call('HMGET', key, 'remaining', 'reset_at', 'window')
+local window = math.max(tonumber(state[3] or 0), reset_after)
+if state[1] and reset_at <= tonumber(state[2]) + window / 2 then
+  -- the window already known: other processes may have taken requests this answer does not count yet
+  remaining = math.min(remaining, tonumber(state[1]))
+  reset_at = math.max(reset_at, tonumber(state[2]))
+end
+redis.call('HSET', key, 'limit', limit, 'remaining', remaining, 'reset_at', reset_at, 'window', window)
+redis.call('EXPIRE', key, tonumber(ARGV[8]))
+return 0
+"""
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -62,6 +129,86 @@ def counts_against_global(path: str) -> bool:
     return not below.startswith(EXEMPT)
 
 
+def route_of(method: str, path: str) -> tuple[str, str] | None:
+    """`(route, major parameter)` of a Discord API request: `("POST /channels/{}/messages", "<channel id>")`.
+
+    None for what has no shared bucket here: not the API, interaction callbacks and webhook follow-ups (their paths
+    hold tokens, never written to Redis; each interaction's own route anyway).
+    """
+    if not counts_against_global(path):
+        return None
+    parts = path.split("/")[3:]  # "", "api", "v10", then the route
+    major = parts[1] if len(parts) > 1 and parts[0] in MAJOR_PARAMETERS and parts[1].isdigit() else ""
+    template = "/".join("{}" if part.isdigit() else part for part in parts)
+    return f"{method.upper()} /{template}", major
+
+
+class RouteBuckets:
+    """Discord's per-route buckets shared over every process through Redis (see the module's docstring)."""
+
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self.redis = redis
+        self.routes = f"{prefix}discord:rest:route:"
+        self.buckets = f"{prefix}discord:rest:bucket:"
+        self.waited_s = 0.0
+
+    async def take(self, method: str, path: str) -> None:
+        """Wait, if the route's shared bucket is spent, until it resets (bounded); then take one request of it."""
+        route = route_of(method, path)
+        if route is None:
+            return
+        waited = 0.0
+        while True:
+            try:
+                wait_ms = await self.redis.eval(  # type: ignore[misc]
+                    _TAKE_ROUTE, 1, self.routes + route[0], self.buckets, route[1], RESET_MARGIN_S
+                )
+            except REDIS_ERRORS as exc:
+                log.debug("shared REST buckets unreachable, discord.py's own handling only", error=repr(exc))
+                break
+            delay = int(wait_ms) / 1000
+            if delay <= 0 or waited + delay > MAX_ROUTE_WAIT_S:
+                break
+            await asyncio.sleep(delay)  # the bucket resets then (another process's answer may say so sooner)
+            waited += delay
+        if waited:
+            self.waited_s += waited
+            ROUTE_WAITED.inc(waited)
+
+    async def record(self, method: str, path: str, status: int, headers: Any) -> None:
+        """Keep what an answer says of its route's bucket (remaining, reset; a route 429: none left until then)."""
+        route = route_of(method, path)
+        bucket = headers.get("X-RateLimit-Bucket")
+        if route is None or not bucket or headers.get("X-RateLimit-Global"):
+            return
+        try:
+            limit = int(headers.get("X-RateLimit-Limit") or 0)
+            remaining = int(headers.get("X-RateLimit-Remaining") or 0)
+            reset_after = float(headers.get("X-RateLimit-Reset-After") or headers.get("Retry-After") or 0)
+        except ValueError:
+            return
+        if status == 429:
+            remaining = 0
+        if limit <= 0 or not 0 < reset_after <= 3600 or len(bucket) > 64:
+            return
+        try:
+            await self.redis.eval(  # type: ignore[misc]
+                _RECORD_ROUTE,
+                1,
+                self.routes + route[0],
+                self.buckets,
+                route[1],
+                bucket,
+                limit,
+                remaining,
+                reset_after,
+                RESET_MARGIN_S,
+                ROUTE_TTL_S,
+            )
+        except REDIS_ERRORS as exc:
+            log.debug("shared REST buckets unreachable, discord.py's own handling only", error=repr(exc))
+
+
 class RestBudget:
     """The global requests-per-second window, in Redis when there is one, else in this process."""
 
@@ -73,6 +220,8 @@ class RestBudget:
         self._counter = 0
         self._member = os.urandom(4).hex()
         self.waited_s = 0.0
+        prefix = key.removesuffix("discord:rest:global")
+        self.routes = RouteBuckets(redis, prefix=prefix) if redis is not None else None
 
     @classmethod
     def from_settings(cls, redis_url: str | None, *, prefix: str, limit: int) -> RestBudget:
@@ -123,10 +272,15 @@ def trace_config(budget: RestBudget) -> aiohttp.TraceConfig:
 
     async def on_start(session: Any, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
         if counts_against_global(params.url.path):
+            if budget.routes is not None:
+                await budget.routes.take(params.method, params.url.path)
             await budget.take()
 
     async def on_end(session: Any, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
-        record_response(params.response.status, params.response.headers)
+        status, headers = params.response.status, params.response.headers
+        record_response(status, headers)
+        if budget.routes is not None:
+            await budget.routes.record(params.method, params.url.path, status, headers)
 
     trace.on_request_start.append(on_start)
     trace.on_request_end.append(on_end)

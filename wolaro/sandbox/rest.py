@@ -158,6 +158,12 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
             method=request.method, path="/" + path, query=dict(request.query), json=None, headers=headers
         )
         refusal = sb.rest_limits.admit(call_log.path)  # global limit, injected fault or ban: the route never runs
+        admitted = sb.rest_limits.admit_route(request.method, call_log.path) if refusal is None else {}
+        bucket: dict[str, str] = {}
+        if isinstance(admitted, web.Response):  # the route's bucket is spent
+            refusal = admitted
+        else:
+            bucket = admitted
         if refusal is not None:
             call_log.status = refusal.status
             sb.record_rest(call_log)
@@ -184,7 +190,9 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
         call_log.response = result
         sb.rest_limits.record(status)
         sb.record_rest(call_log)
-        return respond(status, result)
+        response = respond(status, result)
+        response.headers.update(bucket)  # the route's X-RateLimit-* headers, when it has a bucket
+        return response
 
     return endpoint
 

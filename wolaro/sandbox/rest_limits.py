@@ -9,11 +9,17 @@
   429 without ``Via`` until the window clears.
 - Injected faults: ``inject([429, 500, 502])`` makes the next requests answer those statuses in turn (429 as a
   per-route limit with its ``X-RateLimit-*`` headers), for fault tests of the bot's retries.
+- Per-route buckets: ``limit_route("POST /channels/{}/messages", 5, 5.0)`` gives that route (ids written ``{}``) a
+  bucket of 5 requests per 5 s per major parameter (the channel, guild or webhook id in the path), counted over
+  every connection from the bucket's first request, as Discord does: every answer of the route carries
+  ``X-RateLimit-Limit``, ``-Remaining``, ``-Reset``, ``-Reset-After`` and ``-Bucket``; over it, a 429 of scope
+  ``user`` with ``Retry-After`` (counted in ``route_429s``).
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 
@@ -40,6 +46,45 @@ class RestLimits:
         self._faults: deque[int] = deque()
         self.global_429s = 0
         self.injected_served: dict[int, int] = {}
+        self.route_rules: dict[str, tuple[int, float]] = {}  # route -> (requests, seconds) per major parameter
+        self._route_windows: dict[tuple[str, str], list[float]] = {}  # (route, major) -> [used, reset at]
+        self.route_429s = 0
+
+    def limit_route(self, route: str, requests: int, seconds: float) -> None:
+        """Give `route` (``"POST /channels/{}/messages"``) a bucket of `requests` per `seconds` per major parameter."""
+        self.route_rules[route] = (requests, seconds)
+
+    def admit_route(self, method: str, path: str) -> web.Response | dict[str, str]:
+        """For a route with a bucket: its 429 when spent, else the ``X-RateLimit-*`` headers of its answer (one used).
+
+        Routes without a bucket get no headers. `path` is below ``/api/v10`` (``/channels/1/messages``).
+        """
+        route, major = _route_of(method, path)
+        rule = self.route_rules.get(route)
+        if rule is None:
+            return {}
+        requests, seconds = rule
+        now = self.clock()
+        window = self._route_windows.get((route, major))
+        if window is None or window[1] <= now:
+            window = self._route_windows[(route, major)] = [0, now + seconds]
+        reset_after = max(0.001, window[1] - now)
+        headers = {
+            "X-RateLimit-Limit": str(requests),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": f"sandbox-{zlib.crc32(route.encode()):08x}",
+        }
+        if window[0] >= requests:
+            self.route_429s += 1
+            self.record(429)
+            body = {"message": "You are being rate limited.", "retry_after": round(reset_after, 3), "global": False}
+            limited = {**JSON_HEADERS, **headers, "X-RateLimit-Remaining": "0", "X-RateLimit-Scope": "user"}
+            limited["Retry-After"] = str(max(1, round(reset_after)))
+            return web.Response(status=429, body=orjson.dumps(body), headers=limited)
+        window[0] += 1
+        headers["X-RateLimit-Remaining"] = str(requests - int(window[0]))
+        return headers
 
     def inject(self, statuses: Iterable[int]) -> None:
         """Answer the next requests (any route, in order) with these statuses instead of running them."""
@@ -89,6 +134,13 @@ class RestLimits:
     def _expire(times: deque[float], before: float) -> None:
         while times and times[0] <= before:
             times.popleft()
+
+
+def _route_of(method: str, path: str) -> tuple[str, str]:
+    """``("POST /channels/{}/messages", "<channel id>")``: a route with its ids written ``{}``, and its major id."""
+    parts = path.strip("/").split("/")
+    major = parts[1] if len(parts) > 1 and parts[0] in ("channels", "guilds", "webhooks") else ""
+    return f"{method.upper()} /" + "/".join("{}" if part.isdigit() else part for part in parts), major
 
 
 def _globally_limited(retry_after: float) -> web.Response:
