@@ -2,7 +2,9 @@
 
 Storage is Redis when configured (so every bot process shares the counters) and memory otherwise; while Redis
 is unreachable the limiter falls back to memory rather than refusing or stalling commands. Both use the
-library's moving-window strategy, so a limit means the same thing on one process or on many.
+library's moving-window strategy, so a limit means the same thing on one process or on many. Over Redis, the
+hits of one moment travel together (`PipelinedRedisStorage`: the library's script, one round trip for all), and
+`hit_all` checks several limits of one call at once (the API's per-IP and per-user limits).
 
 The memory side is `LoopMemoryStorage`, a `limits` storage of our own: the library's async `MemoryStorage`
 starts, after every hit, a task that walks every active key with one `asyncio.to_thread` hand-off each
@@ -17,9 +19,10 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MovingWindowSupport, RedisStorage, Storage
+from limits.aio.storage import MovingWindowSupport, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from wolaro.core.ratelimit_redis import PipelinedRedisStorage
 from wolaro.logging import get_logger
 
 log = get_logger(__name__)
@@ -191,10 +194,10 @@ class RateLimiter:
         self.memory_storage = LoopMemoryStorage()
         self._memory = MovingWindowRateLimiter(self.memory_storage)
         self._shared: MovingWindowRateLimiter | None = None
+        self._shared_storage: PipelinedRedisStorage | None = None
         if redis_url:
-            storage: Storage = RedisStorage(
+            storage = self._shared_storage = PipelinedRedisStorage(  # hits of one loop turn share a round trip
                 _limits_uri(redis_url),
-                implementation="redispy",
                 key_prefix=f"{prefix}limits",
                 wrap_exceptions=True,
                 socket_timeout=0.5,
@@ -202,6 +205,7 @@ class RateLimiter:
             )
             self._shared = MovingWindowRateLimiter(storage)
         self._items: dict[str, RateLimitItem] = {}
+        self._entries: dict[tuple[str, tuple[str, ...]], tuple[str, int, int, int]] = {}
         self._shared_down_until = 0.0
 
     def item(self, rate: str) -> RateLimitItem:
@@ -228,6 +232,41 @@ class RateLimiter:
             return 0.0
         stats = await limiter.get_window_stats(item, *identifiers)
         return max(0.0, stats.reset_time - time.time())
+
+    def _entry(self, rate: str, identifiers: tuple[str, ...]) -> tuple[str, int, int, int]:
+        """The library's acquisition for one hit: `(key, limit, window seconds, 1)`, built once per identity."""
+        entry = self._entries.get((rate, identifiers))
+        if entry is None:
+            item = self.item(rate)
+            if len(self._entries) >= 50_000:
+                self._entries.clear()
+            entry = self._entries[(rate, identifiers)] = (item.key_for(*identifiers), item.amount, item.get_expiry(), 1)
+        return entry
+
+    async def hit_all(self, *limits: tuple[str, tuple[str, ...]]) -> float:
+        """Count one call against each `(rate, identifiers)` at once: the longest wait, 0 when every one allows it.
+
+        Over Redis they travel together (one round trip, shared with the other calls of the same loop turn). Each
+        limit decides on its own, so a call one of them refuses still counts against the others (as when they are
+        hit one after the other and the last refuses).
+        """
+        storage = self._shared_storage
+        if storage is None or self._shared is None or time.monotonic() < self._shared_down_until:
+            waits = [await self.hit(rate, *identifiers) for rate, identifiers in limits]
+            return max(waits, default=0.0)
+        try:
+            granted = await storage.acquire_entries([self._entry(rate, identifiers) for rate, identifiers in limits])
+            wait = 0.0
+            for (rate, identifiers), ok in zip(limits, granted, strict=True):
+                if not ok:
+                    stats = await self._shared.get_window_stats(self.item(rate), *identifiers)
+                    wait = max(wait, stats.reset_time - time.time(), 0.001)  # refused: never reads as allowed
+            return wait
+        except Exception as exc:
+            log.warning("rate limit storage unreachable; using memory", error=str(exc))
+            self._shared_down_until = time.monotonic() + 5.0
+        waits = [await self.hit(rate, *identifiers) for rate, identifiers in limits]
+        return max(waits, default=0.0)
 
 
 def _limits_uri(redis_url: str) -> str:

@@ -57,7 +57,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared, chunked = _framing(scope)
+        if declared is None and not chunked and scope.get("http_version") in ("1.0", "1.1"):
+            await self.app(scope, receive, send)  # HTTP/1 without Content-Length or chunks: no body at all
+            return
         if declared is not None and declared > self.max_bytes:
             await _drain(receive)
             await self._refuse(send, scope)
@@ -129,11 +132,17 @@ async def _drain(receive: Receive) -> None:
         return
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length (None when absent or unreadable) and whether a Transfer-Encoding is given."""
+    length: int | None = None
+    chunked = False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                length = None
+                chunked = True  # unreadable: count what comes rather than take it for no body
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked

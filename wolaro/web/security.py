@@ -25,7 +25,9 @@ only requests carrying `Authorization: Bearer <METRICS_TOKEN>` or coming from `M
 
 **Headers and limits.** `SecurityMiddleware` (plain ASGI, cheap) adds CSP, nosniff, frame denial, referrer
 policy (and HSTS over https) to every response and applies the per-IP and per-user rate limits (seed 000: 100 and
-200 requests a minute) through the shared `RateLimiter`, answering 429 with `Retry-After`.
+200 requests a minute) through the shared `RateLimiter`, answering 429 with `Retry-After`. Both limits are checked
+together (`RateLimiter.hit_all`: over Redis, one round trip shared with the other requests of the moment), each
+deciding alone: a request the per-IP limit refuses still counts against its user's, and the other way round.
 """
 
 from __future__ import annotations
@@ -430,16 +432,14 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     async def _limit(self, scope: Scope) -> float:
+        """Seconds to wait: the per-IP limit, and the per-user one for a valid session, checked together."""
         client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        wait = await self.limiter.hit(self.settings.api_rate_ip, "api-ip", ip)
-        if wait:
-            return wait
+        per_ip = (self.settings.api_rate_ip, ("api-ip", client[0] if client else "unknown"))
         claims = self.tokens.read(cookie_value(scope.get("headers", []), SESSION_COOKIE))
         if claims is None:
-            return 0.0
+            return await self.limiter.hit_all(per_ip)
         scope.setdefault("state", {})["wolaro_claims"] = claims  # the session dependency reuses it
-        return await self.limiter.hit(self.settings.api_rate_user, "api-user", str(claims.user_id))
+        return await self.limiter.hit_all(per_ip, (self.settings.api_rate_user, ("api-user", str(claims.user_id))))
 
     async def _refuse(self, send: Send, detail: str) -> None:
         body = orjson.dumps({"detail": detail})
