@@ -135,8 +135,11 @@ def member_rows_sql(column: str, days: tuple[int, int], built: Mapping[int, int]
     return " UNION ALL ".join(parts) or "SELECT user_id, 0 AS v FROM statistics_user_daily WHERE 1 = 0", params
 
 
-async def _all(db: Database, sql: str, **params: Any) -> list[Any]:
-    async with db.session() as session:
+async def _all(source: Database | AsyncSession, sql: str, **params: Any) -> list[Any]:
+    """The rows of one query, in the caller's session or in a session of its own."""
+    if isinstance(source, AsyncSession):
+        return list((await source.execute(text(sql), params)).all())
+    async with source.session() as session:
         return list((await session.execute(text(sql), params)).all())
 
 
@@ -158,11 +161,18 @@ async def built_blocks(db: Database, session: AsyncSession) -> dict[int, int]:
     return known[1]
 
 
-async def _members(db: Database, column: str, days: tuple[int, int], query: str, **params: Any) -> list[Any]:
-    """Run `query` over `{members}`, the member rows of the range (`member_rows_sql`), with the blocks built."""
-    async with db.session() as session:
-        members, pieces_params = member_rows_sql(column, days, await built_blocks(db, session))
-        return list((await session.execute(text(query.format(members=members)), {**params, **pieces_params})).all())
+async def _members(
+    db: Database, column: str, days: tuple[int, int], query: str, session: AsyncSession | None = None, **params: Any
+) -> list[Any]:
+    """Run `query` over `{members}`, the member rows of the range (`member_rows_sql`), with the blocks built.
+
+    In `session` when given (a query of several statements shares one transaction: fewer round trips).
+    """
+    if session is None:
+        async with db.session() as own:
+            return await _members(db, column, days, query, own, **params)
+    members, pieces_params = member_rows_sql(column, days, await built_blocks(db, session))
+    return await _all(session, query.format(members=members), **params, **pieces_params)
 
 
 async def leaderboard(
@@ -197,30 +207,32 @@ async def leaderboard(
 async def overview(db: Database, guild_id: int, days: tuple[int, int]) -> dict[str, Any]:
     """Messages, voice time, active members, joins and leaves per day; totals; the top channels."""
     a, b = days
-    series = await _all(
-        db,
-        "SELECT day, messages, voice_seconds, joins, leaves, members, active_members FROM statistics_guild_daily "
-        "WHERE guild_id = :g AND day BETWEEN :a AND :b ORDER BY day",
-        g=guild_id,
-        a=a,
-        b=b,
-    )
-    members_active = await _members(  # GROUP BY, not COUNT(DISTINCT): PostgreSQL hashes it instead of sorting
-        db,
-        "activity",
-        days,
-        "SELECT COUNT(*) FROM (SELECT user_id FROM ({members}) pieces GROUP BY user_id HAVING SUM(v) > 0) active",
-        g=guild_id,
-    )
-    channels = await _all(
-        db,
-        "SELECT channel_id, SUM(messages) AS total FROM statistics_channel_daily "
-        "WHERE guild_id = :g AND day BETWEEN :a AND :b GROUP BY channel_id HAVING SUM(messages) > 0 "
-        "ORDER BY total DESC, channel_id LIMIT 5",
-        g=guild_id,
-        a=a,
-        b=b,
-    )
+    async with db.session() as session:  # one transaction for the three: fewer round trips
+        series = await _all(
+            session,
+            "SELECT day, messages, voice_seconds, joins, leaves, members, active_members FROM statistics_guild_daily "
+            "WHERE guild_id = :g AND day BETWEEN :a AND :b ORDER BY day",
+            g=guild_id,
+            a=a,
+            b=b,
+        )
+        members_active = await _members(  # GROUP BY, not COUNT(DISTINCT): PostgreSQL hashes it instead of sorting
+            db,
+            "activity",
+            days,
+            "SELECT COUNT(*) FROM (SELECT user_id FROM ({members}) pieces GROUP BY user_id HAVING SUM(v) > 0) active",
+            session,
+            g=guild_id,
+        )
+        channels = await _all(
+            session,
+            "SELECT channel_id, SUM(messages) AS total FROM statistics_channel_daily "
+            "WHERE guild_id = :g AND day BETWEEN :a AND :b GROUP BY channel_id HAVING SUM(messages) > 0 "
+            "ORDER BY total DESC, channel_id LIMIT 5",
+            g=guild_id,
+            a=a,
+            b=b,
+        )
     days_out = [
         {
             "day": day_date(d).isoformat(),
