@@ -5,14 +5,16 @@
    do), by a different member each time (so the bot's per-user cooldowns are not what is measured) and in a
    channel with no command in flight, so the reply is matched by its channel. Round trip = the user's
    message posted -> the client's first message in that channel reaches the sandbox's REST. CPU% is the
-   client process's user+system time over the sending window (100 = one core); CPU ms per command is that
-   time over the commands sent, which holds steady when other work shares the cores.
+   client process's user+system time over the sending window (100 = one core); CPU ms per command is its time
+   from the first command sent to the last answer, over the commands sent: it holds steady when other work
+   shares the cores.
 
    ``--mix`` sends the Wolaro bot a mix of everyday read commands from several modules in turn (``!ping``,
    ``!help``, ``!prefix``, ``!balance``, ``!levels``, ``!coinflip``, ``!roll 2d6`` by default; the modules they
    need are switched on in every guild before the bot starts, ``--modules``), with p50/p99 per command and
    overall; each reply is checked to be the command's answer, not a refusal (``wrong_answers``). The bare
-   client answers only ``!ping``: its ``!ping`` in the same run is the baseline.
+   client answers only ``!ping``: its ``!ping`` in the same run is the baseline. ``--alone-seconds N`` then sends
+   each command of the mix alone for N seconds (same rate, same bot process): CPU ms per command of each.
 2. limiter: the bot's memory limiter (``LoopMemoryStorage``) against the ``limits`` library's own async
    ``MemoryStorage``, both under the library's moving-window strategy, in this process: hits/s flat out and
    CPU per hit, then the CPU% at ``--limiter-rate`` hits/s, each with ``--limiter-keys`` keys active.
@@ -92,6 +94,80 @@ def cpu_seconds(pid: int) -> float:
     return times.user + times.system
 
 
+class Sender:
+    """Posts commands into a sandbox on schedule, each in a channel with nothing in flight, and times the replies.
+
+    A round trip = the user's message posted -> the client's first message in that channel reaching the REST.
+    """
+
+    def __init__(self, sb: Sandbox, workload: dict[str, tuple[str, str]]) -> None:
+        self.sb = sb
+        self.workload = workload
+        self.slots = [(c, g) for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
+        self.authors = {g: sb.member_ids(g)[1:] for g in sb.guild_ids()}
+        self.pending: dict[int, tuple[float, str, asyncio.Future[float]]] = {}
+        self.wrong: dict[str, int] = {}
+        self.wrong_sample: dict[str, str] = {}
+        self.slot = 0
+        self.sent_by: dict[int, int] = {}
+        record_output = sb.record_output
+
+        def timed_output(kind: str, channel_id: int, message: dict[str, Any], **extra: Any) -> None:
+            # a wrapper rather than an observer: observers build an event dict per message in this busy loop
+            if kind == "message":
+                waiting = self.pending.pop(channel_id, None)
+                if waiting is not None and not waiting[2].done():
+                    waiting[2].set_result(time.perf_counter() - waiting[0])
+                    self.check(waiting[1], message)
+            record_output(kind, channel_id, message, **extra)
+
+        sb.record_output = timed_output  # type: ignore[method-assign]
+
+    def check(self, command: str, message: dict[str, Any]) -> None:
+        """Count a reply that is not the command's answer (a refusal, an error)."""
+        text = answer_text(message)
+        if self.workload[command][1] not in text and "rank.png" not in json.dumps(message.get("attachments") or []):
+            self.wrong[command] = self.wrong.get(command, 0) + 1
+            self.wrong_sample.setdefault(command, text[:160])
+
+    async def window(
+        self, commands: list[str], rate: float, seconds: float, pid: int
+    ) -> tuple[list[tuple[str, asyncio.Future[float]]], int, float, float, float]:
+        """Send `commands` in turn at `rate` for `seconds`: (sent, skipped as every channel was busy, seconds
+        sending, CPU seconds of process `pid` while sending, and until the answers came (a backlog's work too))."""
+        total = int(rate * seconds)
+        interval = 1.0 / rate
+        futures: list[tuple[str, asyncio.Future[float]]] = []
+        busy_skips = 0
+        cpu_before = cpu_seconds(pid)
+        started = time.perf_counter()
+        for n in range(total):
+            delay = started + n * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            for _ in range(len(self.slots)):  # the next channel with nothing in flight
+                channel, guild = self.slots[self.slot % len(self.slots)]
+                self.slot += 1
+                if channel not in self.pending:
+                    break
+            else:
+                busy_skips += 1
+                continue
+            members = self.authors[guild]
+            author = members[self.sent_by.get(guild, 0) % len(members)]
+            self.sent_by[guild] = self.sent_by.get(guild, 0) + 1
+            command = commands[n % len(commands)]
+            future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            self.pending[channel] = (time.perf_counter(), command, future)
+            futures.append((command, future))
+            await self.sb.send_message(channel, author, self.workload[command][0])
+        sending = time.perf_counter() - started
+        cpu_sending = cpu_seconds(pid) - cpu_before
+        if futures:
+            await asyncio.wait([f for _, f in futures], timeout=10)
+        return futures, busy_skips, sending, cpu_sending, cpu_seconds(pid) - cpu_before
+
+
 async def round_trips(
     name: str,
     cmd: list[str],
@@ -108,63 +184,11 @@ async def round_trips(
             await bring_up(client, args.startup_timeout)
             assert client.proc is not None
             pid = client.proc.pid
-            slots = [(c, g) for g in sb.guild_ids() for c in sb.text_channel_ids(g)]
-            authors = {g: sb.member_ids(g)[1:] for g in sb.guild_ids()}
-            pending: dict[int, tuple[float, str, asyncio.Future[float]]] = {}
-            commands = list(workload.items())
-            wrong: dict[str, int] = {}
-            wrong_sample: dict[str, str] = {}
-
-            record_output = sb.record_output
-
-            def timed_output(kind: str, channel_id: int, message: dict[str, Any], **extra: Any) -> None:
-                # a wrapper rather than an observer: observers build an event dict per message in this busy loop
-                if kind == "message":
-                    waiting = pending.pop(channel_id, None)
-                    if waiting is not None and not waiting[2].done():
-                        waiting[2].set_result(time.perf_counter() - waiting[0])
-                        expected = workload[waiting[1]][1]
-                        text = answer_text(message)
-                        if expected not in text and "rank.png" not in json.dumps(message.get("attachments") or []):
-                            wrong[waiting[1]] = wrong.get(waiting[1], 0) + 1
-                            wrong_sample.setdefault(waiting[1], text[:160])
-                record_output(kind, channel_id, message, **extra)
-
-            sb.record_output = timed_output  # type: ignore[method-assign]
-            total = int(args.rate * args.seconds)
-            interval = 1.0 / args.rate
-            futures: list[tuple[str, asyncio.Future[float]]] = []
-            busy_skips = 0
-            slot = 0
-            sent_by: dict[int, int] = {}
-            say(f"[{name}] up; {total} of {', '.join(workload)} at {args.rate}/s over {len(slots)} channels")
-            cpu_before = cpu_seconds(pid)
-            started = time.perf_counter()
-            for n in range(total):
-                due = started + n * interval
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                for _ in range(len(slots)):  # the next channel with nothing in flight
-                    channel, guild = slots[slot % len(slots)]
-                    slot += 1
-                    if channel not in pending:
-                        break
-                else:
-                    busy_skips += 1
-                    continue
-                members = authors[guild]
-                author = members[sent_by.get(guild, 0) % len(members)]
-                sent_by[guild] = sent_by.get(guild, 0) + 1
-                command, (text, _) = commands[n % len(commands)]
-                future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-                pending[channel] = (time.perf_counter(), command, future)
-                futures.append((command, future))
-                await sb.send_message(channel, author, text)
-            sending = time.perf_counter() - started
-            cpu = cpu_seconds(pid) - cpu_before
-            if futures:
-                await asyncio.wait([f for _, f in futures], timeout=10)
+            sender = Sender(sb, workload)
+            say(f"[{name}] up; {', '.join(workload)} at {args.rate}/s over {len(sender.slots)} channels")
+            futures, busy_skips, sending, cpu, cpu_all = await sender.window(
+                list(workload), args.rate, args.seconds, pid
+            )
             latencies = [f.result() * 1000 for _, f in futures if f.done()]
             if not latencies:
                 raise ClientFailed(f"{name} answered none of {len(futures)} commands:\n{client.log_tail()}")
@@ -174,7 +198,7 @@ async def round_trips(
                 "skipped_all_channels_busy": busy_skips,
                 "achieved_rate": round(len(futures) / sending, 1),
                 "cpu_percent": round(100 * cpu / sending, 1),
-                "cpu_ms_per_command": round(1000 * cpu / len(futures), 3),
+                "cpu_ms_per_command": round(1000 * cpu_all / len(futures), 3),
             }
             if len(workload) > 1:
                 result["per_command"] = {
@@ -182,9 +206,21 @@ async def round_trips(
                     for command in workload
                     if any(c == command and f.done() for c, f in futures)
                 }
-            result["wrong_answers"] = wrong
-            if wrong_sample:
-                result["wrong_answer_samples"] = wrong_sample
+                if args.alone_seconds > 0:  # each command alone, for its own CPU cost
+                    result["alone"] = {}
+                    for command in workload:
+                        alone, _, alone_sending, _, alone_cpu = await sender.window(
+                            [command], args.rate, args.alone_seconds, pid
+                        )
+                        done = [f.result() * 1000 for _, f in alone if f.done()]
+                        result["alone"][command] = {
+                            "cpu_ms_per_command": round(1000 * alone_cpu / max(1, len(alone)), 3),
+                            "achieved_rate": round(len(alone) / alone_sending, 1),
+                            **(latency_figures(done) if done else {"answered": 0}),
+                        }
+            result["wrong_answers"] = sender.wrong
+            if sender.wrong_sample:
+                result["wrong_answer_samples"] = sender.wrong_sample
             say(f"[{name}] {result}")
             return result
         finally:
@@ -270,6 +306,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         const=DEFAULT_MIX,
         default="",
         help=f"send Wolaro these commands in turn instead of only !ping (default mix: {DEFAULT_MIX}; also: rank)",
+    )
+    parser.add_argument(
+        "--alone-seconds",
+        type=float,
+        default=0.0,
+        help="with --mix: then send each command alone this long, for CPU ms per command of each (0: not)",
     )
     parser.add_argument(
         "--modules", default=MIX_MODULES, help="modules switched on in every guild for --mix (besides the defaults)"
