@@ -6,14 +6,16 @@
 - ``set_afk_channel``: the owner changes the AFK channel: GUILD_UPDATE.
 - ``remove_bot``: the bot is kicked from the guild: GUILD_DELETE with only the guild's ``id`` (no ``unavailable``,
   which would mean an outage). The sandbox keeps the guild's state, so a test may go on looking at it.
+- ``add_bot``: the bot is added (back) to a guild while connected: a full GUILD_CREATE (discord.py's guild_join).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from wolaro.sandbox import mutations
+from wolaro.sandbox import mutations, payloads
 from wolaro.sandbox.errors import SandboxError
+from wolaro.sandbox.gateway_protocol import GUILD_MEMBERS, GUILD_PRESENCES
 from wolaro.sandbox.presences import presence
 from wolaro.sandbox.sandbox_world import SandboxBase
 
@@ -53,3 +55,17 @@ class GuildMixin(SandboxBase):
         self._action()
         guild = self.state.guild(guild_id)
         await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
+
+    async def add_bot(self, guild_id: int) -> None:
+        """The bot is added to the guild (again): GUILD_CREATE with its channels, members, voice states, presences."""
+        self._action()
+        guild = self.state.guild(guild_id)
+        for index, session in enumerate(self.gateway.sessions_for_guild(guild_id)):  # each with its intents
+            data = payloads.guild_create(
+                self.state,
+                guild,
+                members_intent=bool(session.intents & GUILD_MEMBERS),
+                large_threshold=session.large_threshold,
+                presences_intent=bool(session.intents & GUILD_PRESENCES),
+            )
+            await self.gateway.dispatch("GUILD_CREATE", data, guild_id=guild_id, only=index)

@@ -1,7 +1,8 @@
 """Statistics and the server itself, through the sandbox and discord.py: the bot removed from a server (GUILD_DELETE
 without `unavailable`) ends its voice sessions at that moment and still writes what was buffered for it; the AFK
-channel changed (GUILD_UPDATE) stops or starts the time of the members in it; the server coming back (GUILD_CREATE
-once ready) gives its member count and picks up who is in voice. Durations are exact on the recorder's clock."""
+channel changed (GUILD_UPDATE) stops or starts the time of the members in it; the server coming back or the bot
+added back (GUILD_CREATE once ready) gives its member count and picks up who is in voice. Durations are exact on
+the recorder's clock."""
 
 from __future__ import annotations
 
@@ -82,3 +83,23 @@ async def test_server_back_gives_its_member_count_and_who_is_in_voice(stats, eve
     stats.clock.now = start + 100
     await stats.flush()
     assert await totals(stats) == (0, 40)
+
+
+async def test_bot_added_back_counts_the_server_again(stats, eventually):
+    sessions = stats.cog.recorder.voice.sessions
+    key = (stats.guild, stats.bob)
+    start = stats.clock.now = float(int(time.time()) - 3600)
+    await stats.sandbox.remove_bot(stats.guild)
+    await eventually(lambda: stats.bot.get_guild(stats.guild) is None)
+    await stats.sandbox.voice_state(stats.guild, stats.bob, stats.voice[0])  # while the bot is away: not seen
+    stats.cog.recorder.buffer.take()
+
+    stats.clock.now = start + 30
+    await stats.sandbox.add_bot(stats.guild)  # GUILD_CREATE once ready: discord.py's guild_join
+    await eventually(lambda: key in sessions)
+    guild = stats.bot.get_guild(stats.guild)
+    assert guild is not None and guild.member_count == 7
+    assert stats.cog.recorder.buffer.batch.members[(stats.guild, int(stats.clock.now // 3600))][2] == 7
+    stats.clock.now = start + 90
+    await stats.flush()
+    assert await totals(stats) == (0, 60)
