@@ -6,8 +6,9 @@ crash never loses them): one `leveling.sync_roles` job per `CHUNK` members whose
 old and new level. Each job, in whichever worker runs it, reads the members' XP as it is then (a member who earned
 XP since is given the roles of their level now), and gives or takes only the reward roles that differ, one REST
 call per role through discord.py (which waits out Discord's rate limits). A role the bot may not give (above its
-own, or no Manage Roles) is logged once per job and skipped; a member who left is skipped. Running a job twice
-changes nothing more: it sets each member to the roles of their level.
+own, or no Manage Roles) is logged once per job and skipped; a member who left is skipped; a server the bot was
+removed from ends the job. Running a job twice changes nothing more: it sets each member to the roles of their
+level.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ async def sync_roles(ctx: JobContext, payload: dict[str, Any]) -> None:
             member = await http.get_member(guild_id, user_id)
         except discord.NotFound:  # left the server
             continue
+        except discord.Forbidden as exc:  # the bot is no longer in the server: nothing more to do
+            log.info("reward roles not synced: the server cannot be read", guild_id=guild_id, error=repr(exc))
+            return
         held = [int(role) for role in member.get("roles") or ()]
         add, remove = role_changes(settings.role_rewards, level, held, stack=settings.stack_rewards)
         reason = f"Level {level} (leveling rewards)"
