@@ -1,7 +1,7 @@
 """Per-message cost of leveling on the hot path, and the cost of one batched write.
 
-* ``handler_cooldown_us``: `Leveling.on_guild_message` with the defaults (60 s cooldown): most messages of a
-  chatting member are refused by the in-memory cooldown;
+* ``handler_cooldown_us``: `Leveling.on_guild_chat` (what the gateway's read loop calls per message) with the
+  defaults (60 s cooldown): most messages of a chatting member are refused by the in-memory cooldown;
 * ``handler_every_message_us``: cooldown 0, every message earns XP (the buffer adds it up per member);
 * ``handler_boosts_us``: the same with 20 channel and 20 role boosts and no-XP lists to check;
 * ``flush_500_members_ms``: one upsert of 500 members' XP on SQLite (what a flush writes for a busy process),
@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from wolaro.core.chat import ChatMessage
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.services import upgrade_schema
 from wolaro.data.database import Database
@@ -40,16 +41,24 @@ async def handler_us(leveling: dict[str, Any], n: int) -> float:
     cog = _cog()
     settings = Config.model_validate(leveling).model_dump(mode="json")
     config = GuildConfig(guild_id=1, enabled_modules=frozenset({"leveling"}), module_configs={"leveling": settings})
-    roles = [SimpleNamespace(id=11), SimpleNamespace(id=12)]
-    authors = [
-        SimpleNamespace(id=1000 + i, bot=False, roles=roles, avatar=None, display_name=f"member {i}") for i in range(50)
-    ]
     channel = SimpleNamespace(id=77, category_id=70)
-    messages = [SimpleNamespace(webhook_id=None, author=authors[i % 50], channel=channel) for i in range(n)]
-    handle = cog.on_guild_message
+    messages = [
+        ChatMessage(
+            {
+                "id": str(1_180_000_000_000_000_000 + (i << 12)),
+                "channel_id": "77",
+                "author": {"id": str(1000 + i % 50), "username": f"member {i % 50}", "avatar": None},
+                "member": {"roles": ["11", "12"]},
+            },
+            1,
+            channel,
+        )
+        for i in range(n)
+    ]
+    handle = cog.on_guild_chat
     started = time.perf_counter()
     for message in messages:
-        await handle(config, message)
+        handle(config, message)
     return round((time.perf_counter() - started) / n * 1e6, 3)
 
 
