@@ -143,7 +143,7 @@ class OAuthEmulator:
         out = []
         for guild in self.sandbox.state.guilds.values():
             member = guild.members.get(user_id)
-            if member is None:
+            if member is None or (guild.bot_removed and user_id == self.sandbox.state.bot_user_id):
                 continue
             out.append(
                 {

@@ -113,6 +113,24 @@ def require_view(sb: Sandbox, channel: Channel) -> Guild | None:
     return guild
 
 
+def refuse_removed(sb: Sandbox, path: str, params: dict[str, str]) -> None:
+    """Refuse a call about a guild the bot was removed from, as Discord does for a guild the bot is not in.
+
+    The guild's routes: 404 Unknown Guild (10004); its channels (messages, threads, permissions...) and its
+    application commands: 403 Missing Access (50001).
+    """
+    raw = params.get("guild_id", "")
+    guild = sb.state.guilds.get(int(raw)) if raw.isdigit() else None
+    if guild is not None and guild.bot_removed:
+        raise missing_access() if path.startswith("/applications/") else unknown("Guild")
+    raw = params.get("channel_id", "")
+    channel = sb.state.channels.get(int(raw)) if raw.isdigit() else None
+    if channel is not None and channel.guild_id is not None:
+        owner = sb.state.guilds.get(channel.guild_id)
+        if owner is not None and owner.bot_removed:
+            raise missing_access()
+
+
 def respond(status: int, body: Any) -> web.Response:
     """A JSON response with the exact ``application/json`` content type discord.py expects."""
     if status == 204:
@@ -176,6 +194,7 @@ def _wrap(handler: Handler, needs_auth: bool) -> Callable[[web.Request], Awaitab
             call_log.json = body
             call_log.files = [(f.filename, len(f.data)) for f in files]
             params = {k: v for k, v in request.match_info.items() if k != "version"}
+            refuse_removed(sb, call_log.path, params)
             result = await handler(Call(sb, request, params, body, files))
             status = 204 if result is None else 200
         except DiscordHTTPError as exc:

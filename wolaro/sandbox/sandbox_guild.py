@@ -5,8 +5,11 @@
   members who are not offline in GUILD_CREATE's ``presences``.
 - ``set_afk_channel``: the owner changes the AFK channel: GUILD_UPDATE.
 - ``remove_bot``: the bot is kicked from the guild: GUILD_DELETE with only the guild's ``id`` (no ``unavailable``,
-  which would mean an outage). The sandbox keeps the guild's state, so a test may go on looking at it.
-- ``add_bot``: the bot is added (back) to a guild while connected: a full GUILD_CREATE (discord.py's guild_join).
+  which would mean an outage). The sandbox keeps the guild's state, so a test may go on looking at it, but the bot's
+  REST calls about it are refused as Discord refuses them (``rest.refuse_removed``): 404 Unknown Guild for the
+  guild's routes, 403 Missing Access for its channels and for its application commands.
+- ``add_bot``: the bot is added (back) to a guild while connected: a full GUILD_CREATE (discord.py's guild_join);
+  its REST routes answer again.
 """
 
 from __future__ import annotations
@@ -54,12 +57,14 @@ class GuildMixin(SandboxBase):
         """The bot is kicked from the guild: GUILD_DELETE ``{id}`` without ``unavailable``."""
         self._action()
         guild = self.state.guild(guild_id)
+        guild.bot_removed = True
         await self.gateway.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
 
     async def add_bot(self, guild_id: int) -> None:
         """The bot is added to the guild (again): GUILD_CREATE with its channels, members, voice states, presences."""
         self._action()
         guild = self.state.guild(guild_id)
+        guild.bot_removed = False
         for index, session in enumerate(self.gateway.sessions_for_guild(guild_id)):  # each with its intents
             data = payloads.guild_create(
                 self.state,

@@ -159,6 +159,8 @@ class Guild:
     bot_role_id: int = 0
     #: Members who are not offline, with their status (online, idle or dnd); anyone else is offline.
     presences: dict[int, str] = field(default_factory=dict)
+    #: The bot was removed from the guild (``remove_bot``): REST answers for it as Discord does for a stranger.
+    bot_removed: bool = False
 
     def role_named(self, name: str) -> Role:
         """Return the role called ``name`` (``"@everyone"``, ``"Admin"``, ``"Moderator"``, ``"Member"``...)."""
