@@ -31,6 +31,8 @@ log = get_logger(__name__)
 SYNC_JOB = "leveling.sync_roles"
 CHUNK = 250
 """Members per job: a job's work stays bounded (about one REST call per member and role changed)."""
+UNKNOWN_GUILD = 10004
+"""Discord's error code for a server the bot is not in (404 Unknown Guild); an unknown member is 10007."""
 
 
 def needing_sync(changes: Iterable[store.Change], settings: Config, curve: CurveSpec) -> list[int]:
@@ -77,9 +79,10 @@ async def sync_roles(ctx: JobContext, payload: dict[str, Any]) -> None:
         level = level_for_xp(totals.get(user_id, 0), curve)
         try:
             member = await http.get_member(guild_id, user_id)
-        except discord.NotFound:  # left the server
-            continue
-        except discord.Forbidden as exc:  # the bot is no longer in the server: nothing more to do
+        except (discord.NotFound, discord.Forbidden) as exc:
+            if isinstance(exc, discord.NotFound) and exc.code != UNKNOWN_GUILD:  # the member left the server
+                continue
+            # the bot is no longer in the server (Unknown Guild, Missing Access): nothing more to do
             log.info("reward roles not synced: the server cannot be read", guild_id=guild_id, error=repr(exc))
             return
         held = [int(role) for role in member.get("roles") or ()]
