@@ -193,34 +193,31 @@ async def test_channels_on_redis_carry_the_prefix(redis_url: str, redis_prefix: 
 
 
 @pytest.mark.redis
-@pytest.mark.serial  # timed: run alone (scripts/test.sh)
-async def test_delivery_latency_across_processes(redis_url: str, redis_prefix: str) -> None:
-    """The real-time sync budget: write -> every process's handler, p99 well under 20 ms."""
+async def test_every_process_receives_every_update_in_order(redis_url: str, redis_prefix: str) -> None:
+    """200 updates published one after another reach each of three listening processes, each once, in order.
+
+    How fast they arrive is measured by benchmarks/sync_latency.py, not here."""
     writer = await _started(redis_url, redis_prefix)
     bots = [await _started(redis_url, redis_prefix) for _ in range(3)]
-    arrivals: dict[int, list[float]] = {}
+    seen: list[list[int]] = [[] for _ in bots]
     done = asyncio.Event()
 
-    async def on_update(channel: str, message: dict[str, Any]) -> None:
-        times = arrivals.setdefault(message["n"], [])
-        times.append(time.perf_counter())
-        if len(times) == len(bots):
-            done.set()
+    def on_update_of(index: int) -> Any:
+        async def on_update(channel: str, message: dict[str, Any]) -> None:
+            seen[index].append(message["n"])
+            if all(len(got) == 200 for got in seen):
+                done.set()
+
+        return on_update
 
     try:
-        for bot in bots:
-            bot.subscribe(CONFIG_UPDATE, on_update)
+        for index, bot in enumerate(bots):
+            bot.subscribe(CONFIG_UPDATE, on_update_of(index))
             assert await bot.wait_subscribed()
-        latencies: list[float] = []
         for n in range(200):
-            done.clear()
-            sent = time.perf_counter()
             await writer.publish(CONFIG_UPDATE, {"guild_id": 1, "n": n})
-            await asyncio.wait_for(done.wait(), timeout=5)
-            latencies.append(max(arrivals[n]) - sent)
-        latencies.sort()
-        p99 = latencies[int(len(latencies) * 0.99) - 1]
-        assert p99 < 0.020, f"p99 {p99 * 1000:.2f} ms"
+        await asyncio.wait_for(done.wait(), timeout=30)
+        assert seen == [list(range(200))] * 3
     finally:
         for pubsub in (writer, *bots):
             await pubsub.close()
