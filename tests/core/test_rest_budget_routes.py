@@ -81,6 +81,16 @@ async def test_a_route_429_empties_the_bucket_until_retry_after(buckets: RouteBu
     assert buckets.waited_s >= 0.2
 
 
+async def test_a_long_429_does_not_make_later_windows_longer(buckets: RouteBuckets) -> None:
+    await buckets.record("POST", SEND, 200, headers(remaining=4, reset_after=0.3))  # a 0.3 s window
+    await buckets.record("POST", SEND, 429, headers(remaining=0, reset_after=0.9))  # a 429 telling 0.9 s
+    await buckets.take("POST", SEND)  # waits for that reset, then opens a new window
+    first = buckets.waited_s
+    for _ in range(5):  # the new window's other 4 requests, then one more: it waits for that window's end
+        await buckets.take("POST", SEND)
+    assert 0 < buckets.waited_s - first <= 0.4  # the window is 0.3 s long, as Discord's answers said, not 0.9 s
+
+
 async def test_a_wait_longer_than_the_bound_is_left_to_discord_py(buckets: RouteBuckets) -> None:
     await buckets.record("POST", SEND, 200, headers(remaining=0, reset_after=3000))
     await buckets.take("POST", SEND)

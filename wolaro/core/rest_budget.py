@@ -85,7 +85,8 @@ end
 return math.max(1, math.ceil((reset_at - now) * 1000))
 """
 
-#: KEYS[1]: the route's key. ARGV: prefix, major, bucket, limit, remaining, reset after (s), margin (s), ttl (s).
+#: KEYS[1]: the route's key. ARGV: prefix, major, bucket, limit, remaining, reset after (s), margin (s), ttl (s),
+#: "1" when the answer tells the window's length (a success: its Reset-After; a 429's Retry-After may be longer).
 _RECORD_ROUTE = """
 redis.call('SET', KEYS[1], ARGV[3], 'EX', tonumber(ARGV[8]))
 local key = ARGV[1] .. ARGV[3] .. ':' .. ARGV[2]
@@ -93,13 +94,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local limit, remaining = tonumber(ARGV[4]), tonumber(ARGV[5])
 local reset_after = tonumber(ARGV[6])
-local reset_at = now + reset_after + tonumber(ARGV[7])
+local reset_at = now + reset_after + tonumber(ARGV[7])  -- Discord's reset: the truth for this window
 local state = redis.call('HMGET', key, 'remaining', 'reset_at', 'window')
-local window = math.max(tonumber(state[3] or 0), reset_after)
+local window = tonumber(state[3] or reset_after)
+if ARGV[9] == '1' then window = math.max(window, reset_after) end
 if state[1] and reset_at <= tonumber(state[2]) + window / 2 then
   -- the window already known: other processes may have taken requests this answer does not count yet
   remaining = math.min(remaining, tonumber(state[1]))
-  reset_at = math.max(reset_at, tonumber(state[2]))
 end
 redis.call('HSET', key, 'limit', limit, 'remaining', remaining, 'reset_at', reset_at, 'window', window)
 redis.call('EXPIRE', key, tonumber(ARGV[8]))
@@ -204,6 +205,7 @@ class RouteBuckets:
                 reset_after,
                 RESET_MARGIN_S,
                 ROUTE_TTL_S,
+                "0" if status == 429 else "1",
             )
         except REDIS_ERRORS as exc:
             log.debug("shared REST buckets unreachable, discord.py's own handling only", error=repr(exc))
