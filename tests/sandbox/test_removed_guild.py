@@ -66,3 +66,29 @@ async def test_discord_py_reads_the_refusals_as_not_found_and_forbidden(sandbox:
     with pytest.raises(discord.Forbidden) as forbidden:
         await bot.http.send_message(channel, params=discord.http.handle_message_parameters(content="hi"))
     assert forbidden.value.code == 50001
+
+
+async def test_the_gateway_says_nothing_of_a_removed_guild_and_leaves_it_out_of_ready(sandbox: Sandbox, raw_gateway):
+    gw = await raw_gateway()
+    removed, kept = sandbox.guild_ids()
+    author = sandbox.member_ids(removed)[2]
+    await sandbox.remove_bot(removed)
+    await gw.wait_event("GUILD_DELETE")
+    await sandbox.send_message(sandbox.text_channel_ids(removed)[0], author, "not for the bot")
+    await sandbox.send_message(sandbox.text_channel_ids(kept)[0], sandbox.member_ids(kept)[2], "for the bot")
+    message = await gw.wait_event("MESSAGE_CREATE")
+    assert message["guild_id"] == str(kept)  # the removed guild's message never came
+
+    again = await raw_gateway()  # a new session: READY and its GUILD_CREATEs hold only the guilds the bot is in
+    (ready,) = again.dispatched("READY")
+    assert [g["id"] for g in ready["guilds"]] == [str(kept)]
+    await again.wait_event("GUILD_CREATE")
+    assert [g["id"] for g in again.dispatched("GUILD_CREATE")] == [str(kept)]
+    assert sandbox.gateway.is_ready()  # every guild the bot is in was delivered
+
+    await sandbox.add_bot(removed)  # added back: the guild comes with a GUILD_CREATE, its events flow again
+    created = await again.wait_for(lambda p: p.get("t") == "GUILD_CREATE" and p["d"]["id"] == str(removed))
+    assert created["d"]["name"] == sandbox.state.guild(removed).name
+    await sandbox.send_message(sandbox.text_channel_ids(removed)[0], author, "for the bot again")
+    back = await again.wait_for(lambda p: p.get("t") == "MESSAGE_CREATE" and p["d"]["guild_id"] == str(removed))
+    assert back["d"]["content"] == "for the bot again"

@@ -61,6 +61,8 @@ from wolaro.sandbox.state import SandboxState
 
 #: Close codes after which Discord refuses a RESUME (the client must start a new session).
 SESSION_ENDING_CLOSES = frozenset({4007, 4009})
+#: The only events the bot gets about a guild it was removed from: leaving it, and being added back.
+GUILD_MEMBERSHIP_EVENTS = frozenset({"GUILD_DELETE", "GUILD_CREATE"})
 
 
 class Gateway:
@@ -133,7 +135,8 @@ class Gateway:
     def is_ready(self) -> bool:
         """Whether every guild has been delivered to a ready session (and at least one session is ready)."""
         live = [s for s in self._live_sessions() if s.delivered]
-        return bool(live) and self.ready_guild_ids() >= set(self.state.guilds)
+        present = {g for g, guild in self.state.guilds.items() if not guild.bot_removed}
+        return bool(live) and self.ready_guild_ids() >= present
 
     # ---- dispatching --------------------------------------------------------------------------------
     async def dispatch(
@@ -153,6 +156,10 @@ class Gateway:
         interaction to one of them. Returns the number of sessions that received it.
         """
         sessions = self.sessions_for_guild(guild_id)
+        if guild_id is not None and event not in GUILD_MEMBERSHIP_EVENTS:
+            guild = self.state.guilds.get(guild_id)
+            if guild is not None and guild.bot_removed:  # Discord tells the bot nothing of a guild it is not in
+                return 0
         if only is not None and sessions:
             sessions = [sessions[only % len(sessions)]]
         if not sessions:
@@ -360,7 +367,11 @@ class Gateway:
         if self.identify_rules.admit(shard_id) is not None:
             await conn.send(op_frame(INVALID_SESSION, False))  # Discord's answer to an identify over its limits
             return None
-        guild_ids = [g for g in self.state.guilds if shard_of(g, shard_count) == shard_id]
+        guild_ids = [  # a guild the bot was removed from is not the bot's any more (``remove_bot``)
+            g
+            for g, guild in self.state.guilds.items()
+            if shard_of(g, shard_count) == shard_id and not guild.bot_removed
+        ]
         session = GatewaySession(
             session_id=secrets.token_hex(16),
             shard_id=shard_id,

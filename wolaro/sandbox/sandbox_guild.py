@@ -7,7 +7,8 @@
 - ``remove_bot``: the bot is kicked from the guild: GUILD_DELETE with only the guild's ``id`` (no ``unavailable``,
   which would mean an outage). The sandbox keeps the guild's state, so a test may go on looking at it, but the bot's
   REST calls about it are refused as Discord refuses them (``rest.refuse_removed``): 404 Unknown Guild for the
-  guild's routes, 403 Missing Access for its channels and for its application commands.
+  guild's routes, 403 Missing Access for its channels and for its application commands. The gateway sends no
+  more of its events, and a new session's READY leaves it out.
 - ``add_bot``: the bot is added (back) to a guild while connected: a full GUILD_CREATE (discord.py's guild_join);
   its REST routes answer again.
 """
