@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ def enable_modules(
 ) -> None:
     """Migrate the SQLite database at `db_path` and switch `modules` on in every guild of `guild_ids`."""
     from wolaro.core.services import upgrade_schema
+    from wolaro.logging import configure_logging
+
+    configure_logging("WARNING", "console", sys.stderr)  # the benchmark's stdout carries only its JSON line
 
     upgrade_schema(f"sqlite+aiosqlite:///{db_path}")
     with sqlite3.connect(db_path) as conn:

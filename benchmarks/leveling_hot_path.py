@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from wolaro.core.chat import ChatMessage
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.services import upgrade_schema
 from wolaro.data.database import Database
+from wolaro.logging import configure_logging
 from wolaro.modules.leveling import store
 from wolaro.modules.leveling.config import Config
 from wolaro.modules.leveling.module import Leveling
@@ -100,4 +102,5 @@ async def main(n: int) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="messages per handler measurement")
+    configure_logging("WARNING", "console", sys.stderr)  # stdout carries only the JSON line (migrations log there)
     print(json.dumps(asyncio.run(main(parser.parse_args().n))), flush=True)
