@@ -16,7 +16,9 @@ are `time.perf_counter()` readings of this one process, so they compare directly
    per-user limits on over Redis, and a one-route FastAPI app under the same server
    (`benchmarks/_baseline_api.py`), all three up at once and measured in turn for `--rounds` rounds (a burst of
    other load on the machine then hits all three); figures: each one's best round in req/s, every round, and the
-   ratios to the baseline.
+   ratios to the baseline; and each server process's own CPU time per request (`/proc`, best round) with the
+   requests per second one fully used core would serve at that cost (`rps_at_one_core`): on a machine whose cores
+   the load client, Redis and other work share, req/s says as much about them as about the server.
 
 `--profile DIR` runs each `wolaro api` under cProfile (stats written to DIR when it stops: read them with
 `python -m pstats`); `--writes 0` skips part 1.
@@ -170,8 +172,20 @@ async def measure_sync(
 
 
 # ------------------------------------------------------------------------------------------------ throughput
-async def load(url: str, cookies: dict[str, str], seconds: float, concurrency: int) -> float:
-    """Requests per second that `concurrency` keep-alive connections get from `url` (after a short warm-up)."""
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux `/proc`; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(
+    url: str, cookies: dict[str, str], seconds: float, concurrency: int, pid: int | None = None
+) -> tuple[float, float | None]:
+    """Requests per second that `concurrency` keep-alive connections get from `url` (after a short warm-up), and
+    the server process `pid`'s CPU microseconds per request meanwhile (None without `pid` or `/proc`)."""
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(cookies=cookies, connector=connector) as http:
         count = 0
@@ -195,10 +209,15 @@ async def load(url: str, cookies: dict[str, str], seconds: float, concurrency: i
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         count = 0
         measuring = True
+        cpu_before = cpu_seconds(pid) if pid is not None else None
         started = time.perf_counter()
         stop_at = started + seconds
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - started)
+        rps = count / (time.perf_counter() - started)
+        cpu_after = cpu_seconds(pid) if pid is not None else None
+        if cpu_before is None or cpu_after is None or not count:
+            return rps, None
+        return rps, (cpu_after - cpu_before) / count * 1e6
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -292,18 +311,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         say(json.dumps(result))
                     say(f"GET throughput, {args.concurrency} connections, {args.rounds} rounds of {args.seconds} s...")
                     servers = {
-                        "get_settings_rps": (base + path, cookies),
-                        "get_settings_rps_rate_limited": (limited_base + path, cookies),
-                        "baseline_rps": (baseline_base + path, {}),
+                        "get_settings_rps": (base + path, cookies, api.pid),
+                        "get_settings_rps_rate_limited": (limited_base + path, cookies, limited_api.pid),
+                        "baseline_rps": (baseline_base + path, {}, baseline.pid),
                     }
                     rounds: dict[str, list[int]] = {name: [] for name in servers}
+                    cpu: dict[str, list[float]] = {name: [] for name in servers}
                     for _ in range(args.rounds):  # interleaved: a burst of other load on the machine hits all three
-                        for name, (url, jar) in servers.items():
-                            rounds[name].append(round(await load(url, jar, args.seconds, args.concurrency)))
+                        for name, (url, jar, pid) in servers.items():
+                            rps, cpu_us = await load(url, jar, args.seconds, args.concurrency, pid)
+                            rounds[name].append(round(rps))
+                            if cpu_us is not None:
+                                cpu[name].append(round(cpu_us, 1))
                     say(json.dumps(rounds))
                 for name, figures in rounds.items():
                     result[name] = max(figures)  # the best round: the least disturbed by the machine's other load
                 result["rounds"] = rounds
+                if all(cpu.values()):
+                    # the server's own CPU per request (its best round): what one fully used core would serve,
+                    # whatever the load client and the machine's other processes take meanwhile
+                    labels = dict(zip(servers, ("wolaro", "wolaro_rate_limited", "baseline"), strict=True))
+                    best_cpu = {labels[name]: min(values) for name, values in cpu.items()}
+                    result["server_cpu_us_per_request"] = best_cpu
+                    result["rps_at_one_core"] = {name: round(1e6 / us) for name, us in best_cpu.items()}
+                    result["cpu_rounds"] = {labels[name]: values for name, values in cpu.items()}
                 result["get_vs_baseline"] = round(result["get_settings_rps"] / result["baseline_rps"], 3)
                 result["rate_limited_vs_baseline"] = round(
                     result["get_settings_rps_rate_limited"] / result["baseline_rps"], 3
