@@ -8,7 +8,7 @@ range of one server's days is one contiguous read with the counters in it.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, BigInteger, Index, Integer, PrimaryKeyConstraint, String, event
+from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wolaro.sdk import Base, Snowflake
@@ -165,15 +165,3 @@ class StatChannelState(Base):
     channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     renamed_at: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-
-
-PARALLEL_OFF = (HourlyActivity, UserDaily, ChannelDaily, GuildDaily, UserBlock)
-"""Rollups PostgreSQL never scans with parallel workers (`parallel_workers = 0`, migration `statistics_0004`): a
-query reads one server's few thousand rows, and starting workers for it took 10-30 ms (a leaderboard that takes 1 ms
-alone took 15-30 ms on a busy machine)."""
-for _model in PARALLEL_OFF:
-    event.listen(
-        _model.__table__,
-        "after_create",
-        DDL(f"ALTER TABLE {_model.__tablename__} SET (parallel_workers = 0)").execute_if(dialect="postgresql"),
-    )
