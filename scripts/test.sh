@@ -35,11 +35,13 @@ python3 -m mypy wolaro
 lint-imports
 # Test files run in parallel (pytest-xdist, one file per worker at a time): the suite mostly waits on subprocesses,
 # sandboxes and sockets, so more workers than cores pay. WOLARO_TEST_WORKERS sets their number (0: one process).
-# Tests marked `serial` time themselves against the wall clock: they run afterwards, alone.
+# Tests marked `serial` time themselves against the wall clock: they run afterwards, alone. A worker that dies ends
+# the run with its test named (a replaced worker can crash pytest-xdist's file scheduler, losing the summary).
 # --durations=15: the slowest tests, so whoever comes next sees what keeps CI slow
 workers="${WOLARO_TEST_WORKERS:-4}"
 set +e
-python3 -m pytest -q -p no:cacheprovider --durations=15 -n "$workers" --dist loadfile -m "not serial" "$@"
+python3 -m pytest -q -p no:cacheprovider --durations=15 -n "$workers" --dist loadfile \
+  --max-worker-restart=0 -m "not serial" "$@"
 status=$?
 python3 -m pytest -q -p no:cacheprovider --durations=15 -m serial "$@"
 serial_status=$?

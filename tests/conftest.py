@@ -143,12 +143,19 @@ def _redis_server_url() -> str:
 
 
 # --------------------------------------------------------------------------- kinds of tests
+def _slow_file(path: Path) -> bool:
+    """A file of long tests: end-to-end, browser or fault injection."""
+    return path.name.endswith("_e2e.py") or "browser" in path.name or "browser" in path.parts or "faults" in path.parts
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its kind, so `-m "not e2e and not integration"` is the quick run.
+    """Mark each test with its kind, so `-m "not e2e and not integration"` is the quick run; slow files first.
 
     `e2e`: a file named `*_e2e.py` (the real bot through the sandbox); `integration`: a test that needs PostgreSQL or
-    Redis (its `postgres` / `redis` marks).
+    Redis (its `postgres` / `redis` marks). The files of long tests run first (each file's tests stay together and in
+    order): in parallel (scripts/test.sh), the quick files then fill the gaps instead of one long file ending last.
     """
+    items.sort(key=lambda item: not _slow_file(item.path))
     for item in items:
         if item.path.name.endswith("_e2e.py"):
             item.add_marker(pytest.mark.e2e)
