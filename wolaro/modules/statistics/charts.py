@@ -17,8 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 BACKGROUND = "#2b2d31"
 FOREGROUND = "#dbdee1"
@@ -46,8 +46,13 @@ def _png(figure: Figure) -> bytes:
     return out.getvalue()
 
 
-def line_chart(title: str, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]]) -> bytes:
-    """One line per series over the days; a single day is drawn as one bar per series."""
+def line_chart(
+    title: str, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]], day_labels: Sequence[str]
+) -> bytes:
+    """One line per series over the days, each day named by `day_labels` (in the server's language).
+
+    A single day is drawn as one bar per series.
+    """
     figure, axes = _figure()
     axes.set_title(title, color=FOREGROUND, fontsize=12, loc="left")  # type: ignore[attr-defined]
     colours = (ACCENT, SECOND, "#faa61a", "#ed4245")
@@ -57,14 +62,16 @@ def line_chart(title: str, days: Sequence[date], series: Sequence[tuple[str, Seq
         axes.bar(names, totals, color=colours[: len(names)], width=0.5)  # type: ignore[attr-defined]
         for position, value in enumerate(totals):
             axes.text(position, value, f"{value:g}", ha="center", va="bottom", color=FOREGROUND)  # type: ignore[attr-defined]
-        if days:
-            axes.set_xlabel(days[0].isoformat(), color=FOREGROUND)  # type: ignore[attr-defined]
+        if day_labels:
+            axes.set_xlabel(day_labels[0], color=FOREGROUND)  # type: ignore[attr-defined]
         return _png(figure)
+    positions = range(len(days))
     for (label, values), colour in zip(series, colours, strict=False):
-        axes.plot(days, values, color=colour, label=label, linewidth=2, marker="o", markersize=3)  # type: ignore[attr-defined]
-    locator = AutoDateLocator(maxticks=8)
-    axes.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[attr-defined]
+        axes.plot(positions, values, color=colour, label=label, linewidth=2, marker="o", markersize=3)  # type: ignore[attr-defined]
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))  # type: ignore[attr-defined]
+    axes.xaxis.set_major_formatter(  # type: ignore[attr-defined]
+        FuncFormatter(lambda x, _: day_labels[int(x)] if 0 <= int(x) < len(day_labels) and x == int(x) else "")
+    )
     axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
     if len(series) > 1:
         legend = axes.legend(  # type: ignore[attr-defined]

@@ -46,6 +46,18 @@ def voice_time(seconds: int) -> str:
     return f"{secs}s"
 
 
+MONTHS = (
+    t("Jan"), t("Feb"), t("Mar"), t("Apr"), t("May"), t("Jun"),
+    t("Jul"), t("Aug"), t("Sep"), t("Oct"), t("Nov"), t("Dec"),
+)  # fmt: skip
+
+
+def day_labels(t: Translate, days: Sequence[date]) -> list[str]:
+    """How each day is written under a chart, in the server's language ("Nov 6", "6 nov.")."""
+    months = [t(month) for month in MONTHS]
+    return [t("{month} {day}", month=months[day.month - 1], day=day.day) for day in days]
+
+
 def filled(result: dict[str, Any], *keys: str) -> tuple[list[date], list[list[float]]]:
     """The days from the first to the last one counted, with zeros on days without activity."""
     found = {date.fromisoformat(d["day"]): d for d in result["days"]}
@@ -79,7 +91,7 @@ def server_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., by
     """Messages and active members per day."""
     days, (messages, active) = filled(result, "messages", "active_members")
     series = [(t("Messages"), messages), (t("Active members"), active)]
-    return charts.line_chart, (t("Messages per day"), days, series)
+    return charts.line_chart, (t("Messages per day"), days, series, day_labels(t, days))
 
 
 def user_embed(t: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
@@ -97,7 +109,7 @@ def user_embed(t: Translate, mention: str, period: str, result: dict[str, Any]) 
 def member_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages per day of a member or a channel."""
     days, (messages,) = filled(result, "messages")
-    return charts.line_chart, (t("Messages per day"), days, [(t("Messages"), messages)])
+    return charts.line_chart, (t("Messages per day"), days, [(t("Messages"), messages)], day_labels(t, days))
 
 
 def channel_embed(t: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
