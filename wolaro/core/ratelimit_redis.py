@@ -81,6 +81,8 @@ class PipelinedRedisStorage(RedisStorage):
         Each is decided on its own, in order, by the library's script: one refused does not undo the others.
         """
         loop = asyncio.get_running_loop()
+        if self._in_flight is not None and self._in_flight.get_loop() is not loop:
+            self._in_flight, self._pending, self._queued = None, [], 0  # a closed loop's batch never answers
         future: asyncio.Future[list[bool]] = loop.create_future()
         prefix = self.bridge.key_prefix
         self._pending.append(
