@@ -386,23 +386,27 @@ class Gateway:
         self._routes = None
         # READY and the GUILD_CREATEs are numbered now, so any dispatch made while they are being
         # written is numbered (and queued) after them.
-        frames = [
-            session.next_frame(
-                b"READY",
-                orjson.dumps(
-                    payloads.ready(
-                        self.state,
-                        session_id=session.session_id,
-                        resume_gateway_url=self._gateway_url(),
-                        shard=[shard_id, shard_count],
-                        guild_ids=guild_ids,
-                    )
-                ),
-            )
-        ]
+        frames = self._ready_frames(session)
+        session.ready = True  # later dispatches now go to this connection, queued behind these frames
+        await conn.send_many(frames)
+        session.delivered = True
+        self.changed.notify()
+        return session
+
+    def _ready_frames(self, session: GatewaySession) -> list[bytes]:
+        """READY and one GUILD_CREATE per guild of the session's shard, numbered in the session's sequence."""
+        shard = [session.shard_id, session.shard_count]
+        ready = payloads.ready(
+            self.state,
+            session_id=session.session_id,
+            resume_gateway_url=self._gateway_url(),
+            shard=shard,
+            guild_ids=session.guild_ids,
+        )
+        frames = [session.next_frame(b"READY", orjson.dumps(ready))]
         members_intent = bool(session.intents & GUILD_MEMBERS)
         presences_intent = bool(session.intents & GUILD_PRESENCES)
-        for gid in guild_ids:
+        for gid in session.guild_ids:
             body = payloads.guild_create(
                 self.state,
                 self.state.guilds[gid],
@@ -411,11 +415,7 @@ class Gateway:
                 presences_intent=presences_intent,
             )
             frames.append(session.next_frame(b"GUILD_CREATE", orjson.dumps(body)))
-        session.ready = True  # later dispatches now go to this connection, queued behind these frames
-        await conn.send_many(frames)
-        session.delivered = True
-        self.changed.notify()
-        return session
+        return frames
 
     async def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> GatewaySession | None:
         if not isinstance(data, dict) or data.get("token") != self.token:
