@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import Counter
 from typing import Any
 
@@ -19,6 +20,9 @@ log = get_logger(__name__)
 FLUSH_EVERY = 1.0
 #: Commands a process holds while the database cannot take them; past it the oldest are dropped (and logged).
 MAX_PENDING = 5_000
+#: Seconds after a person's data is erased during which their commands still arriving are not kept: a command
+#: that finished as the erasure ran is recorded a moment later, and must not bring a row back.
+ERASED_QUIET = 60.0
 
 
 class CommandBatch:
@@ -29,35 +33,75 @@ class CommandBatch:
         self.rows: list[dict[str, Any]] = []
         self.since_trim: Counter[int] = Counter()
         self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Task[None] | None = None
+        #: (user, server or None for everywhere) -> when their data was erased (monotonic seconds).
+        self._erased: dict[tuple[int, int | None], float] = {}
 
     def add(self, guild_id: int, data: dict[str, Any]) -> None:
-        """Keep one command for the next write."""
-        self.rows.append(store.entry_row(guild_id, data))
+        """Keep one command for the next write (not one of a person whose data was just erased)."""
+        row = store.entry_row(guild_id, data)
+        if self._erased and self._just_erased(row["user_id"], guild_id):
+            return
+        self.rows.append(row)
         if len(self.rows) > MAX_PENDING:
             dropped = len(self.rows) - MAX_PENDING
             del self.rows[:dropped]
             log.warning("command log full, oldest commands dropped", dropped=dropped)
 
     def forget(self, user_id: int, guild_id: int | None) -> None:
-        """A person's data was erased: drop their commands not yet written (in one server, or everywhere)."""
+        """A person's data was erased: drop their commands not yet written (in one server, or everywhere).
+
+        Their commands still arriving for `ERASED_QUIET` seconds are dropped too.
+        """
+        now = time.monotonic()
+        self._erased = {key: at for key, at in self._erased.items() if now - at < ERASED_QUIET}
+        self._erased[(user_id, guild_id)] = now
         self.rows = [
             row
             for row in self.rows
             if row["user_id"] != user_id or (guild_id is not None and row["guild_id"] != guild_id)
         ]
 
+    def _just_erased(self, user_id: int, guild_id: int) -> bool:
+        now = time.monotonic()
+        return any(
+            now - at < ERASED_QUIET
+            for at in (self._erased.get((user_id, None)), self._erased.get((user_id, guild_id)))
+            if at is not None
+        )
+
+    async def written(self) -> bool:
+        """Wait for a write under way, if any; whether there was one.
+
+        Its rows were taken before an erasure and may land after the erasure's delete.
+        """
+        writing = self._writing
+        if writing is None:
+            return False
+        with contextlib.suppress(Exception):
+            await asyncio.shield(writing)
+        return True
+
     async def flush(self) -> None:
         """Write what waits (kept for the next try when the database refuses)."""
         rows, self.rows = self.rows, []
         if not rows:
             return
+        self._writing = asyncio.ensure_future(self._write(rows))
+        try:
+            await asyncio.shield(self._writing)
+        finally:
+            self._writing = None
+
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self.since_trim[row["guild_id"]] += 1
         trim = {guild_id for guild_id, count in self.since_trim.items() if count >= store.TRIM_EVERY}
         try:
             await store.record_many(self.db, rows, trim)
         except Exception:
-            self.rows[:0] = rows  # written next time, in order
+            # written next time, in order (but not those of a person erased meanwhile)
+            self.rows[:0] = [row for row in rows if not self._just_erased(row["user_id"], row["guild_id"])]
             for row in rows:
                 self.since_trim[row["guild_id"]] -= 1
             raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,18 @@ class CommandLog(WolaroModule):
         await self.batch.stop()
 
     async def _on_erased(self, _channel: str, message: dict[str, Any]) -> None:
-        """A person's data was erased (in any process): their commands waiting here are not written."""
-        with contextlib.suppress(KeyError, TypeError, ValueError):
-            guild = message.get("guild_id")
-            self.batch.forget(int(message["user_id"]), None if guild is None else int(guild))
+        """A person's data was erased (in any process): their commands waiting here are not written.
+
+        What a write under way at that moment puts in the table is removed once it has landed.
+        """
+        try:
+            user_id, guild = int(message["user_id"]), message.get("guild_id")
+            guild_id = None if guild is None else int(guild)
+        except (KeyError, TypeError, ValueError):
+            return
+        self.batch.forget(user_id, guild_id)
+        if await self.batch.written():
+            await PRIVACY.delete_user_data(self.bot.services.db, user_id, guild_id)
 
     async def on_guild_command_recorded(self, config: GuildConfig, data: dict[str, Any]) -> None:
         """A command ran (or was refused) here: keep it."""

@@ -1,0 +1,95 @@
+"""The command log's batch and a person's erasure: nothing about them is written after it, whatever the timing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from wolaro.modules.commandlog import batch as batch_module
+from wolaro.modules.commandlog.batch import CommandBatch
+
+GUILD, OTHER_GUILD = 11, 12
+ADA, BOB = 1, 2
+
+
+def command(user_id: int, name: str = "ping") -> dict[str, Any]:
+    return {"user_id": user_id, "user": "someone", "command": name, "status": "success"}
+
+
+class Table:
+    """Stands in for the database: rows land when `open` is set (or at once); `fail` refuses the next write."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.open = asyncio.Event()
+        self.open.set()
+        self.fail = False
+
+    async def record_many(self, db: Any, rows: list[dict[str, Any]], trim: set[int]) -> None:
+        await self.open.wait()
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database down")
+        self.rows.extend(rows)
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Table:
+    table = Table()
+    monkeypatch.setattr(batch_module.store, "record_many", table.record_many)
+    return table
+
+
+async def test_commands_still_arriving_after_an_erasure_are_not_kept(table: Table) -> None:
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    batch.add(GUILD, command(ADA))
+    batch.add(GUILD, command(BOB))
+    batch.forget(ADA, None)  # everywhere
+    batch.add(GUILD, command(ADA, "late"))  # finished as the erasure ran, recorded a moment later
+    batch.add(OTHER_GUILD, command(ADA, "late"))
+    await batch.flush()
+    assert [(row["user_id"], row["command"]) for row in table.rows] == [(BOB, "ping")]
+
+
+async def test_an_erasure_in_one_server_keeps_the_persons_commands_elsewhere(table: Table) -> None:
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    batch.forget(ADA, GUILD)
+    batch.add(GUILD, command(ADA))
+    batch.add(OTHER_GUILD, command(ADA))
+    await batch.flush()
+    assert [row["guild_id"] for row in table.rows] == [OTHER_GUILD]
+
+
+async def test_a_write_under_way_at_the_erasure_is_waited_for(table: Table) -> None:
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    assert not await batch.written()  # nothing under way
+    batch.add(GUILD, command(ADA))
+    table.open.clear()
+    flushing = asyncio.create_task(batch.flush())
+    await asyncio.sleep(0)
+    batch.forget(ADA, None)  # the row was already taken: it lands after the erasure's delete...
+    waiting = asyncio.create_task(batch.written())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    table.open.set()
+    assert await waiting  # ...so the erasure knows to delete once more after it
+    await flushing
+    assert [row["user_id"] for row in table.rows] == [ADA]
+
+
+async def test_rows_kept_after_a_failed_write_leave_out_a_person_erased_meanwhile(table: Table) -> None:
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    batch.add(GUILD, command(ADA))
+    batch.add(GUILD, command(BOB))
+    table.open.clear()
+    table.fail = True
+    flushing = asyncio.create_task(batch.flush())
+    await asyncio.sleep(0)
+    batch.forget(ADA, None)
+    table.open.set()
+    with pytest.raises(ConnectionError):
+        await flushing
+    await batch.flush()
+    assert [row["user_id"] for row in table.rows] == [BOB]
