@@ -202,18 +202,24 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)
 
 
+#: How many socket timeouts a command may wait for a free pooled connection.
+POOL_WAIT_TURNS = 4
+
+
 def redis_client(url: str, *, timeout: float = REDIS_TIMEOUT, retries: int = 1) -> Redis:
     """A redis.asyncio client that fails fast: short socket timeouts, no backoff, `retries` immediate retries.
 
     The retry covers a connection error only (a pooled connection the server closed, after a restart); a dead
     server answers the retry with "connection refused" at once, so it costs nothing. At most
-    `REDIS_MAX_CONNECTIONS` connections: a burst past them waits up to `timeout` for a free one (redis-py's default
-    pool refuses at once with "Too many connections", which turned 100 commands at once into cache misses).
+    `REDIS_MAX_CONNECTIONS` connections: a burst past them waits its turn, up to `POOL_WAIT_TURNS` times `timeout`,
+    for a free one (redis-py's default pool refuses at once with "Too many connections", which turned 100 commands
+    at once into cache misses). Waiting for a connection is queueing behind busy ones, not a server that does not
+    answer: a burst of four times the pool on a loaded machine outlasted a single `timeout`.
     """
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=REDIS_MAX_CONNECTIONS,
-        timeout=timeout,
+        timeout=timeout * POOL_WAIT_TURNS,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,)),
