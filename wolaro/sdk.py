@@ -45,6 +45,7 @@ from wolaro.data.guilds import add_audit, load_guild
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
 from wolaro.logging import get_logger
+from wolaro.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from wolaro.web.deps import GuildVisitor, ManagedGuild, WebDep
@@ -81,6 +82,7 @@ __all__ = [
     "WebDep",
     "WolaroContext",
     "WolaroModule",
+    "cancel_and_wait",
     "command_access",
     "compile_template",
     "edit_module_config",

@@ -23,6 +23,7 @@ from wolaro.data.database import Database, is_unavailable
 from wolaro.data.models import utcnow
 from wolaro.data.pubsub import PubSub
 from wolaro.logging import get_logger
+from wolaro.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -64,11 +65,8 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         """Stop the background loop."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _on_reconnected(self) -> None:
         self._wake.set()

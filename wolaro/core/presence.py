@@ -24,6 +24,7 @@ from wolaro.data.cache import Cache
 from wolaro.data.database import Database, is_unavailable
 from wolaro.data.models import BotGuild, utcnow
 from wolaro.logging import get_logger
+from wolaro.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     import discord
@@ -111,10 +112,7 @@ class PresenceRecorder:
     async def stop(self) -> None:
         """Write what is pending and mark this process's shards as gone."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         with contextlib.suppress(Exception):
             await self.flush()
             await self._heartbeat(closing=True)

@@ -7,7 +7,6 @@ prefixes each with `settings.redis_prefix`, so several deployments (or test runs
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import math
 import os
@@ -23,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from wolaro.logging import get_logger
+from wolaro.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from wolaro.settings import Settings
@@ -456,10 +456,7 @@ class FallbackCache(Cache):
     async def close(self) -> None:
         """Stop the probe, close Redis, forget memory."""
         self._closed = True
-        if self._probe is not None:
-            self._probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe
+        await cancel_and_wait(self._probe)
         await self.redis.close()
         await self.memory.close()
 

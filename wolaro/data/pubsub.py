@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 
 from wolaro.data.cache import REDIS_ERRORS, REDIS_TIMEOUT, redis_client
 from wolaro.logging import get_logger
+from wolaro.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from wolaro.settings import Settings
@@ -299,10 +300,7 @@ class RedisPubSub(_LocalFanOut, PubSub):
     async def close(self) -> None:
         """Stop the listener, cancel deliveries in flight, close both connections."""
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self._cancel_tasks()
         await self._publisher.aclose()
         await self._listener_client.aclose()

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from wolaro.modules.commandlog import store
-from wolaro.sdk import Database, get_logger
+from wolaro.sdk import Database, cancel_and_wait, get_logger
 
 log = get_logger(__name__)
 
@@ -114,10 +114,7 @@ class CommandBatch:
 
     async def stop(self) -> None:
         """Stop the timer and write what waits."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self.flush()
 
     async def _every(self) -> None:

@@ -13,7 +13,6 @@ a killed process loses at most one batch window of XP (see docs/leveling.md).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,7 +24,7 @@ from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, Key, Pendi
 from wolaro.modules.leveling.config import NAME, Config
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp
 from wolaro.modules.leveling.rules import Rules, multiplier, reward_roles, roll_xp, voice_eligible
-from wolaro.sdk import ChatMessage, GuildConfig, WolaroModule, get_logger
+from wolaro.sdk import ChatMessage, GuildConfig, WolaroModule, cancel_and_wait, get_logger
 
 log = get_logger(__name__)
 
@@ -75,11 +74,7 @@ class LevelingEngine(WolaroModule):
 
     async def cog_unload(self) -> None:
         """Graceful stop: write what is pending, let started announcements and role changes finish."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         if self._followups:  # XP claims started before the stop land in the buffer before its last write
             await asyncio.wait(self._followups, timeout=FOLLOWUP_WAIT)
         await self.flush()

@@ -14,7 +14,6 @@ oldest are dropped and counted in a log line) and are written at the next look; 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 
 from wolaro.modules.statistics.times import day_date, day_of_hour
-from wolaro.sdk import Database, get_logger, is_unavailable
+from wolaro.sdk import Database, cancel_and_wait, get_logger, is_unavailable
 
 log = get_logger(__name__)
 
@@ -184,11 +183,8 @@ class OnlineSampler:
 
     async def stop(self) -> None:
         """Stop looking and write what is kept."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.flush()
 
     async def _loop(self) -> None:

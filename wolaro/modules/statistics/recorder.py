@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from wolaro.modules.statistics import metrics, store
 from wolaro.modules.statistics.ingest import Batch, Buffer, rows_of
 from wolaro.modules.statistics.voice import VoiceTracker
-from wolaro.sdk import Database, get_logger
+from wolaro.sdk import Database, cancel_and_wait, get_logger
 
 log = get_logger(__name__)
 
@@ -110,11 +110,8 @@ class Recorder:
 
     async def stop(self) -> None:
         """Stop the loop and write what is buffered (a graceful stop loses nothing the database accepts)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if not await self.flush():
             log.warning("statistics not written at stop: the database is unavailable", events=self.buffer.batch.events)
 
