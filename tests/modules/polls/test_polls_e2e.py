@@ -147,6 +147,7 @@ async def test_an_open_button_poll_shows_standings_and_its_author_ends_it(sandbo
     await sandbox.send_message(place.channel, a, f"!poll end {number}")
     result = await sandbox.wait_for_message(place.channel, predicate=lambda m: m["content"].startswith("📊 The poll"))
     assert "closed in a tie between **yes**, **no** (1 votes each)" in result["content"]
+    await sandbox.wait_for_message(place.channel, predicate=lambda m: m["content"] == f"Poll #{number} closed.")
     assert "already closed" in (await say(sandbox, place.channel, a, f"!poll end {number}"))["content"]
     assert sandbox.find_message(place.channel, int(shown["id"]))["components"] == []
     late = await store.get(bot.services.db, place.guild, number)

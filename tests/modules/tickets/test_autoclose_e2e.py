@@ -4,13 +4,16 @@ when the process that opened the ticket was killed and another one takes over.""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from tests.support.harness import PlatformProcess, answered, process_env
 from tests.support.tickets import Desk, last_with, open_ticket, post_panel, say, set_up, ticket_config, ticket_in
 from wolaro.core.services import Services
-from wolaro.modules.tickets.service import SEND_MESSAGES
+from wolaro.data.models import utcnow
+from wolaro.modules.tickets import store
+from wolaro.modules.tickets.service import INACTIVITY_JOB, SEND_MESSAGES
 from wolaro.sandbox import permissions as perm
 from wolaro.settings import Settings
 
@@ -24,7 +27,8 @@ async def test_auto_close_fires_after_a_killed_process_for_a_ticket_with_no_mess
     services = await Services.start(Settings(_env_file=None, data_dir=data_dir))
     try:
         await services.config.set_module_enabled(desk.guild, "tickets", True, actor_id=None)
-        config = ticket_config(desk, autoclose_after="3s", autoclose_warning="1s")
+        # the first check comes 6 s after the opening: long after the kill, even on a loaded machine
+        config = ticket_config(desk, autoclose_after="8s", autoclose_warning="2s")
         await services.config.update_module_config(desk.guild, "tickets", config, actor_id=None)
     finally:
         await services.close()
@@ -36,11 +40,20 @@ async def test_auto_close_fires_after_a_killed_process_for_a_ticket_with_no_mess
         desk = await post_panel(sandbox, desk)
         channel = await open_ticket(sandbox, desk, desk.member)
         first.kill()  # SIGKILL: the inactivity job stays pending in the database
-        await asyncio.sleep(3.5)  # past the warning and the close while no process runs
+        services = await Services.start(Settings(_env_file=None, data_dir=data_dir))
+        try:
+            ticket = await store.in_channel(services.db, desk.guild, channel)
+            assert ticket is not None
+            pending = await services.jobs.pending(guild_id=desk.guild, kind=INACTIVITY_JOB)
+        finally:
+            await services.close()
+        assert [job.status for job in pending] == ["pending"], pending  # not claimed by the killed process
+        # past the warning and the close while no process runs
+        await asyncio.sleep((ticket.opened_at + timedelta(seconds=8.5) - utcnow()).total_seconds())
         assert not any("will close" in m["content"] for m in sandbox.bot_messages(channel))
 
         second = PlatformProcess(env, tmp_path / "second.log").start()
-        for _ in range(300):
+        for _ in range(600):
             if any(m["embeds"] and m["embeds"][0]["title"] == "Ticket closed" for m in sandbox.bot_messages(channel)):
                 break
             await asyncio.sleep(0.1)
@@ -48,7 +61,7 @@ async def test_auto_close_fires_after_a_killed_process_for_a_ticket_with_no_mess
         warning = next(i for i, m in enumerate(said) if "will close" in m["content"])
         closing = next(i for i, m in enumerate(said) if m["embeds"] and m["embeds"][0]["title"] == "Ticket closed")
         assert warning < closing
-        assert "No activity for 3s." in said[closing]["embeds"][0]["description"]
+        assert "No activity for 8s." in said[closing]["embeds"][0]["description"]
         guild = sandbox.state.guild(desk.guild)
         member_perms = perm.channel_permissions(guild, sandbox.state.channels[channel], guild.members[desk.member])
         assert not member_perms & SEND_MESSAGES
