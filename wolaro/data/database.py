@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from wolaro.data import sqlite_driver
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, **kwargs)
+        engine = create_async_engine(parsed.set(drivername=sqlite_driver.DRIVER_NAME), **kwargs)
         _setup_sqlite(engine, foreign_keys=not for_migrations)
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -96,7 +97,9 @@ def _setup_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        adapted = connection.connection.dbapi_connection
+        assert isinstance(adapted, sqlite_driver.OneTripConnection)
+        adapted.begin(mode)  # sent with the transaction's first statement
 
 
 #: The PostgreSQL advisory lock key every Wolaro process takes while it migrates (any constant bigint works;
