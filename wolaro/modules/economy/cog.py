@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from wolaro.modules.economy import people
@@ -14,6 +16,10 @@ log = get_logger(__name__)
 class EconomyCog(WolaroModule):
     """Shared by the economy's Cogs."""
 
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self.names = people.RecentNames()
+
     async def settings(self, ctx: WolaroContext) -> Config:
         """The server's economy settings."""
         assert ctx.guild is not None
@@ -25,7 +31,11 @@ class EconomyCog(WolaroModule):
             return
         named = [value for value in (*ctx.args, *ctx.kwargs.values()) if isinstance(value, discord.Member)]
         found = [people.person_of(m) for m in (ctx.author, *named) if not m.bot]
+        fresh = self.names.unknown(ctx.guild.id, found)
+        if not fresh:
+            return
         try:
-            await people.remember(self.bot.services.db, ctx.guild.id, found)
+            have_accounts = await people.remember(self.bot.services.db, ctx.guild.id, fresh)
+            self.names.learn(ctx.guild.id, [person for person in fresh if person.user_id in have_accounts])
         except Exception:  # a name is a nicety: never fail the command for it
             log.exception("economy: names not remembered", guild_id=ctx.guild.id)

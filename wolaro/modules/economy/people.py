@@ -2,11 +2,14 @@
 
 The public leaderboard is shown to people who are not logged in, without asking Discord: it reads the name and
 avatar hash kept on each account. They are refreshed after each economy command, for its author and any member it
-names, by one UPDATE that writes only when something changed (and only for members who have an account).
+names: a read, and a write only when something changed (and only for members who have an account). What was
+stored lately is kept in memory for ten minutes, so a member's repeated commands cost no query at all.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,24 +39,72 @@ def person_of(member: Any) -> Person:
     return Person(int(member.id), str(member.display_name)[:100], getattr(avatar, "key", None))
 
 
-async def remember(db: Database, guild_id: int, people: Iterable[Person]) -> None:
-    """Store each person's current name and picture on their account, if they have one and it changed."""
+async def remember(db: Database, guild_id: int, people: Iterable[Person]) -> set[int]:
+    """Store each person's current name and picture on their account, if they have one and it changed.
+
+    One read finds the accounts and what they hold; a write transaction runs only when something changed. Returns
+    the ids of the people who have an account here.
+    """
     unique = {person.user_id: person for person in people}
     if not unique:
-        return
-    async with db.transaction() as session:
-        for person in sorted(unique.values(), key=lambda p: p.user_id):
-            await session.execute(
-                update(EconomyAccount)
-                .where(
-                    EconomyAccount.guild_id == guild_id,
-                    EconomyAccount.user_id == person.user_id,
-                    EconomyAccount.name.is_distinct_from(person.name)
-                    | EconomyAccount.avatar.is_distinct_from(person.avatar),
-                )
-                .values(name=person.name, avatar=person.avatar)
-                .execution_options(synchronize_session=False)
+        return set()
+    async with db.session() as session:
+        rows = await session.execute(
+            select(EconomyAccount.user_id, EconomyAccount.name, EconomyAccount.avatar).where(
+                EconomyAccount.guild_id == guild_id, EconomyAccount.user_id.in_(unique)
             )
+        )
+        held = {row.user_id: (row.name, row.avatar) for row in rows}
+    changed = [p for user_id, p in unique.items() if user_id in held and held[user_id] != (p.name, p.avatar)]
+    stale = sorted(changed, key=lambda p: p.user_id)
+    if stale:
+        async with db.transaction() as session:
+            for person in stale:
+                await session.execute(
+                    update(EconomyAccount)
+                    .where(
+                        EconomyAccount.guild_id == guild_id,
+                        EconomyAccount.user_id == person.user_id,
+                        EconomyAccount.name.is_distinct_from(person.name)
+                        | EconomyAccount.avatar.is_distinct_from(person.avatar),
+                    )
+                    .values(name=person.name, avatar=person.avatar)
+                    .execution_options(synchronize_session=False)
+                )
+    return set(held)
+
+
+class RecentNames:
+    """The names and pictures stored lately by this Cog, so that a command by someone unchanged costs no query.
+
+    Bounded (`size` members, the least recent dropped first) and short-lived (`ttl` seconds): a name another
+    process wrote in between is written again at most `ttl` later. Only members with an account are kept (a
+    member who gets one is looked up again at their next command).
+    """
+
+    def __init__(self, *, ttl: float = 600.0, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._known: OrderedDict[tuple[int, int], tuple[Person, float]] = OrderedDict()
+
+    def unknown(self, guild_id: int, people: Iterable[Person]) -> list[Person]:
+        """The people whose current name and picture were not stored lately."""
+        now = time.monotonic()
+        out = []
+        for person in people:
+            entry = self._known.get((guild_id, person.user_id))
+            if entry is None or entry[0] != person or entry[1] < now:
+                out.append(person)
+        return out
+
+    def learn(self, guild_id: int, people: Iterable[Person]) -> None:
+        """Note that these people's accounts hold their current name and picture."""
+        until = time.monotonic() + self.ttl
+        for person in people:
+            key = (guild_id, person.user_id)
+            self._known[key] = (person, until)
+            self._known.move_to_end(key)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
 
 
 def picture(user_id: int, avatar: str | None) -> str:
