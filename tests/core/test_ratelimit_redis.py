@@ -20,9 +20,14 @@ def storage(redis_url: str, redis_prefix: str) -> PipelinedRedisStorage:
     return PipelinedRedisStorage(_limits_uri(redis_url), key_prefix=f"{redis_prefix}limits")
 
 
-def count_evals(store: PipelinedRedisStorage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record each batch sent to Redis (its number of keys)."""
+async def count_evals(store: PipelinedRedisStorage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record each batch sent to Redis (its number of keys).
+
+    The script is loaded first: on a Redis that never ran it (or whose scripts another test flushed), the first
+    batch would be sent twice (NOSCRIPT, then again once loaded).
+    """
     client = store._batch_script.registered_client
+    await client.script_load(store._batch_script.script)
     sent: list[int] = []
     original = client.evalsha
 
@@ -39,7 +44,7 @@ async def test_concurrent_hits_share_one_round_trip_and_the_limit_holds(
     redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = storage(redis_url, redis_prefix)
-    sent = count_evals(store, monkeypatch)
+    sent = await count_evals(store, monkeypatch)
     limiter = MovingWindowRateLimiter(store)
     item = parse("5/minute")
     results = await asyncio.gather(*(limiter.hit(item, "user", "1") for _ in range(8)))
@@ -75,7 +80,7 @@ async def test_two_limits_in_one_round_trip_each_decided_alone(
 ) -> None:
     limiter = RateLimiter(redis_url, prefix=redis_prefix)
     assert limiter._shared_storage is not None
-    sent = count_evals(limiter._shared_storage, monkeypatch)
+    sent = await count_evals(limiter._shared_storage, monkeypatch)
     per_ip, per_user = ("2/minute", ("api-ip", "10.0.0.1")), ("3/minute", ("api-user", "7"))
     waits = [await limiter.hit_all(per_ip, per_user) for _ in range(4)]
     assert waits[:2] == [0.0, 0.0]
