@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from wolaro.core.identify import IDENTIFY_SPACING_S, IdentifyGate, bucket_of
 from wolaro.data.cache import MemoryCache
 
@@ -66,3 +68,44 @@ async def test_a_spent_budget_waits_for_its_reset() -> None:
     await gate.wait(0)
     assert clock.slept == 10.0  # two resets of 5 s before the budget had room
     assert gate.limits is not None and gate.limits["remaining"] == 4
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_each_wait_is_observed_and_the_budget_left_is_shown() -> None:
+    clock = FakeTime()
+    shared = MemoryCache(clock=clock)
+    first = IdentifyGate(shared, limits(remaining=40), sleep=clock.sleep, clock=clock)
+    second = IdentifyGate(shared, limits(remaining=40), sleep=clock.sleep, clock=clock)
+    count, total = sample("wolaro_identify_wait_seconds_count"), sample("wolaro_identify_wait_seconds_sum")
+    at_once = sample("wolaro_identify_wait_seconds_bucket", le="0.1")
+    await first.wait(0)
+    assert sample("wolaro_identify_session_start_limit") == 1000
+    assert sample("wolaro_identify_session_starts_remaining") == 39
+    await second.wait(1)  # the same bucket: it waits for the first's turn to pass
+    assert sample("wolaro_identify_wait_seconds_count") == count + 2
+    assert sample("wolaro_identify_wait_seconds_sum") - total == clock.slept
+    assert clock.slept >= IDENTIFY_SPACING_S
+    assert sample("wolaro_identify_session_starts_remaining") == 39  # each process counts its own down
+    assert sample("wolaro_identify_wait_seconds_bucket", le="0.1") == at_once + 1  # only the first went at once
+
+
+async def test_a_spent_budget_shows_zero_left() -> None:
+    clock = FakeTime()
+    answers = iter([0, 3])
+
+    async def fetch() -> dict[str, Any]:
+        return {"total": 1000, "remaining": next(answers), "reset_after": 5000, "max_concurrency": 1}
+
+    seen: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # while it waits for the reset, the gauge says why
+        seen.append(sample("wolaro_identify_session_starts_remaining"))
+        await clock.sleep(seconds)
+
+    gate = IdentifyGate(MemoryCache(clock=clock), fetch, sleep=sleep, clock=clock)
+    await gate.wait(0)
+    assert seen == [0]
+    assert sample("wolaro_identify_session_starts_remaining") == 2

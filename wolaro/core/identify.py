@@ -6,6 +6,10 @@ token, whichever process sends it, and a daily budget of session starts (`sessio
 would send N at once and get INVALID_SESSION. Here a shard takes its bucket's turn with an atomic claim in the
 shared cache (Redis `SET NX PX 5000`: the key's expiry is the 5 s spacing; in memory while Redis is down or
 unset), and no IDENTIFY is sent while the budget is spent: the process waits for `reset_after`, logging why.
+
+Metrics: how long each shard waited for its turn (`wolaro_identify_wait_seconds`), and the session starts left as
+this process last knew them (`wolaro_identify_session_starts_remaining` of `wolaro_identify_session_start_limit`,
+refetched every `REFRESH_EVERY` identifies and counted down in between).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from prometheus_client import Gauge, Histogram
 
 from wolaro.data.cache import Cache
 from wolaro.logging import get_logger
@@ -24,6 +30,16 @@ IDENTIFY_SPACING_S = 5.0
 POLL_S = 0.25
 #: Refetch the budget after this many identifies from this process (other processes spend it too).
 REFRESH_EVERY = 10
+
+WAITED = Histogram(
+    "wolaro_identify_wait_seconds",
+    "Time a shard waited for its turn to IDENTIFY (its bucket's 5 s spacing, a spent session-start budget)",
+    buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 900.0, 3600.0),
+)
+REMAINING = Gauge(
+    "wolaro_identify_session_starts_remaining", "Session starts (IDENTIFYs) Discord still allows the token today"
+)
+LIMIT = Gauge("wolaro_identify_session_start_limit", "Session starts Discord allows the token per day")
 
 LimitsFetcher = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -37,11 +53,17 @@ class IdentifyGate:
     """Turns to IDENTIFY, shared by every process through the cache; the session-start budget respected."""
 
     def __init__(
-        self, cache: Cache, fetch_limits: LimitsFetcher, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self,
+        cache: Cache,
+        fetch_limits: LimitsFetcher,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.cache = cache
         self.fetch_limits = fetch_limits
         self.sleep = sleep
+        self.clock = clock
         self.limits: dict[str, Any] | None = None
         self._since_fetch = 0
         self.waited_s = 0.0
@@ -49,7 +71,7 @@ class IdentifyGate:
 
     async def wait(self, shard_id: int) -> None:
         """Return when shard `shard_id` may IDENTIFY now (its bucket's turn taken, budget left)."""
-        started = time.monotonic()
+        started = self.clock()
         limits = await self._budget()
         bucket = bucket_of(shard_id, int(limits.get("max_concurrency", 1)))
         while not await self.cache.claim(f"identify:bucket:{bucket}", IDENTIFY_SPACING_S):
@@ -57,21 +79,32 @@ class IdentifyGate:
         self.identifies += 1
         self._since_fetch += 1
         limits["remaining"] = int(limits.get("remaining", 1)) - 1
-        waited = time.monotonic() - started
+        REMAINING.set(limits["remaining"])
+        waited = self.clock() - started
         self.waited_s += waited
+        WAITED.observe(waited)
         log.debug("identify turn taken", shard=shard_id, bucket=bucket, waited_s=round(waited, 2))
 
     async def _budget(self) -> dict[str, Any]:
-        if self.limits is None or self._since_fetch >= REFRESH_EVERY or int(self.limits.get("remaining", 0)) <= 0:
-            self.limits = dict(await self.fetch_limits())
+        limits = self.limits
+        if limits is None or self._since_fetch >= REFRESH_EVERY or int(limits.get("remaining", 0)) <= 0:
+            limits = await self._fetch()
             self._since_fetch = 0
-        while int(self.limits.get("remaining", 0)) <= 0:
-            reset_s = max(1.0, float(self.limits.get("reset_after", 60_000)) / 1000)
+        while int(limits.get("remaining", 0)) <= 0:
+            reset_s = max(1.0, float(limits.get("reset_after", 60_000)) / 1000)
             log.error(
                 "Discord's daily session-start budget is spent: no shard may connect until it resets",
-                total=self.limits.get("total"),
+                total=limits.get("total"),
                 reset_in_s=round(reset_s),
             )
             await self.sleep(min(reset_s, 300.0))
-            self.limits = dict(await self.fetch_limits())
-        return self.limits
+            limits = await self._fetch()
+        return limits
+
+    async def _fetch(self) -> dict[str, Any]:
+        """GET /gateway/bot's `session_start_limit`, kept and shown in the metrics."""
+        self.limits = limits = dict(await self.fetch_limits())
+        REMAINING.set(int(limits.get("remaining", 0)))
+        if "total" in limits:
+            LIMIT.set(int(limits["total"]))
+        return limits

@@ -6,6 +6,11 @@ value is still its own). A process SIGKILLed stops renewing: its leases expire a
 standby process (one that found no free shard and keeps looking) takes them over. A process that cannot renew
 (Redis unreachable from it) for 2/3 of the ttl gives its shards up before the lease can expire, so two processes
 never serve one shard; a clean stop releases its leases at once.
+
+Each claim also notes its owner in one hash (`<prefix>shard:holders`, shard -> owner), which a clean release
+clears: a claim that finds another owner noted there took the shard over from a process that stopped renewing
+(killed, or cut from Redis), and is logged and counted as a takeover. Metrics (`wolaro_shard_leases_*`): shards
+held and the shard count, whether this process stands by, takeovers, failed renewals, leases lost.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from prometheus_client import Counter, Gauge
 from redis.asyncio import Redis
 
 from wolaro.data.cache import REDIS_ERRORS, redis_client
@@ -28,8 +34,36 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
+HELD = Gauge("wolaro_shard_leases_held", "Shards this process holds a lease on (and runs)")
+SHARD_COUNT = Gauge("wolaro_shard_leases_shard_count", "SHARD_COUNT of the leases this process claims from")
+STANDBY = Gauge("wolaro_shard_leases_standby", "1 while this process stands by: every shard held by another")
+TAKEOVERS = Counter(
+    "wolaro_shard_leases_takeovers", "Shards taken over from a process that stopped renewing its lease (died, cut off)"
+)
+RENEWAL_FAILURES = Counter(
+    "wolaro_shard_leases_renewal_failures", "Lease renewals Redis did not answer (retried; 2/3 of the ttl gives up)"
+)
+LOST = Counter(
+    "wolaro_shard_leases_lost",
+    "Leases lost, by reason: taken (another process holds it now), unrenewed (Redis unreachable 2/3 of the ttl)",
+    ["reason"],
+)
+
+#: KEYS: the lease, the holders hash. ARGV: owner, ttl ms, shard id. False if held; else the previous owner noted
+#: in the hash ('' if none: never held, or released cleanly).
+_CLAIM = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local previous = redis.call('hget', KEYS[2], ARGV[3])
+redis.call('hset', KEYS[2], ARGV[3], ARGV[1])
+return previous or ''
+"""
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+#: KEYS: the lease, the holders hash. ARGV: owner, shard id.
+_RELEASE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('hget', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('hdel', KEYS[2], ARGV[2]) end
+return redis.call('del', KEYS[1])
+"""
 
 
 class ShardLeaseLost(RuntimeError):
@@ -75,6 +109,11 @@ class ShardLeases:
         return f"{self.prefix}shard:lease:{shard_id}"
 
     @property
+    def holders_key(self) -> str:
+        """The Redis hash of who last claimed each shard (cleared by a clean release)."""
+        return f"{self.prefix}shard:holders"
+
+    @property
     def ttl_ms(self) -> int:
         """The lease time in milliseconds."""
         return max(1, int(self.ttl * 1000))
@@ -84,17 +123,32 @@ class ShardLeases:
         for shard_id in range(self.shard_count):
             if len(self.held) >= self.wanted:
                 break
-            if shard_id not in self.held and await self.client.set(
-                self.key(shard_id), self.owner, px=self.ttl_ms, nx=True
-            ):
+            if shard_id not in self.held and await self._claim(shard_id):
                 self.held.append(shard_id)
         self.renewed_at = self.clock()
+        HELD.set(len(self.held))
         return sorted(self.held)
+
+    async def _claim(self, shard_id: int) -> bool:
+        """Take one shard's lease if nobody holds it; a takeover is logged and counted."""
+        previous = await self.client.eval(  # type: ignore[misc]
+            _CLAIM, 2, self.key(shard_id), self.holders_key, self.owner, self.ttl_ms, shard_id
+        )
+        if previous is None:
+            return False
+        previous = previous.decode() if isinstance(previous, bytes) else str(previous)
+        if previous and previous != self.owner:
+            TAKEOVERS.inc()
+            log.warning(
+                "shard taken over from a process that stopped renewing its lease", shard=shard_id, previous=previous
+            )
+        return True
 
     async def acquire(self, stop: asyncio.Event, *, poll: float | None = None) -> list[int] | None:
         """Claim shards, waiting on standby until at least one is free; None if `stop` is set first."""
         poll = self.ttl / 3 if poll is None else poll
         announced = False
+        SHARD_COUNT.set(self.shard_count)
         while not stop.is_set():
             try:
                 held = await self.claim_free()
@@ -103,12 +157,15 @@ class ShardLeases:
                 await _wait(stop, poll)
                 continue
             if held:
+                STANDBY.set(0)
                 log.info("shard leases taken", shards=held, owner=self.owner, ttl_s=self.ttl)
                 return held
             if not announced:
+                STANDBY.set(1)
                 log.info("standing by: every shard is held by another process", shard_count=self.shard_count)
                 announced = True
             await _wait(stop, poll)
+        STANDBY.set(0)
         return None
 
     async def renew(self) -> bool:
@@ -122,12 +179,15 @@ class ShardLeases:
                 for s in self.held
             ]
         except REDIS_ERRORS as exc:
+            RENEWAL_FAILURES.inc()
             if self.clock() - self.renewed_at >= self.ttl * 2 / 3:
+                LOST.labels("unrenewed").inc(len(self.held))
                 raise ShardLeaseLost(f"could not renew shard leases for {self.ttl * 2 / 3:.1f} s: {exc!r}") from exc
             log.warning("shard lease renewal failed, retrying", error=repr(exc))
             return False
         lost = [s for s, ok in zip(self.held, results, strict=True) if not ok]
         if lost:
+            LOST.labels("taken").inc(len(lost))
             raise ShardLeaseLost(f"the leases of shards {lost} are held by another process now")
         self.renewed_at = self.clock()
         return True
@@ -143,6 +203,7 @@ class ShardLeases:
                 delay = self.ttl / 3 if await self.renew() else min(1.0, self.ttl / 10)
             except ShardLeaseLost as exc:
                 log.error("shard leases lost: stopping this process's shards", error=str(exc), shards=self.held)
+                HELD.set(0)
                 await on_lost(exc)
                 return
 
@@ -150,10 +211,13 @@ class ShardLeases:
         """Give every lease back at once (a clean stop), so a standby takes the shards without waiting."""
         for shard_id in self.held:
             try:
-                await self.client.eval(_RELEASE, 1, self.key(shard_id), self.owner)  # type: ignore[misc]
+                await self.client.eval(  # type: ignore[misc]
+                    _RELEASE, 2, self.key(shard_id), self.holders_key, self.owner, shard_id
+                )
             except REDIS_ERRORS:
                 break  # they expire by themselves
         self.held = []
+        HELD.set(0)
 
     async def close(self) -> None:
         """Release the Redis connection."""

@@ -1,6 +1,7 @@
 """Commands wait here and are written together about once a second: no database write per command.
 
 A graceful stop writes what waits; a killed process loses at most the last second of its command log.
+Metrics (`wolaro_commandlog_*`, metrics.py): rows written, writes refused, rows dropped, rows waiting.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from wolaro.modules.commandlog import store
+from wolaro.modules.commandlog import metrics, store
 from wolaro.sdk import Database, cancel_and_wait, get_logger
 
 log = get_logger(__name__)
@@ -46,6 +47,7 @@ class CommandBatch:
         if len(self.rows) > MAX_PENDING:
             dropped = len(self.rows) - MAX_PENDING
             del self.rows[:dropped]
+            metrics.DROPPED.inc(dropped)
             log.warning("command log full, oldest commands dropped", dropped=dropped)
 
     def forget(self, user_id: int, guild_id: int | None) -> None:
@@ -86,12 +88,15 @@ class CommandBatch:
         """Write what waits (kept for the next try when the database refuses)."""
         rows, self.rows = self.rows, []
         if not rows:
+            metrics.PENDING.set(0)
             return
+        metrics.PENDING.set(len(rows))
         self._writing = asyncio.ensure_future(self._write(rows))
         try:
             await asyncio.shield(self._writing)
         finally:
             self._writing = None
+            metrics.PENDING.set(len(self.rows))
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
@@ -100,11 +105,13 @@ class CommandBatch:
         try:
             await store.record_many(self.db, rows, trim)
         except Exception:
+            metrics.WRITE_FAILURES.inc()
             # written next time, in order (but not those of a person erased meanwhile)
             self.rows[:0] = [row for row in rows if not self._just_erased(row["user_id"], row["guild_id"])]
             for row in rows:
                 self.since_trim[row["guild_id"]] -= 1
             raise
+        metrics.WRITTEN.inc(len(rows))
         for guild_id in trim:
             del self.since_trim[guild_id]
 

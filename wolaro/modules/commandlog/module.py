@@ -7,6 +7,7 @@ from typing import Any
 
 from wolaro.modules.commandlog.api import router
 from wolaro.modules.commandlog.batch import CommandBatch
+from wolaro.modules.commandlog.metrics import COLLECTORS
 from wolaro.modules.commandlog.models import CommandLogEntry
 from wolaro.modules.commandlog.privacy import PRIVACY
 from wolaro.sdk import ERASED_CHANNEL, GuildConfig, ModuleSpec, WolaroModule
@@ -67,5 +68,6 @@ SPEC = ModuleSpec(
     locales=HERE / "locales",
     api=router,
     privacy=PRIVACY,
+    metrics=COLLECTORS,
     not_personal={"commandlog_entries.channel_id": "the channel of the server where a command ran"},
 )
