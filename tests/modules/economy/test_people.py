@@ -32,14 +32,15 @@ def test_recent_names_skip_the_unchanged_until_they_expire_and_stay_bounded(monk
     monkeypatch.setattr(people.time, "monotonic", lambda: clock[0])
     recent = people.RecentNames(ttl=60, size=2)
     ada, bea, cid = people.Person(ADA, "Ada", None), people.Person(BEA, "Bea", None), people.Person(4, "Cid", None)
-    assert recent.unknown(GUILD, [ada, bea]) == [ada, bea]
-    recent.learn(GUILD, [ada])
-    assert recent.unknown(GUILD, [ada, bea]) == [bea]
-    assert recent.unknown(GUILD + 1, [ada]) == [ada]  # another server's account is another row
+    assert recent.unknown(GUILD, [ada, bea], trust_absent=True) == [ada, bea]
+    recent.learn(GUILD, [ada, bea], with_account={ADA})  # Bea has no account
+    assert recent.unknown(GUILD, [ada, bea], trust_absent=True) == []  # e.g. after `balance`
+    assert recent.unknown(GUILD, [ada, bea], trust_absent=False) == [bea]  # e.g. after `daily`: she may have one now
+    assert recent.unknown(GUILD + 1, [ada], trust_absent=True) == [ada]  # another server's account is another row
     renamed = people.Person(ADA, "Ada L.", None)
-    assert recent.unknown(GUILD, [renamed]) == [renamed]
+    assert recent.unknown(GUILD, [renamed], trust_absent=True) == [renamed]
     clock[0] += 61
-    assert recent.unknown(GUILD, [ada]) == [ada]  # expired: looked up again
-    recent.learn(GUILD, [ada, bea])
-    recent.learn(GUILD, [cid])  # over the bound: the least recent (Ada) goes
-    assert recent.unknown(GUILD, [ada, bea, cid]) == [ada]
+    assert recent.unknown(GUILD, [ada], trust_absent=True) == [ada]  # expired: looked up again
+    recent.learn(GUILD, [ada, bea], with_account={ADA, BEA})
+    recent.learn(GUILD, [cid], with_account={4})  # over the bound: the least recent (Ada) goes
+    assert recent.unknown(GUILD, [ada, bea, cid], trust_absent=False) == [ada]

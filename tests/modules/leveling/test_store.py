@@ -55,7 +55,11 @@ async def test_admin_changes_are_audited_and_ranked(migrated_db):
     assert (change.before, change.after) == (500, 0)
     await store.import_totals(db, GUILD, [(ADA, 300), (BOB, 900)], actor_id=BOB)
     assert await store.rank(db, GUILD, ADA, 300) == 2
-    assert [row.user_id for row in await store.leaderboard(db, GUILD)] == [BOB, ADA]
+    count, page = await store.leaderboard(db, GUILD)
+    assert count == 2 and [row.user_id for row in page] == [BOB, ADA]
+    count, past_the_end = await store.leaderboard(db, GUILD, offset=10)
+    assert count == 2 and past_the_end == []
+    assert await store.leaderboard(db, GUILD + 1) == (0, [])  # another server's members are not counted
     assert await member_level(db, GUILD, BOB) == level_for_xp(900, CurveSpec())
     assert await member_level(db, GUILD, 999) == 0
     assert [c.user_id for c in await store.reset(db, GUILD, ADA, actor_id=BOB)] == [ADA]

@@ -12,6 +12,9 @@ from wolaro.sdk import WolaroContext, WolaroModule, get_logger
 
 log = get_logger(__name__)
 
+#: Commands that never create an account: after them, "this member has no account" is still true.
+READ_ONLY_COMMANDS = frozenset({"balance", "leaderboard", "inventory", "shop", "shop list", "economy", "economy show"})
+
 
 class EconomyCog(WolaroModule):
     """Shared by the economy's Cogs."""
@@ -31,11 +34,12 @@ class EconomyCog(WolaroModule):
             return
         named = [value for value in (*ctx.args, *ctx.kwargs.values()) if isinstance(value, discord.Member)]
         found = [people.person_of(m) for m in (ctx.author, *named) if not m.bot]
-        fresh = self.names.unknown(ctx.guild.id, found)
+        reads_only = ctx.command is not None and ctx.command.qualified_name in READ_ONLY_COMMANDS
+        fresh = self.names.unknown(ctx.guild.id, found, trust_absent=reads_only)
         if not fresh:
             return
         try:
-            have_accounts = await people.remember(self.bot.services.db, ctx.guild.id, fresh)
-            self.names.learn(ctx.guild.id, [person for person in fresh if person.user_id in have_accounts])
+            with_account = await people.remember(self.bot.services.db, ctx.guild.id, fresh)
+            self.names.learn(ctx.guild.id, fresh, with_account)
         except Exception:  # a name is a nicety: never fail the command for it
             log.exception("economy: names not remembered", guild_id=ctx.guild.id)

@@ -75,33 +75,34 @@ async def remember(db: Database, guild_id: int, people: Iterable[Person]) -> set
 
 
 class RecentNames:
-    """The names and pictures stored lately by this Cog, so that a command by someone unchanged costs no query.
+    """What this Cog found or stored lately about members' names, so that a repeated command costs no query.
 
-    Bounded (`size` members, the least recent dropped first) and short-lived (`ttl` seconds): a name another
-    process wrote in between is written again at most `ttl` later. Only members with an account are kept (a
-    member who gets one is looked up again at their next command).
+    For each member: their name and picture as last stored, or that they had no account. Bounded (`size`
+    members, the least recent dropped first) and short-lived (`ttl` seconds): a name another process wrote in
+    between is written again at most `ttl` later. "No account" is trusted only by commands that cannot create
+    one (`trust_absent`): after `daily`, the member's name is stored at once.
     """
 
     def __init__(self, *, ttl: float = 600.0, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self._known: OrderedDict[tuple[int, int], tuple[Person, float]] = OrderedDict()
+        self._known: OrderedDict[tuple[int, int], tuple[Person, bool, float]] = OrderedDict()
 
-    def unknown(self, guild_id: int, people: Iterable[Person]) -> list[Person]:
-        """The people whose current name and picture were not stored lately."""
+    def unknown(self, guild_id: int, people: Iterable[Person], *, trust_absent: bool) -> list[Person]:
+        """The people whose current name and picture are not known to be stored (or not needed) lately."""
         now = time.monotonic()
         out = []
         for person in people:
             entry = self._known.get((guild_id, person.user_id))
-            if entry is None or entry[0] != person or entry[1] < now:
+            if entry is None or entry[2] < now or entry[0] != person or not (entry[1] or trust_absent):
                 out.append(person)
         return out
 
-    def learn(self, guild_id: int, people: Iterable[Person]) -> None:
-        """Note that these people's accounts hold their current name and picture."""
+    def learn(self, guild_id: int, people: Iterable[Person], with_account: set[int]) -> None:
+        """Note that these people's accounts hold their current name and picture (or that they have none)."""
         until = time.monotonic() + self.ttl
         for person in people:
             key = (guild_id, person.user_id)
-            self._known[key] = (person, until)
+            self._known[key] = (person, person.user_id in with_account, until)
             self._known.move_to_end(key)
         while len(self._known) > self.size:
             self._known.popitem(last=False)

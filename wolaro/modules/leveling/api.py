@@ -41,7 +41,7 @@ class Board(BaseModel):
 async def board(db: Database, guild_id: int, settings: Config, *, limit: int = 100, offset: int = 0) -> Board:
     """A page of the leaderboard, levels computed on the server's curve."""
     curve = CurveSpec.of(settings)
-    rows = await store.leaderboard(db, guild_id, limit=limit, offset=offset)
+    members, rows = await store.leaderboard(db, guild_id, limit=limit, offset=offset)
     entries = [
         Entry(
             place=offset + index,
@@ -53,7 +53,7 @@ async def board(db: Database, guild_id: int, settings: Config, *, limit: int = 1
         )
         for index, row in enumerate(rows, start=1)
     ]
-    return Board(members=await store.ranked_count(db, guild_id), entries=entries)
+    return Board(members=members, entries=entries)
 
 
 def settings_of(stored: Any) -> Config:

@@ -37,6 +37,8 @@ from wolaro.sdk import (
 log = get_logger(__name__)
 
 PAGE_SIZE = 10
+#: The last leaderboard page anyone may ask for (a bound on the query's offset).
+MAX_PAGE = 100_000
 AVATAR_TIMEOUT = 3.0
 
 
@@ -98,7 +100,8 @@ class Leveling(LevelingEngine):
         """Show the server's leaderboard: the members with the most XP, 10 per page."""
         assert ctx.guild is not None
         db = self.bot.services.db
-        count = await store.ranked_count(db, ctx.guild.id)
+        offset = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE  # the page is checked once the count is known
+        count, top = await store.leaderboard(db, ctx.guild.id, limit=PAGE_SIZE, offset=offset)
         if count == 0:
             await ctx.answer("Nobody has earned XP here yet.", ephemeral=True)
             return
@@ -106,7 +109,6 @@ class Leveling(LevelingEngine):
         if not 1 <= page <= pages:
             raise UserFacingError("There is no page {page}: the leaderboard has {pages} pages.", page=page, pages=pages)
         parsed = await self.parsed_for(ctx.guild.id)
-        top = await store.leaderboard(db, ctx.guild.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         lines = [
             ctx.t(
                 "**#{place}** <@{user}>: level {level} ({xp} XP)",

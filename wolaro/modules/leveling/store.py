@@ -141,26 +141,33 @@ async def rank(db: Database, guild_id: int, user_id: int, xp: int) -> int:
     return int(ahead or 0) + 1
 
 
-async def leaderboard(db: Database, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[Ranked]:
-    """The members with the most XP, best first (ties by who reached it first, then id: a stable order)."""
-    async with db.session() as session:
-        rows = await session.execute(
-            select(LevelingMember.user_id, LevelingMember.xp, LevelingMember.name, LevelingMember.avatar)
-            .where(LevelingMember.guild_id == guild_id, LevelingMember.xp > 0)
-            .order_by(LevelingMember.xp.desc(), LevelingMember.user_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [Ranked(*row) for row in rows]
+async def leaderboard(db: Database, guild_id: int, *, limit: int = 10, offset: int = 0) -> tuple[int, list[Ranked]]:
+    """How many members have XP, and one page of them, best first (ties by id: a stable order).
 
-
-async def ranked_count(db: Database, guild_id: int) -> int:
-    """How many members of the server have XP."""
+    One statement (a window count beside the page) in the common case; a page past the end counts apart.
+    """
     async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    LevelingMember.user_id,
+                    LevelingMember.xp,
+                    LevelingMember.name,
+                    LevelingMember.avatar,
+                    func.count().over().label("ranked"),
+                )
+                .where(LevelingMember.guild_id == guild_id, LevelingMember.xp > 0)
+                .order_by(LevelingMember.xp.desc(), LevelingMember.user_id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        if rows:
+            return int(rows[0].ranked), [Ranked(row.user_id, row.xp, row.name, row.avatar) for row in rows]
         found = await session.scalar(
             select(func.count()).where(LevelingMember.guild_id == guild_id, LevelingMember.xp > 0)
         )
-    return int(found or 0)
+    return int(found or 0), []
 
 
 async def _locked_total(session: AsyncSession, guild_id: int, user_id: int) -> int:
