@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prometheus_client import REGISTRY
@@ -80,10 +81,12 @@ async def test_each_wait_is_observed_and_the_budget_left_is_shown() -> None:
     first = IdentifyGate(shared, limits(remaining=40), sleep=clock.sleep, clock=clock)
     second = IdentifyGate(shared, limits(remaining=40), sleep=clock.sleep, clock=clock)
     count, total = sample("wolaro_identify_wait_seconds_count"), sample("wolaro_identify_wait_seconds_sum")
+    fetched_at = time.time()
     at_once = sample("wolaro_identify_wait_seconds_bucket", le="0.1")
     await first.wait(0)
     assert sample("wolaro_identify_session_start_limit") == 1000
     assert sample("wolaro_identify_session_starts_remaining") == 39
+    assert sample("wolaro_identify_session_starts_reset_timestamp_seconds") >= fetched_at + 5  # reset_after 5000 ms
     await second.wait(1)  # the same bucket: it waits for the first's turn to pass
     assert sample("wolaro_identify_wait_seconds_count") == count + 2
     assert sample("wolaro_identify_wait_seconds_sum") - total == clock.slept

@@ -12,10 +12,12 @@ import yaml
 from prometheus_client import REGISTRY, Metric
 
 # imported for the metrics they register in the default registry: the bot's, the outbox relay's counter, the
-# Discord REST counters and the job backlog gauges
+# Discord REST counters, the identify gate's and the shard leases' figures, and the job backlog gauges
 import wolaro.core.config_outbox
+import wolaro.core.identify
 import wolaro.core.metrics
 import wolaro.core.rest_budget
+import wolaro.core.shard_leases
 import wolaro.jobs.backlog  # noqa: F401
 from tests.deploy._tools import DEPLOY
 from wolaro.core.registry import discover_specs

@@ -9,7 +9,8 @@ unset), and no IDENTIFY is sent while the budget is spent: the process waits for
 
 Metrics: how long each shard waited for its turn (`wolaro_identify_wait_seconds`), and the session starts left as
 this process last knew them (`wolaro_identify_session_starts_remaining` of `wolaro_identify_session_start_limit`,
-refetched every `REFRESH_EVERY` identifies and counted down in between).
+refetched every `REFRESH_EVERY` identifies and counted down in between) and when the budget resets: a figure older
+than that reset is stale (the process has not identified since).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ REMAINING = Gauge(
     "wolaro_identify_session_starts_remaining", "Session starts (IDENTIFYs) Discord still allows the token today"
 )
 LIMIT = Gauge("wolaro_identify_session_start_limit", "Session starts Discord allows the token per day")
+RESETS_AT = Gauge(
+    "wolaro_identify_session_starts_reset_timestamp_seconds", "Unix time the session-start budget resets (last known)"
+)
 
 LimitsFetcher = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -107,4 +111,6 @@ class IdentifyGate:
         REMAINING.set(int(limits.get("remaining", 0)))
         if "total" in limits:
             LIMIT.set(int(limits["total"]))
+        if "reset_after" in limits:
+            RESETS_AT.set(time.time() + float(limits["reset_after"]) / 1000)
         return limits

@@ -48,6 +48,8 @@ LOST = Counter(
     "Leases lost, by reason: taken (another process holds it now), unrenewed (Redis unreachable 2/3 of the ttl)",
     ["reason"],
 )
+for _reason in ("taken", "unrenewed"):
+    LOST.labels(_reason)  # exported as 0 from the start: increase() then sees the first loss
 
 #: KEYS: the lease, the holders hash. ARGV: owner, ttl ms, shard id. False if held; else the previous owner noted
 #: in the hash ('' if none: never held, or released cleanly).
