@@ -414,9 +414,10 @@ class WolaroBot(commands.AutoShardedBot):
         if not master and ctx.command is not None:
             user = str(ctx.author.id)
             rate = ctx.command.extras.get("rate", self.settings.command_cooldown_rate)
-            wait = await self.services.limiter.hit(rate, "command", ctx.command.qualified_name, user)
-            if not wait:
-                wait = await self.services.limiter.hit(self.settings.user_global_rate, "user", user)
+            wait = await self.services.limiter.hit_in_order(  # one round trip; a refused command spends no global rate
+                (rate, ("command", ctx.command.qualified_name, user)),
+                (self.settings.user_global_rate, ("user", user)),
+            )
             if wait:
                 raise RateLimited(wait)
         return True

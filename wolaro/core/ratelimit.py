@@ -3,8 +3,10 @@
 Storage is Redis when configured (so every bot process shares the counters) and memory otherwise; while Redis
 is unreachable the limiter falls back to memory rather than refusing or stalling commands. Both use the
 library's moving-window strategy, so a limit means the same thing on one process or on many. Over Redis, the
-hits of one moment travel together (`PipelinedRedisStorage`: the library's script, one round trip for all), and
-`hit_all` checks several limits of one call at once (the API's per-IP and per-user limits).
+hits of one moment travel together (`PipelinedRedisStorage`: the library's script, one round trip for all),
+`hit_all` checks several limits of one call at once (the API's per-IP and per-user limits), and `hit_in_order`
+checks several in turn, stopping at the first that refuses (a command's cooldown, then the user's global rate), in
+one round trip too.
 
 The memory side is `LoopMemoryStorage`, a `limits` storage of our own: the library's async `MemoryStorage`
 starts, after every hit, a task that walks every active key with one `asyncio.to_thread` hand-off each
@@ -267,6 +269,30 @@ class RateLimiter:
             self._shared_down_until = time.monotonic() + 5.0
         waits = [await self.hit(rate, *identifiers) for rate, identifiers in limits]
         return max(waits, default=0.0)
+
+    async def hit_in_order(self, *limits: tuple[str, tuple[str, ...]]) -> float:
+        """Count one call against each `(rate, identifiers)` in turn until one refuses it: its wait, 0 when none does.
+
+        The same as `hit` for each, one after the other, stopping at the first wait: a call the first limit refuses
+        is not counted against the next ones (a refused command does not spend the user's global rate). Over Redis
+        the whole turn is one script run (one round trip, shared with the other calls of the same loop turn), the
+        refusal's wait included; while Redis is unreachable, memory decides, as for `hit`.
+        """
+        storage = self._shared_storage
+        if storage is not None and time.monotonic() >= self._shared_down_until:
+            try:
+                reset = await storage.acquire_in_order([self._entry(rate, identifiers) for rate, identifiers in limits])
+            except Exception as exc:
+                log.warning("rate limit storage unreachable; using memory", error=str(exc))
+                self._shared_down_until = time.monotonic() + 5.0
+            else:
+                return 0.0 if reset is None else max(reset - time.time(), 0.001)  # refused: never reads as allowed
+        for rate, identifiers in limits:
+            item = self.item(rate)
+            if not await self._memory.hit(item, *identifiers):
+                stats = await self._memory.get_window_stats(item, *identifiers)
+                return max(stats.reset_time - time.time(), 0.001)
+        return 0.0
 
 
 def _limits_uri(redis_url: str) -> str:
