@@ -114,3 +114,4 @@ async def test_sigkilled_process_shards_are_taken_over(
         if b is not None:
             b.stop()
     assert b is not None and "Traceback" not in b.log(), b.log()[-3000:]
+    assert b.log().count("shard taken over from a process that stopped renewing") == SHARDS  # counted as takeovers
