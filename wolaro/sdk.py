@@ -44,6 +44,7 @@ from wolaro.data.database import Database, is_unavailable
 from wolaro.data.guilds import add_audit, load_guild
 from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
+from wolaro.jobs.ending import EndingRows
 from wolaro.logging import get_logger
 from wolaro.tasks import cancel_and_wait
 
@@ -61,6 +62,7 @@ __all__ = [
     "ConfigError",
     "Database",
     "EmptyConfig",
+    "EndingRows",
     "FieldValueError",
     "GuildConfig",
     "GuildVisitor",

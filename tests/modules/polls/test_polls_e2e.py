@@ -82,7 +82,7 @@ async def test_a_native_poll_is_closed_by_its_job(sandbox, bot):
         run_at=utcnow(),
         guild_id=place.guild,
         payload={"poll_id": number},
-        dedupe_key=service.close_key(place.guild, number),
+        dedupe_key=store.CLOSING.key(place.guild, number),
     )
     jobs.bot = bot
     assert await jobs.run_due() == 1

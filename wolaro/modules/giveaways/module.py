@@ -177,9 +177,9 @@ class Giveaways(WolaroModule):
                 embed=render.running_embed(shown, ctx.t), view=render.enter_view(number, ctx.t)
             )
         except discord.HTTPException:
-            await store.discard(db, self.bot.services.jobs, ctx.guild.id, number)
+            await store.ENDING.discard(db, self.bot.services.jobs, ctx.guild.id, number)
             raise UserFacingError("I cannot post in this channel: let me send messages and embeds here.") from None
-        await store.set_message(db, ctx.guild.id, number, message.id)
+        await store.ENDING.set_message(db, ctx.guild.id, number, message.id)
         await ctx.answer("Giveaway #{number} started.", ephemeral=True, number=number)
 
     async def _ended(self, ctx: WolaroContext, number: int) -> store.GiveawayView:
@@ -204,13 +204,13 @@ class Giveaways(WolaroModule):
         winners = await store.claim_end(db, ctx.guild.id, number, utcnow())
         if winners is None:
             raise UserFacingError("Giveaway #{number} has already ended.", number=number)
-        await self.bot.services.jobs.cancel(dedupe_key=service.end_key(ctx.guild.id, number), guild_id=ctx.guild.id)
+        await store.ENDING.cancel_end(self.bot.services.jobs, ctx.guild.id, number)
         giveaway = await store.get(db, ctx.guild.id, number)
         assert giveaway is not None
         with_language = partial(self.bot.translator.translate, ctx.language)
         message_id = await giveaway_jobs.publish(self.bot.http, with_language, giveaway, winners, round_=1)
         if message_id is not None:
-            await store.set_result_message(db, number, message_id)
+            await store.ENDING.set_result_message(db, number, message_id)
         await ctx.answer("Giveaway #{number} ended.", ephemeral=True, number=number)
 
     @giveaway.subcommand(name="reroll")

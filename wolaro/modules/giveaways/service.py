@@ -19,11 +19,6 @@ CUSTOM_ID_PREFIX = "giveaways:enter:"
 _draw = random.SystemRandom()
 
 
-def end_key(guild_id: int, giveaway_id: int) -> str:
-    """The dedupe key of a giveaway's end job."""
-    return f"{END_JOB}:{guild_id}:{giveaway_id}"
-
-
 def enter_custom_id(giveaway_id: int) -> str:
     """The custom id of a giveaway's Enter button (handled whichever process receives the click)."""
     return f"{CUSTOM_ID_PREFIX}{giveaway_id}"

@@ -19,6 +19,7 @@ from wolaro.data.database import Database
 from wolaro.modules.giveaways import service
 from wolaro.modules.giveaways.models import Giveaway, GiveawayEntry
 from wolaro.modules.giveaways.service import Requirements
+from wolaro.sdk import EndingRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,10 @@ def view(row: Giveaway) -> GiveawayView:
     )
 
 
+ENDING = EndingRows(Giveaway, ended="ended_at", job=service.END_JOB, payload_key="giveaway_id")
+"""The giveaways' end jobs, message ids and the claim of an end."""
+
+
 async def create(
     db: Database,
     jobs: Any,
@@ -75,47 +80,19 @@ async def create(
     requirements: Requirements,
 ) -> int:
     """Record a giveaway and its end job together (both exist, or neither); its id."""
-    async with db.transaction() as session:
-        row = Giveaway(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            host_id=host_id,
-            prize=prize,
-            winners=winners,
-            ends_at=ends_at,
-            required_role_id=requirements.role_id,
-            min_account_days=requirements.min_account_days,
-            min_member_days=requirements.min_member_days,
-            min_level=requirements.min_level,
-        )
-        session.add(row)
-        await session.flush()
-        await jobs.schedule(
-            service.END_JOB,
-            run_at=ends_at,
-            guild_id=guild_id,
-            payload={"giveaway_id": row.id},
-            dedupe_key=service.end_key(guild_id, row.id),
-            session=session,
-        )
-        return row.id
-
-
-async def set_message(db: Database, guild_id: int, giveaway_id: int, message_id: int) -> None:
-    """Remember the message that shows the giveaway."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Giveaway)
-            .where(Giveaway.id == giveaway_id, Giveaway.guild_id == guild_id)
-            .values(message_id=message_id)
-        )
-
-
-async def discard(db: Database, jobs: Any, guild_id: int, giveaway_id: int) -> None:
-    """Remove a giveaway whose message could not be posted, with its end job."""
-    await jobs.cancel(dedupe_key=service.end_key(guild_id, giveaway_id), guild_id=guild_id)
-    async with db.transaction() as session:
-        await session.execute(delete(Giveaway).where(Giveaway.id == giveaway_id, Giveaway.guild_id == guild_id))
+    row = Giveaway(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        host_id=host_id,
+        prize=prize,
+        winners=winners,
+        ends_at=ends_at,
+        required_role_id=requirements.role_id,
+        min_account_days=requirements.min_account_days,
+        min_member_days=requirements.min_member_days,
+        min_level=requirements.min_level,
+    )
+    return await ENDING.create(db, jobs, row, run_at=ends_at)
 
 
 async def get(db: Database, guild_id: int, giveaway_id: int) -> GiveawayView | None:
@@ -206,12 +183,7 @@ async def _mark(session: AsyncSession, giveaway_id: int, winners: Sequence[int],
 async def claim_end(db: Database, guild_id: int, giveaway_id: int, now: datetime) -> list[int] | None:
     """End the giveaway and draw its winners if nobody did yet: the winners, or None if it had ended already."""
     async with db.transaction() as session:
-        claimed = await session.execute(
-            update(Giveaway)
-            .where(Giveaway.id == giveaway_id, Giveaway.guild_id == guild_id, Giveaway.ended_at.is_(None))
-            .values(ended_at=now, rounds=1)
-        )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if not await ENDING.claim(session, guild_id, giveaway_id, now, rounds=1):
             return None
         count = await session.scalar(select(Giveaway.winners).where(Giveaway.id == giveaway_id))
         winners = service.draw(await _entrants(session, giveaway_id, undrawn_only=True), int(count or 1))
@@ -252,13 +224,3 @@ async def reroll(db: Database, guild_id: int, giveaway_id: int, count: int) -> t
         winners = service.draw(await _entrants(session, giveaway_id, undrawn_only=True), count)
         await _mark(session, giveaway_id, winners, round_)
         return round_, winners
-
-
-async def set_result_message(db: Database, giveaway_id: int, message_id: int) -> None:
-    """Remember the announcement of the draw (so a retried end job does not announce twice)."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Giveaway)
-            .where(Giveaway.id == giveaway_id, Giveaway.result_message_id.is_(None))
-            .values(result_message_id=message_id)
-        )

@@ -165,9 +165,9 @@ class Polls(WolaroModule):
         try:
             message = await ctx.channel.send(poll=native)
         except discord.HTTPException:
-            await store.discard(db, jobs, ctx.guild.id, number)
+            await store.CLOSING.discard(db, jobs, ctx.guild.id, number)
             raise UserFacingError("I cannot post a poll in this channel: let me send messages here.") from None
-        await store.set_message(db, ctx.guild.id, number, message.id)
+        await store.CLOSING.set_message(db, ctx.guild.id, number, message.id)
         await ctx.answer("Poll #{number} started.", ephemeral=True, number=number)
 
     @poll.subcommand(name="buttons")
@@ -223,9 +223,9 @@ class Polls(WolaroModule):
         try:
             message = await ctx.channel.send(embed=render.open_embed(shown, None, ctx.t), view=render.vote_view(shown))
         except discord.HTTPException:
-            await store.discard(db, jobs, ctx.guild.id, number)
+            await store.CLOSING.discard(db, jobs, ctx.guild.id, number)
             raise UserFacingError("I cannot post a poll in this channel: let me send messages here.") from None
-        await store.set_message(db, ctx.guild.id, number, message.id)
+        await store.CLOSING.set_message(db, ctx.guild.id, number, message.id)
         await ctx.answer("Poll #{number} started.", ephemeral=True, number=number)
 
     @poll.subcommand(name="end")
@@ -249,7 +249,7 @@ class Polls(WolaroModule):
         closed = await poll_jobs.finish(self.bot.services.db, self.bot.http, t, ctx.guild.id, number)
         if not closed:
             raise UserFacingError("Poll #{number} is already closed.", number=number)
-        await self.bot.services.jobs.cancel(dedupe_key=service.close_key(ctx.guild.id, number), guild_id=ctx.guild.id)
+        await store.CLOSING.cancel_end(self.bot.services.jobs, ctx.guild.id, number)
         await ctx.answer("Poll #{number} closed.", ephemeral=True, number=number)
 
     async def on_guild_interaction(self, config: GuildConfig, interaction: discord.Interaction[Any]) -> None:

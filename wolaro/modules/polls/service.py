@@ -46,11 +46,6 @@ class PollError(ValueError):
         self.limit = limit
 
 
-def close_key(guild_id: int, poll_id: int) -> str:
-    """The dedupe key of a poll's closing job."""
-    return f"{CLOSE_JOB}:{guild_id}:{poll_id}"
-
-
 def parse_options(text: str, *, maximum: int, length: int) -> list[str]:
     """Options written `apple | pear | plum` (or one per line): trimmed, at least two, distinct, bounded."""
     parts = [" ".join(part.split()) for part in re.split(r"[|\n]", text)]

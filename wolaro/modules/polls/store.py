@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wolaro.data.database import Database
 from wolaro.modules.polls import service
 from wolaro.modules.polls.models import Poll, PollVote
+from wolaro.sdk import EndingRows
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ def view(row: Poll) -> PollView:
     )
 
 
+CLOSING = EndingRows(Poll, ended="closed_at", job=service.CLOSE_JOB, payload_key="poll_id")
+"""The polls' closing jobs, message ids and the claim of a close."""
+
+
 async def create(
     db: Database,
     jobs: Any,
@@ -75,44 +80,18 @@ async def create(
     weights: dict[str, int] | None = None,
 ) -> int:
     """Record a poll and its closing job together; its id."""
-    async with db.transaction() as session:
-        row = Poll(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            author_id=author_id,
-            kind=kind,
-            question=question,
-            options=list(options),
-            anonymous=anonymous,
-            weights=dict(weights or {}),
-            ends_at=ends_at,
-        )
-        session.add(row)
-        await session.flush()
-        await jobs.schedule(
-            service.CLOSE_JOB,
-            run_at=ends_at,
-            guild_id=guild_id,
-            payload={"poll_id": row.id},
-            dedupe_key=service.close_key(guild_id, row.id),
-            session=session,
-        )
-        return row.id
-
-
-async def set_message(db: Database, guild_id: int, poll_id: int, message_id: int) -> None:
-    """Remember the message that shows the poll."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Poll).where(Poll.id == poll_id, Poll.guild_id == guild_id).values(message_id=message_id)
-        )
-
-
-async def discard(db: Database, jobs: Any, guild_id: int, poll_id: int) -> None:
-    """Remove a poll whose message could not be posted, with its closing job."""
-    await jobs.cancel(dedupe_key=service.close_key(guild_id, poll_id), guild_id=guild_id)
-    async with db.transaction() as session:
-        await session.execute(delete(Poll).where(Poll.id == poll_id, Poll.guild_id == guild_id))
+    row = Poll(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        author_id=author_id,
+        kind=kind,
+        question=question,
+        options=list(options),
+        anonymous=anonymous,
+        weights=dict(weights or {}),
+        ends_at=ends_at,
+    )
+    return await CLOSING.create(db, jobs, row, run_at=ends_at)
 
 
 async def get(db: Database, guild_id: int, poll_id: int) -> PollView | None:
@@ -165,12 +144,7 @@ async def close(
     Returns the results stored, or None if it was closed already.
     """
     async with db.transaction() as session:
-        claimed = await session.execute(
-            update(Poll)
-            .where(Poll.id == poll_id, Poll.guild_id == guild_id, Poll.closed_at.is_(None))
-            .values(closed_at=now)
-        )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if not await CLOSING.claim(session, guild_id, poll_id, now):
             return None
         options = await session.scalar(select(Poll.options).where(Poll.id == poll_id))
         if results is None:
@@ -178,13 +152,3 @@ async def close(
             results = service.tally(len(options or []), [(int(o), int(w)) for o, w in rows])
         await session.execute(update(Poll).where(Poll.id == poll_id).values(results=results))
         return results
-
-
-async def set_result_message(db: Database, poll_id: int, message_id: int) -> None:
-    """Remember the results message (a retried closing job then does not post twice)."""
-    async with db.transaction() as session:
-        await session.execute(
-            update(Poll)
-            .where(Poll.id == poll_id, Poll.result_message_id.is_(None))
-            .values(result_message_id=message_id)
-        )
