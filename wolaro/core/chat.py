@@ -20,12 +20,13 @@ module itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
 from wolaro.core.config_service import GuildConfig
+from wolaro.core.module import GUILD_EVENTS
 from wolaro.logging import get_logger
 
 if TYPE_CHECKING:
@@ -39,6 +40,27 @@ FULL_MESSAGE_EVENTS = frozenset(
     {"message", "message_edit", "raw_message_edit", "raw_message_delete", "raw_bulk_message_delete"}
 )
 """Guild events whose handlers need discord.py's `discord.Message` for new messages (or its message cache)."""
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def payload_only(handler: HandlerT) -> HandlerT:
+    """Mark a module's handler of a `FULL_MESSAGE_EVENTS` event that reads only its own event's payload.
+
+    An `on_guild_raw_message_edit` that reads `payload.data` (never `payload.cached_message`) needs no
+    `discord.Message` built for new messages: a module whose every such handler is marked keeps its servers'
+    chat on the fast path.
+    """
+    handler.__wolaro_payload_only__ = True  # type: ignore[attr-defined]
+    return handler
+
+
+def reads_payloads_only(cogs: Iterable[Any]) -> bool:
+    """Whether a module's Cogs handle `FULL_MESSAGE_EVENTS` only with `payload_only` handlers (False for none)."""
+    handlers = [getattr(cog, GUILD_EVENTS[event], None) for cog in cogs for event in FULL_MESSAGE_EVENTS]
+    handlers = [handler for handler in handlers if callable(handler)]
+    return bool(handlers) and all(getattr(handler, "__wolaro_payload_only__", False) for handler in handlers)
+
 
 _LAST_MESSAGE_KEEPERS = (discord.TextChannel, discord.VoiceChannel, discord.Thread, discord.StageChannel)
 
@@ -83,6 +105,17 @@ class ChatMessage:
         """The message's text (empty without the message content intent)."""
         return str(self._data.get("content") or "")
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The gateway payload itself (not to be changed), for what the fields here do not carry."""
+        return self._data
+
+    @property
+    def mention_count(self) -> int:
+        """How many users and roles the message mentions (`@everyone` aside), as discord.py would list them."""
+        data = self._data
+        return len(data.get("mentions") or ()) + len(data.get("mention_roles") or ())
+
 
 class _Plan:
     """What one guild's config asks of its messages; rebuilt when the config object or the modules change."""
@@ -104,6 +137,7 @@ class ChatFastPath:
         self._full_parser: Callable[[Any], None] = lambda data: None
         self._plans: dict[int, _Plan] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._full_modules: tuple[int, frozenset[str]] = (-1, frozenset())
         #: Messages that skipped discord.py's path, and those that took it (for tests and benchmarks).
         self.counted = 0
         self.built = 0
@@ -194,7 +228,18 @@ class ChatFastPath:
         loader = self.bot.loader
         enabled = config.enabled_modules
         handlers = [(name, handler) for name, handler in loader.chat_handlers if name in enabled]
-        return _Plan(config, loader.version, handlers, not enabled.isdisjoint(loader.full_message_modules))
+        return _Plan(config, loader.version, handlers, not enabled.isdisjoint(self._modules_needing_messages()))
+
+    def _modules_needing_messages(self) -> frozenset[str]:
+        """The loader's whole-message modules, less those that read only their events' payloads (`payload_only`)."""
+        loader = self.bot.loader
+        if self._full_modules[0] != loader.version:
+            cogs = getattr(loader, "cogs", {})
+            names = frozenset(
+                name for name in loader.full_message_modules if not reads_payloads_only(cogs.get(name, ()))
+            )
+            self._full_modules = (loader.version, names)
+        return self._full_modules[1]
 
     @staticmethod
     def _command_like(config: GuildConfig, data: Any) -> bool:

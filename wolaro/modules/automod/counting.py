@@ -1,4 +1,4 @@
-"""Automod's counting rules: spam counts (keys for the shared cache) and the duplicate-message tracker."""
+"""Automod's counting rules: spam counts (here, and in the shared cache near the limit), duplicate messages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,58 @@ from collections.abc import Callable
 def spam_key(guild_id: int, user_id: int) -> str:
     """The shared-cache key of one member's message counter."""
     return f"automod:spam:{guild_id}:{user_id}"
+
+
+def shared_from(limit: int) -> int:
+    """From which of a member's messages in the spam window the count is also kept in the shared cache.
+
+    Half the limit, plus one: a member writing at under half the allowed pace costs no cache call.
+    """
+    return limit // 2 + 1
+
+
+class SpamCounter:
+    """Each member's recent messages in this process, bounded: the least recently active members go first.
+
+    A guild's messages all reach the one process that runs its shard, so this count is the member's count
+    while the shard stays put. Across processes (a shard handed over during a burst) the shared cache holds the
+    count: a member's messages from `shared_from(limit)` on in the window are also counted there (by the Cog, off
+    the read loop), and `hit` says how many of the member's messages still in the window were not.
+    """
+
+    def __init__(self, *, max_members: int = 50_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_members = max_members
+        self.clock = clock
+        self._recent: OrderedDict[tuple[int, int], deque[tuple[float, bool]]] = OrderedDict()
+
+    def hit(self, guild_id: int, user_id: int, window: float, limit: int, *, shared: bool) -> tuple[int, int | None]:
+        """Record a message now: (the member's messages in the window here, at most `limit + 1`; unshared).
+
+        `unshared` is None, or when this message must also be counted in the shared cache, how many of the
+        member's earlier messages in the window were not. With `shared`, a message from `shared_from(limit)` up
+        to `limit` here goes to the shared cache too (the caller sends it; the shared count plus the unshared
+        ones decides); without, the shared cache is not used.
+        """
+        now = self.clock()
+        key = (guild_id, user_id)
+        recent = self._recent.get(key)
+        if recent is None or recent.maxlen != limit + 1:
+            recent = self._recent[key] = deque(recent or (), maxlen=limit + 1)
+            if len(self._recent) > self.max_members:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(key)
+        threshold = now - window
+        while recent and recent[0][0] <= threshold:
+            recent.popleft()
+        count = len(recent) + 1
+        goes_shared = shared and shared_from(limit) <= count <= limit  # over the limit: caught here already
+        unshared = sum(1 for _, counted in recent if not counted) if goes_shared else None
+        recent.append((now, goes_shared))
+        return min(count, limit + 1), unshared
+
+    def __len__(self) -> int:
+        return len(self._recent)
 
 
 def fingerprint(content: str) -> int:

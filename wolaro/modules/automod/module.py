@@ -1,9 +1,12 @@
 """Automod: catches spam, repeated text, mass mentions, invites, links, banned words, regexes, caps and zalgo.
 
-The message handler is the hot path: rules are compiled once per config version, a clean message is judged by
-pure functions in `service.py` without any network call (the spam counter is the one shared-cache hit, and only
-when the spam rule is on), and Discord is called only when a rule catches a message: the message is deleted and,
-for warn/timeout/kick/ban, the moderation module's `public.sanction` records a case as for a manual action.
+The message handler is the hot path and runs on the message fast path (`wolaro.core.chat`): `on_guild_chat`
+judges the gateway payload itself, so a clean message costs no `discord.Message`, no await and no network call.
+Rules are compiled once per config version and judged by pure functions in `service.py`; spam is counted in this
+process (`counting.SpamCounter`) and, with Redis, also in the shared cache once a member nears the limit. Discord
+is called only when a rule catches a message, from a task of its own (`discord_io`: REST by ids): the message is
+deleted and, for warn/timeout/kick/ban, the moderation module's `public.sanction` records a case as for a manual
+action. Edits are judged again from the edit's own payload (`on_guild_raw_message_edit`, `payload_only`).
 
 The text rules of each guild run within a time budget of this process's event loop (`service.CostMeter`): a guild
 whose rules take more than their share is paused at once here, and the pause is recorded through the guild's
@@ -14,7 +17,8 @@ the guild is told in its log channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Coroutine, Mapping
+from collections import OrderedDict
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,9 +29,11 @@ from discord import app_commands
 from discord.ext import commands
 from discord.http import handle_message_parameters
 
+from wolaro.core.chat import ChatMessage, payload_only
 from wolaro.core.config_service import GuildConfig
-from wolaro.modules.automod import service
+from wolaro.modules.automod import discord_io, service
 from wolaro.modules.automod.config import Action, Config
+from wolaro.modules.automod.counting import SpamCounter
 from wolaro.modules.moderation.public import SanctionAction, modlog_channel, sanction
 from wolaro.sdk import ModuleSpec, WolaroContext, WolaroModule, get_logger, guild_admin_only, hybrid_group
 
@@ -50,15 +56,11 @@ def regex_executor() -> ThreadPoolExecutor:
     return _regex_executor
 
 
-PURGE_SCAN = 100
+PURGE_SCAN = discord_io.PURGE_SCAN
 RULESETS_MAX = 50_000
+ACTED_MAX = 10_000
+"""Messages acted on remembered, so that an update of one (a link preview) does not act on it twice."""
 COUNTED_RULES = frozenset({"spam", "duplicates"})
-
-
-def role_ids(author: discord.Member | discord.User) -> Collection[int]:
-    """The member's role ids as discord.py stores them (no Role objects built: this runs per message)."""
-    roles = getattr(author, "_roles", None)
-    return roles if roles is not None else ()
 
 
 class Automod(WolaroModule):
@@ -68,13 +70,17 @@ class Automod(WolaroModule):
         super().__init__(bot)
         self._rulesets: dict[int, tuple[Mapping[str, Any] | None, service.Ruleset]] = {}
         self.duplicates = service.DuplicateTracker()
+        self.spam = SpamCounter()
+        #: With Redis, spam near its limit is also counted in the shared cache (every process sees it).
+        self._shared = bool(getattr(getattr(bot, "settings", None), "redis_url", None))
+        self._acted: OrderedDict[int, None] = OrderedDict()
         self.caught = 0
         self.errors = 0
         self.pauses = 0
         self._background: set[asyncio.Task[None]] = set()
 
     async def cog_unload(self) -> None:
-        """Stop the background work (slow regex searches, pause records) of this Cog."""
+        """Stop the background work (slow regex searches, actions, pause records) of this Cog."""
         for task in list(self._background):
             task.cancel()
 
@@ -97,64 +103,90 @@ class Automod(WolaroModule):
         return ruleset
 
     # ------------------------------------------------------------------ the hot path
-    async def on_guild_message(self, config: GuildConfig, message: discord.Message) -> None:
-        """Judge one message; act only if a rule catches it."""
+    def on_guild_chat(self, config: GuildConfig, message: ChatMessage) -> None:
+        """Judge one message from its payload; only a caught one (or spam near its limit) starts a task."""
         rules = self.rules_for(config)
         if rules.empty or message.webhook_id is not None:
             return
-        author = message.author
-        channel_id = message.channel.id
-        roles = role_ids(author)
+        channel_id = message.channel_id
+        roles = message.role_ids if rules.roles_matter else ()
         if rules.exempt(channel_id, roles):
             return
         content = message.content
-        mentions = len(message.mentions) + len(message.role_mentions)
-        hit, over_budget = rules.check_metered(content, mentions, channel_id, roles)
+        hit = self._text_hit(config, rules, message, content, roles)
+        spam = rules.spam
+        unshared: int | None = None
+        if spam is not None and spam.info.applies(channel_id, roles):
+            count, unshared = self.spam.hit(
+                config.guild_id, message.author_id, spam.window, spam.limit, shared=self._shared
+            )
+            hit = service.most_severe(hit, service.count_hit(spam, count, "messages"))
+        duplicates = rules.duplicates
+        if duplicates is not None and content and duplicates.info.applies(channel_id, roles):
+            repeats = self.duplicates.hit(config.guild_id, message.author_id, content, duplicates.window)
+            if repeats > duplicates.limit:
+                hit = service.most_severe(hit, service.count_hit(duplicates, repeats, "identical messages"))
+        if unshared is not None:
+            self._background_task(self._count_shared(config, message, hit, unshared), f"automod-spam-{message.id}")
+        elif hit is not None:
+            self._background_task(self._act(config, message, hit), f"automod-act-{message.id}")
+
+    def _text_hit(
+        self, config: GuildConfig, rules: service.Ruleset, message: ChatMessage, content: str, roles: Any
+    ) -> service.Hit | None:
+        """The text rules' hit on a new or edited message, within the guild's budget (slow regexes go off the loop)."""
+        if not rules.checks:
+            return None
+        hit, over_budget = rules.check_metered(content, message.mention_count, message.channel_id, roles)
         if over_budget:
             self._pause_later(config, rules)
         deferred = rules.deferred_regex(hit)
         if deferred is not None:
             self._background_task(self._finish_regex(config, message, rules, deferred), f"automod-regex-{message.id}")
-        spam = rules.spam
-        if spam is not None and spam.info.applies(channel_id, roles):
-            count = await self.bot.services.cache.window_hit(
-                service.spam_key(config.guild_id, author.id), spam.window, limit_members=spam.limit + 1
-            )
-            if count > spam.limit:
-                hit = service.most_severe(hit, service.count_hit(spam, count, "messages"))
-        duplicates = rules.duplicates
-        if duplicates is not None and content and duplicates.info.applies(channel_id, roles):
-            repeats = self.duplicates.hit(config.guild_id, author.id, content, duplicates.window)
-            if repeats > duplicates.limit:
-                hit = service.most_severe(hit, service.count_hit(duplicates, repeats, "identical messages"))
-        if hit is not None and not self._exempt_member(rules, author):
+        return hit
+
+    async def _count_shared(
+        self, config: GuildConfig, message: ChatMessage, hit: service.Hit | None, unshared: int
+    ) -> None:
+        """A member near the spam limit: count this message in the shared cache too (every process's count)."""
+        spam = self.rules_for(config).spam
+        if spam is not None:
+            try:
+                shared = await self.bot.services.cache.window_hit(
+                    service.spam_key(config.guild_id, message.author_id), spam.window, limit_members=spam.limit + 1
+                )
+            except Exception as exc:  # the cache could not answer at all: this process's count decides
+                log.info("shared spam count failed; using this process's count", error=repr(exc))
+                shared = 0
+            count = min(shared + unshared, spam.limit + 1)
+            hit = service.most_severe(hit, service.count_hit(spam, count, "messages"))
+        if hit is not None:
             await self._act(config, message, hit)
 
-    async def on_guild_message_edit(self, config: GuildConfig, before: discord.Message, after: discord.Message) -> None:
-        """An edited message is judged again by the text rules (not counted again)."""
-        if after.content == before.content:
+    @payload_only
+    async def on_guild_raw_message_edit(self, config: GuildConfig, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edited message is judged again by the text rules (not counted again), from the edit's payload."""
+        data: Mapping[str, Any] = payload.data
+        author = data.get("author")
+        if "content" not in data or not author or author.get("bot") or data.get("webhook_id") is not None:
+            return
+        cached = payload.cached_message
+        if cached is not None and cached.content == data["content"]:
+            return  # not a change of text (a link preview, a pin)
+        if payload.message_id in self._acted:
             return
         rules = self.rules_for(config)
-        if not rules.checks or after.webhook_id is not None or after.author.bot:
+        if not rules.checks:
             return
-        roles = role_ids(after.author)
-        if rules.exempt(after.channel.id, roles):
+        guild = self.bot.get_guild(config.guild_id)
+        channel = guild.get_channel_or_thread(payload.channel_id) if guild is not None else None
+        message = ChatMessage(dict(data), config.guild_id, channel)
+        roles = message.role_ids if rules.roles_matter else ()
+        if rules.exempt(message.channel_id, roles):
             return
-        mentions = len(after.mentions) + len(after.role_mentions)
-        hit, over_budget = rules.check_metered(after.content, mentions, after.channel.id, roles)
-        if over_budget:
-            self._pause_later(config, rules)
-        deferred = rules.deferred_regex(hit)
-        if deferred is not None:
-            self._background_task(self._finish_regex(config, after, rules, deferred), f"automod-regex-{after.id}")
-        if hit is not None and not self._exempt_member(rules, after.author):
-            await self._act(config, after, hit)
-
-    @staticmethod
-    def _exempt_member(rules: service.Ruleset, author: discord.Member | discord.User) -> bool:
-        if not isinstance(author, discord.Member):
-            return False
-        return rules.exempt_manage_messages and author.guild_permissions.manage_messages
+        hit = self._text_hit(config, rules, message, message.content, roles)
+        if hit is not None:
+            await self._act(config, message, hit)
 
     # ------------------------------------------------------------------ slow regexes, off the loop
     def _background_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
@@ -177,12 +209,12 @@ class Automod(WolaroModule):
         return rules.finish_regex(result, len(content))
 
     async def _finish_regex(
-        self, config: GuildConfig, message: discord.Message, rules: service.Ruleset, deferred: tuple[str, int]
+        self, config: GuildConfig, message: ChatMessage, rules: service.Ruleset, deferred: tuple[str, int]
     ) -> None:
         hit, over_budget = await self.search_off_loop(rules, deferred)
         if over_budget:
             self._pause_later(config, rules)
-        if hit is not None and not self._exempt_member(rules, message.author):
+        if hit is not None:
             await self._act(config, message, hit)
 
     # ------------------------------------------------------------------ over its time budget
@@ -247,15 +279,21 @@ class Automod(WolaroModule):
             log.warning("automod notice not delivered", guild_id=config.guild_id, channel_id=channel_id, error=str(exc))
 
     # ------------------------------------------------------------------ acting (Discord I/O)
-    async def _act(self, config: GuildConfig, message: discord.Message, hit: service.Hit) -> None:
-        guild = message.guild
+    async def _act(self, config: GuildConfig, message: ChatMessage, hit: service.Hit) -> None:
+        """A rule caught `message`: unless its author is a moderator left alone, delete it and sanction them."""
+        guild = self.bot.get_guild(config.guild_id)
         if guild is None:
             return
+        rules = self.rules_for(config)
+        member = discord_io.member_of(guild, message.payload)
+        if rules.exempt_manage_messages and discord_io.manages_messages(member):
+            return
         self.caught += 1
-        author = message.author
+        self._remember_acted(message.id)
+        author_id = message.author_id
         first = True
         if hit.rule in COUNTED_RULES:
-            key = f"automod:acted:{guild.id}:{author.id}:{hit.rule}"
+            key = f"automod:acted:{guild.id}:{author_id}:{hit.rule}"
             first = await self.bot.services.cache.window_hit(key, ACTION_COOLDOWN, limit_members=2) == 1
         reason = self.bot.translator.translate(
             config.language, "Automod: {rule} ({detail})", rule=hit.rule, detail=hit.detail
@@ -263,63 +301,59 @@ class Automod(WolaroModule):
         log.info(
             "automod caught a message",
             guild_id=guild.id,
-            user_id=author.id,
+            user_id=author_id,
             rule=hit.rule,
             action=hit.action.value,
             detail=hit.detail,
             first=first,
         )
         if hit.rule in COUNTED_RULES and first:
-            window = self.rules_for(config).spam if hit.rule == "spam" else self.rules_for(config).duplicates
-            await self._purge_burst(message, window.window if window else 10.0, reason)
+            counted = rules.spam if hit.rule == "spam" else rules.duplicates
+            await self._purge_burst(message, counted.window if counted else 10.0, reason)
             if hit.rule == "duplicates":
-                self.duplicates.forget(guild.id, author.id)
+                self.duplicates.forget(guild.id, author_id)
         else:
             await self._delete(message, reason)
         if hit.action is not Action.DELETE and first:
-            await self._enforce(config, guild, author, hit, reason)
+            await self._enforce(config, guild, member or author_id, hit, reason)
 
-    async def _delete(self, message: discord.Message, reason: str) -> None:
+    def _remember_acted(self, message_id: int) -> None:
+        self._acted[message_id] = None
+        if len(self._acted) > ACTED_MAX:
+            self._acted.popitem(last=False)
+
+    async def _delete(self, message: ChatMessage, reason: str) -> None:
         try:
-            await message.delete()
-        except discord.NotFound:
-            pass
+            await discord_io.delete_message(self.bot.http, message.channel_id, message.id, reason)
         except discord.HTTPException as exc:
             self.errors += 1
             log.warning(
-                "automod could not delete a message",
-                guild_id=message.guild and message.guild.id,
-                status=exc.status,
-                error=str(exc),
+                "automod could not delete a message", guild_id=message.guild_id, status=exc.status, error=str(exc)
             )
 
-    async def _purge_burst(self, message: discord.Message, window: float, reason: str) -> None:
+    async def _purge_burst(self, message: ChatMessage, window: float, reason: str) -> None:
         """Delete the member's messages of the burst in this channel (one history read, one bulk delete)."""
-        channel = message.channel
-        author_id = message.author.id
-        if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
-            await self._delete(message, reason)
-            return
-        after = message.created_at - timedelta(seconds=window + 1)
+        after = discord_io.snowflake_before(message.id, window + 1)
         try:
-            deleted = await channel.purge(
-                limit=PURGE_SCAN, after=after, check=lambda m: m.author.id == author_id, reason=reason
+            deleted = await discord_io.purge_author(
+                self.bot.http, message.channel_id, message.author_id, after, reason, scan=PURGE_SCAN
             )
         except discord.HTTPException as exc:
             self.errors += 1
-            log.warning("automod could not purge a burst", guild_id=channel.guild.id, status=exc.status)
-            deleted = []
-        if all(m.id != message.id for m in deleted):
+            log.warning("automod could not purge a burst", guild_id=message.guild_id, status=exc.status)
+            deleted = set()
+        if message.id not in deleted:
             await self._delete(message, reason)
 
     async def _enforce(
         self,
         config: GuildConfig,
         guild: discord.Guild,
-        author: discord.Member | discord.User,
+        author: discord.Member | int,
         hit: service.Hit,
         reason: str,
     ) -> None:
+        author_id = author if isinstance(author, int) else author.id
         try:
             await sanction(
                 self.bot,
@@ -334,7 +368,7 @@ class Automod(WolaroModule):
         except Exception as exc:
             self.errors += 1
             log.warning(
-                "automod action failed", guild_id=guild.id, user_id=author.id, action=hit.action.value, error=repr(exc)
+                "automod action failed", guild_id=guild.id, user_id=author_id, action=hit.action.value, error=repr(exc)
             )
 
     # ------------------------------------------------------------------ commands

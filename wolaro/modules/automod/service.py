@@ -242,6 +242,8 @@ class Ruleset:
     paused_until: datetime | None = None
     """The config's `paused_until` (wall clock), as compiled."""
     regex_info: RuleInfo | None = None
+    roles_matter: bool = False
+    """Whether some exemption names roles (else the author's roles need not be read)."""
 
     @property
     def empty(self) -> bool:
@@ -358,6 +360,7 @@ def compile_rules(config: Config, *, clock: Callable[[], float] = time.monotonic
         checks.append((_info("zalgo", config.zalgo), lambda c, _n: find_zalgo(c, zalgo)))
     spam = config.spam
     duplicates = config.duplicates
+    rules = [rule for _, rule in config if isinstance(rule, Rule) and rule.enabled]
     ruleset = Ruleset(
         exempt_roles=frozenset(config.exempt_roles),
         exempt_channels=frozenset(config.exempt_channels),
@@ -372,6 +375,7 @@ def compile_rules(config: Config, *, clock: Callable[[], float] = time.monotonic
         regex=matcher,
         regex_info=regex_info,
         paused_until=config.paused_until,
+        roles_matter=bool(config.exempt_roles) or any(rule.exempt_roles for rule in rules),
     )
     ruleset.carry_over(None)
     return ruleset

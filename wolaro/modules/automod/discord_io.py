@@ -1,0 +1,65 @@
+"""What automod does in Discord once a rule caught a message: REST calls by ids, no `discord.Message` needed.
+
+The message handler judges the gateway payload (`ChatMessage`); these helpers act on what it names: the
+message's channel and id, its author's id, and the author's member payload (for the moderators' exemption).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from discord.http import HTTPClient
+
+PURGE_SCAN = 100
+"""Messages of the channel read back when a burst is purged (one history read)."""
+
+
+def member_of(guild: discord.Guild, data: Mapping[str, Any]) -> discord.Member | None:
+    """The message's author as a member, from the payload's `member` part (else the member cache), or None.
+
+    Built only when a rule caught the message: its roles are those the message carried, as discord.py's own
+    `message.author` would have them.
+    """
+    member = data.get("member")
+    author = data.get("author")
+    if member and author:
+        payload: Any = {"flags": 0, **member, "user": author}
+        return discord.Member(data=payload, guild=guild, state=guild._state)
+    return guild.get_member(int(author["id"])) if author else None
+
+
+def manages_messages(member: discord.Member | None) -> bool:
+    """Whether the member may manage messages in the server (owner, administrator or the permission)."""
+    return member is not None and member.guild_permissions.manage_messages
+
+
+async def delete_message(http: HTTPClient, channel_id: int, message_id: int, reason: str) -> None:
+    """Delete one message; one already gone is fine. Raises `discord.HTTPException` for other refusals."""
+    with contextlib.suppress(discord.NotFound):
+        await http.delete_message(channel_id, message_id, reason=reason)
+
+
+async def purge_author(
+    http: HTTPClient, channel_id: int, author_id: int, after_id: int, reason: str, *, scan: int = PURGE_SCAN
+) -> set[int]:
+    """Delete the author's messages after `after_id` among the channel's last `scan`; return their ids.
+
+    One history read, one bulk delete. Raises `discord.HTTPException` when Discord refuses.
+    """
+    history = await http.logs_from(channel_id, scan, after=after_id)
+    ids: list[str | int] = sorted({int(m["id"]) for m in history if int(m["author"]["id"]) == author_id})
+    if len(ids) == 1:
+        await delete_message(http, channel_id, int(ids[0]), reason)
+    elif ids:
+        await http.delete_messages(channel_id, ids, reason=reason)
+    return {int(i) for i in ids}
+
+
+def snowflake_before(message_id: int, seconds: float) -> int:
+    """The smallest snowflake of the time `seconds` before `message_id` was sent (for a history read `after`)."""
+    return max(0, (message_id >> 22) - int(seconds * 1000)) << 22
