@@ -17,7 +17,8 @@ per-route handling, which stays underneath, decides alone). Very large bots can 
 through a proxy such as nirn-proxy (docs/deploy.md).
 
 The hook is an `aiohttp.TraceConfig` given to discord.py (`http_trace`): its request-start callback is awaited
-before each request goes out (route bucket, then the global window), and its request-end callback records the
+before each request goes out (route bucket, then the global window: one script run, `RestBudget.take_request`, so
+one Redis round trip for a request that does not wait), and its request-end callback records the
 route's bucket and counts 429s (by scope), 5xx and invalid requests (401, 403, 429: Discord bans a token for a
 while at 10,000 per 10 minutes).
 """
@@ -119,6 +120,25 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, math.ceil((tonumber(oldest[2]) + window - now) * 1000))
+"""
+
+#: `_TAKE_ROUTE`, then `_TAKE` unless the route makes the request wait, in one script run: what `RouteBuckets.take`
+#: then `RestBudget.take` do in two. KEYS[1]: the route's key, KEYS[2]: the global window. ARGV[1..3]: `_TAKE_ROUTE`'s,
+#: ARGV[4..6]: `_TAKE`'s, ARGV[7]: seconds the request already waited for its route, ARGV[8]: the most it may (a
+#: later reset is left to discord.py: the request goes on to the global window, nothing of the route taken).
+#: Returns minus the milliseconds until the route's bucket resets (nothing taken), else `_TAKE`'s answer.
+_TAKE_BOTH = f"""
+local function take_route(KEYS, ARGV)
+{_TAKE_ROUTE}
+end
+local function take_global(KEYS, ARGV)
+{_TAKE}
+end
+local wait = take_route({{KEYS[1]}}, {{ARGV[1], ARGV[2], ARGV[3]}})
+if wait > 0 and tonumber(ARGV[7]) + wait / 1000 <= tonumber(ARGV[8]) then
+  return -wait
+end
+return take_global({{KEYS[2]}}, {{ARGV[4], ARGV[5], ARGV[6]}})
 """
 
 
@@ -224,6 +244,9 @@ class RestBudget:
         self.waited_s = 0.0
         prefix = key.removesuffix("discord:rest:global")
         self.routes = RouteBuckets(redis, prefix=prefix) if redis is not None else None
+        if redis is not None:  # sent by hash (EVALSHA), not as text each time
+            self._take_global = redis.register_script(_TAKE)
+            self._take_both = redis.register_script(_TAKE_BOTH)
 
     @classmethod
     def from_settings(cls, redis_url: str | None, *, prefix: str, limit: int) -> RestBudget:
@@ -233,34 +256,67 @@ class RestBudget:
 
     async def take(self) -> None:
         """Wait until a request may go out without passing the global limit, and count it."""
+        await self._take(None)
+
+    async def take_request(self, method: str, path: str) -> None:
+        """`routes.take(method, path)` then `take()`, with one script run per try (one round trip if nothing waits).
+
+        The same waits as the two one after the other: for the route's shared bucket to reset (at most
+        `MAX_ROUTE_WAIT_S` in all, then one request of it taken), then for the global window. While Redis is
+        unreachable the route is left to discord.py and the global window is this process's own, as for each alone.
+        """
+        await self._take(route_of(method, path) if self.routes is not None else None)
+
+    async def _take(self, route: tuple[str, str] | None) -> None:
+        routes_waited = 0.0
         started = time.monotonic()
         while True:
-            delay = await self._try()
-            if delay <= 0:
+            delay = await self._try(route, routes_waited)
+            if delay < 0:  # the route's bucket is spent: wait for its reset, then try both again
+                await asyncio.sleep(-delay)  # (another process's answer may say it reset sooner)
+                routes_waited -= delay
+                started = time.monotonic()
+                continue
+            route = None  # the route's part is over (a request taken, or left to discord.py): the global window's
+            if delay == 0:
                 break
             await asyncio.sleep(delay)  # the window's oldest request leaves it then (no event to wait on)
+        if routes_waited and self.routes is not None:
+            self.routes.waited_s += routes_waited
+            ROUTE_WAITED.inc(routes_waited)
         waited = time.monotonic() - started
         if waited > 0.001:
             self.waited_s += waited
             WAITED.inc(waited)
 
-    async def _try(self) -> float:
+    async def _try(self, route: tuple[str, str] | None, routes_waited: float) -> float:
+        """Seconds to wait: for the route's reset when negative, for the global window when positive; 0: go."""
         if self.redis is not None:
             self._counter += 1
+            member = f"{self._member}:{self._counter}"
             try:
-                wait_ms = await self.redis.eval(  # type: ignore[misc]
-                    _TAKE, 1, self.key, WINDOW_S, self.limit, f"{self._member}:{self._counter}"
-                )
+                if route is None or self.routes is None:
+                    wait_ms = await self._take_global([self.key], [WINDOW_S, self.limit, member])
+                else:
+                    route_args = (self.routes.buckets, route[1], RESET_MARGIN_S)
+                    global_args = (WINDOW_S, self.limit, member)
+                    wait_ms = await self._take_both(
+                        [self.routes.routes + route[0], self.key],
+                        [*route_args, *global_args, routes_waited, MAX_ROUTE_WAIT_S],
+                    )
                 return int(wait_ms) / 1000
             except REDIS_ERRORS as exc:
-                log.debug("shared REST budget unreachable, counting in this process", error=repr(exc))
+                log.debug(
+                    "shared REST budget unreachable, counting in this process (routes: discord.py's own handling)",
+                    error=repr(exc),
+                )
         now = time.monotonic()
         while self._local and self._local[0] <= now - WINDOW_S:
             self._local.popleft()
         if len(self._local) < self.limit:
             self._local.append(now)
             return 0.0
-        return self._local[0] + WINDOW_S - now
+        return max(0.0, self._local[0] + WINDOW_S - now)  # (never negative: that would read as a route's wait)
 
     async def close(self) -> None:
         """Release the Redis connection."""
@@ -274,9 +330,7 @@ def trace_config(budget: RestBudget) -> aiohttp.TraceConfig:
 
     async def on_start(session: Any, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
         if counts_against_global(params.url.path):
-            if budget.routes is not None:
-                await budget.routes.take(params.method, params.url.path)
-            await budget.take()
+            await budget.take_request(params.method, params.url.path)  # its route's bucket, then the global window
 
     async def on_end(session: Any, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
         status, headers = params.response.status, params.response.headers
