@@ -46,7 +46,7 @@ from wolaro.data.models import Base, JSONType, Snowflake, UTCDateTime, utcnow
 from wolaro.jobs import JobContext, JobHandler, PermanentJobError
 from wolaro.jobs.ending import EndingRows
 from wolaro.logging import get_logger
-from wolaro.tasks import cancel_and_wait
+from wolaro.tasks import cancel_and_wait, every
 
 if TYPE_CHECKING:
     from wolaro.web.deps import GuildVisitor, ManagedGuild, WebDep
@@ -89,6 +89,7 @@ __all__ = [
     "compile_template",
     "edit_module_config",
     "ensure_guild_admin",
+    "every",
     "get_logger",
     "guild_admin_only",
     "hybrid_command",

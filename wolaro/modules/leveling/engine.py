@@ -24,7 +24,7 @@ from wolaro.modules.leveling.buffer import AnnounceBudget, Cooldowns, Key, Pendi
 from wolaro.modules.leveling.config import NAME, Config
 from wolaro.modules.leveling.curves import CurveSpec, level_for_xp
 from wolaro.modules.leveling.rules import Rules, multiplier, reward_roles, roll_xp, voice_eligible
-from wolaro.sdk import ChatMessage, GuildConfig, WolaroModule, cancel_and_wait, get_logger
+from wolaro.sdk import ChatMessage, GuildConfig, WolaroModule, cancel_and_wait, every, get_logger
 
 log = get_logger(__name__)
 
@@ -68,8 +68,13 @@ class LevelingEngine(WolaroModule):
     async def cog_load(self) -> None:
         """Start the flusher and the voice ticker."""
         self._tasks = [
-            asyncio.create_task(self._every(self.flush_interval, self.flush), name="leveling-flush"),
-            asyncio.create_task(self._every(self.voice_interval, self._voice_tick), name="leveling-voice"),
+            asyncio.create_task(
+                every(self.flush_interval, self.flush, failed="leveling: XP flush failed"), name="leveling-flush"
+            ),
+            asyncio.create_task(
+                every(self.voice_interval, self._voice_tick, failed="leveling: voice XP tick failed"),
+                name="leveling-voice",
+            ),
         ]
 
     async def cog_unload(self) -> None:
@@ -80,14 +85,6 @@ class LevelingEngine(WolaroModule):
         await self.flush()
         if self._followups:
             await asyncio.wait(self._followups, timeout=FOLLOWUP_WAIT)
-
-    async def _every(self, seconds: float, action: Any) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await action()
-            except Exception:
-                log.exception("leveling background step failed", step=getattr(action, "__name__", "?"))
 
     def parsed(self, config: GuildConfig) -> Parsed:
         """The server's settings, rules and curve (parsed again only when its config changed)."""

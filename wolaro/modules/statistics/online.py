@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import text
 
 from wolaro.modules.statistics.times import day_date, day_of_hour
-from wolaro.sdk import Database, cancel_and_wait, get_logger, is_unavailable
+from wolaro.sdk import Database, cancel_and_wait, every, get_logger, is_unavailable
 
 log = get_logger(__name__)
 
@@ -179,7 +179,9 @@ class OnlineSampler:
     def start(self) -> None:
         """Look and write every `interval` seconds."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="statistics-online")
+            self._task = asyncio.create_task(
+                every(self.interval, self._look, failed="members online not looked at"), name="statistics-online"
+            )
 
     async def stop(self) -> None:
         """Stop looking and write what is kept."""
@@ -187,11 +189,9 @@ class OnlineSampler:
         self._task = None
         await self.flush()
 
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            await self.sample()
-            await asyncio.shield(self.flush())
+    async def _look(self) -> None:
+        await self.sample()
+        await asyncio.shield(self.flush())  # a stop that cancels the loop mid-write must not lose the tallies taken
 
 
 # ---------------------------------------------------------------------- reading
