@@ -167,13 +167,16 @@ class Http:
 
     async def logs_from(self, channel_id: int, limit: int, after: int | None = None) -> list[dict[str, Any]]:
         self.calls.append(("read", channel_id, limit, after))
+        await asyncio.sleep(0)
         return self.history
 
     async def delete_messages(self, channel_id: int, ids: list[int], *, reason: str | None = None) -> None:
         self.calls.append(("bulk", channel_id, list(ids), reason))
+        await asyncio.sleep(0)
 
     async def delete_message(self, channel_id: int, message_id: int, *, reason: str | None = None) -> None:
         self.calls.append(("delete", channel_id, message_id, reason))
+        await asyncio.sleep(0)
 
 
 async def test_a_burst_is_purged_by_one_read_and_one_bulk_delete() -> None:
@@ -194,3 +197,29 @@ def test_the_history_bound_is_the_snowflake_of_a_time_before_the_message() -> No
     )
     assert (MESSAGE_ID >> 22) - (after >> 22) == 6000 and after & ((1 << 22) - 1) == 0
     assert discord_io.snowflake_before(5, 10) == 0
+
+
+async def test_deletions_go_one_at_once_then_in_bulk_while_one_is_under_way() -> None:
+    http = Http([])
+    tasks: list[asyncio.Task[None]] = []
+    deletions = discord_io.Deletions(
+        lambda: http,  # type: ignore[arg-type, return-value]
+        lambda work, name: tasks.append(asyncio.create_task(work)),
+    )
+    deletions.add(CHANNEL, 1, "Automod: spam")
+    await asyncio.sleep(0)  # the first deletion is under way
+    for message_id in range(2, 206):
+        deletions.add(CHANNEL, message_id, "Automod: words" if message_id == 205 else "Automod: spam")
+    deletions.add(CHANNEL + 1, 9, "Automod: spam")  # another channel: a deletion of its own
+    assert deletions.waiting(CHANNEL) == 204
+    await asyncio.gather(*tasks)
+    calls = [(kind, ids if isinstance(ids, int) else len(ids), reason) for kind, channel, ids, reason in http.calls]
+    assert [call for call, (_, channel, _, _) in zip(calls, http.calls, strict=True) if channel == CHANNEL] == [
+        ("delete", 1, "Automod: spam"),
+        ("bulk", 100, "Automod: spam"),  # 2 to 204, caught while the first deletion was under way
+        ("bulk", 100, "Automod: spam"),
+        ("bulk", 3, "Automod: spam"),
+        ("delete", 205, "Automod: words"),  # one reason per call
+    ]
+    assert ("delete", 9, "Automod: spam") in calls
+    assert deletions.waiting(CHANNEL) == 0 and deletions.failed == 0

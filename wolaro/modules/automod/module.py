@@ -74,6 +74,7 @@ class Automod(WolaroModule):
         #: With Redis, spam near its limit is also counted in the shared cache (every process sees it).
         self._shared = bool(getattr(getattr(bot, "settings", None), "redis_url", None))
         self._acted: OrderedDict[int, None] = OrderedDict()
+        self.deletions = discord_io.Deletions(lambda: self.bot.http, self._background_task)
         self.caught = 0
         self.errors = 0
         self.pauses = 0
@@ -313,7 +314,7 @@ class Automod(WolaroModule):
             if hit.rule == "duplicates":
                 self.duplicates.forget(guild.id, author_id)
         else:
-            await self._delete(message, reason)
+            self._delete(message, reason)
         if hit.action is not Action.DELETE and first:
             await self._enforce(config, guild, member or author_id, hit, reason)
 
@@ -322,14 +323,8 @@ class Automod(WolaroModule):
         if len(self._acted) > ACTED_MAX:
             self._acted.popitem(last=False)
 
-    async def _delete(self, message: ChatMessage, reason: str) -> None:
-        try:
-            await discord_io.delete_message(self.bot.http, message.channel_id, message.id, reason)
-        except discord.HTTPException as exc:
-            self.errors += 1
-            log.warning(
-                "automod could not delete a message", guild_id=message.guild_id, status=exc.status, error=str(exc)
-            )
+    def _delete(self, message: ChatMessage, reason: str) -> None:
+        self.deletions.add(message.channel_id, message.id, reason)
 
     async def _purge_burst(self, message: ChatMessage, window: float, reason: str) -> None:
         """Delete the member's messages of the burst in this channel (one history read, one bulk delete)."""
@@ -343,7 +338,7 @@ class Automod(WolaroModule):
             log.warning("automod could not purge a burst", guild_id=message.guild_id, status=exc.status)
             deleted = set()
         if message.id not in deleted:
-            await self._delete(message, reason)
+            self._delete(message, reason)
 
     async def _enforce(
         self,
