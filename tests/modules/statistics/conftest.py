@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,15 @@ class Stats:
     alice: int
     bob: int
 
+    @classmethod
+    def of(cls, sandbox: Sandbox, bot: WolaroBot) -> Stats:
+        """The sandbox's first guild as the running bot sees it, with the clock its statistics recorder counts on."""
+        guild = sandbox.guild_ids()[0]
+        cog = bot.loader.modules["statistics"]
+        owner, _, alice, bob, *_ = sandbox.member_ids(guild)
+        text, voice = sandbox.text_channel_ids(guild), sandbox.voice_channel_ids(guild)
+        return cls(sandbox, bot, cog, cog.recorder.clock, guild, text, voice, owner, alice, bob)
+
     async def flush(self) -> None:
         assert await self.cog.recorder.flush()
 
@@ -67,29 +77,21 @@ async def stats(tmp_path: Path) -> AsyncIterator[Stats]:
         Sandbox(guilds=2, members_per_guild=6) as sandbox,
         running_bot(sandbox, settings_for(sandbox, tmp_path)) as bot,
     ):
-        guild = sandbox.guild_ids()[0]
-        await bot.config.set_module_enabled(guild, "statistics", True, actor_id=None)
-        cog = bot.loader.modules["statistics"]
-        clock = Clock(1_800_000_000.0)
-        cog.recorder.clock = clock
-        members = sandbox.member_ids(guild)
-        yield Stats(
-            sandbox,
-            bot,
-            cog,
-            clock,
-            guild,
-            sandbox.text_channel_ids(guild),
-            sandbox.voice_channel_ids(guild),
-            members[0],
-            members[2],
-            members[3],
-        )
+        await bot.config.set_module_enabled(sandbox.guild_ids()[0], "statistics", True, actor_id=None)
+        bot.loader.modules["statistics"].recorder.clock = Clock(1_800_000_000.0)
+        yield Stats.of(sandbox, bot)
 
 
 @pytest_asyncio.fixture
 async def dashboard(stats: Stats) -> AsyncIterator[Env]:
     """The dashboard app on the bot's own services (same database and cache; the bot records its presence)."""
+    async with dashboard_of(stats) as env:
+        yield env
+
+
+@asynccontextmanager
+async def dashboard_of(stats: Stats) -> AsyncIterator[Env]:
+    """The dashboard app on the services of `stats`' bot, its clients closed at the end."""
     a, b = stats.sandbox.guild_ids()
     world = World(stats.sandbox, a, b, stats.owner, stats.sandbox.owner_id(b), stats.alice, stats.bob)
     env = Env(world, stats.bot.services, create_app(stats.bot.services))

@@ -15,14 +15,13 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
-from tests.modules.statistics.conftest import Clock, Stats, settings_for
+from tests.modules.statistics.conftest import Clock, Stats, dashboard_of, settings_for
 from tests.modules.statistics.test_stat_channels_e2e import job_context, renames
 from tests.modules.statistics.test_statistics_e2e import field, slash
 from tests.support.harness import running_bot
-from tests.support.web import Env, World
+from tests.support.web import Env
 from wolaro.modules.statistics import jobs
 from wolaro.sandbox import Sandbox
-from wolaro.web import create_app
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -37,36 +36,17 @@ async def present(tmp_path: Path) -> AsyncIterator[Stats]:
         async with running_bot(sandbox, settings_for(sandbox, tmp_path, presence_intent=True)) as bot:
             await bot.config.set_module_enabled(guild, "statistics", True, actor_id=None)
             await bot.config.update_module_config(guild, "statistics", {"count_online": True}, actor_id=None)
-            cog = bot.loader.modules["statistics"]
-            await cog.online.stop()  # the test takes the looks itself, on a fixed clock
-            cog.online.clock = Clock(time.time())
-            yield Stats(
-                sandbox,
-                bot,
-                cog,
-                cog.recorder.clock,
-                guild,
-                sandbox.text_channel_ids(guild),
-                sandbox.voice_channel_ids(guild),
-                members[0],
-                members[2],
-                members[3],
-            )
+            stats = Stats.of(sandbox, bot)
+            await stats.cog.online.stop()  # the test takes the looks itself, on a fixed clock
+            stats.cog.online.clock = Clock(time.time())
+            yield stats
 
 
 @pytest_asyncio.fixture
 async def present_dashboard(present: Stats) -> AsyncIterator[Env]:
     """The dashboard on the same services as the `present` bot."""
-    a, b = present.sandbox.guild_ids()
-    owner_b = present.sandbox.owner_id(b)
-    world = World(present.sandbox, a, b, present.owner, owner_b, present.alice, present.bob)
-    env = Env(world, present.bot.services, create_app(present.bot.services))
-    try:
+    async with dashboard_of(present) as env:
         yield env
-    finally:
-        for client in env.clients:
-            await client.aclose()
-        await env.web.close()
 
 
 async def test_members_online_are_counted_exactly(present: Stats, present_dashboard: Env, eventually) -> None:
