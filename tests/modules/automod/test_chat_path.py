@@ -4,6 +4,7 @@ the spam counter here and in the shared cache; the REST helpers that act by ids.
 from __future__ import annotations
 
 import asyncio
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -152,7 +153,7 @@ async def test_an_edit_is_judged_from_its_payload_once_per_message() -> None:
     edit = discord.RawMessageUpdateEvent(data=data, message=built)  # type: ignore[arg-type]
     await automod.on_guild_raw_message_edit(settings, edit)
     assert [rule for rule, _ in acted] == ["invites"]
-    automod._remember_acted(MESSAGE_ID)
+    automod._acted[MESSAGE_ID] = None
     await automod.on_guild_raw_message_edit(settings, edit)  # a later update of a message acted on: left alone
     assert len(acted) == 1
     assert reads_payloads_only([automod])
@@ -223,3 +224,36 @@ async def test_deletions_go_one_at_once_then_in_bulk_while_one_is_under_way() ->
     ]
     assert ("delete", 9, "Automod: spam") in calls
     assert deletions.waiting(CHANNEL) == 0 and deletions.failed == 0
+
+
+def guild_with(roles: dict[int, discord.Permissions], owner: int = 1) -> Any:
+    return SimpleNamespace(
+        id=GUILD,
+        owner_id=owner,
+        default_role=SimpleNamespace(permissions=discord.Permissions(send_messages=True)),
+        get_role=lambda role_id: SimpleNamespace(permissions=roles[role_id]) if role_id in roles else None,
+    )
+
+
+def test_moderators_are_known_from_their_role_ids() -> None:
+    guild = guild_with({11: discord.Permissions(manage_messages=True), 12: discord.Permissions(administrator=True)})
+    assert discord_io.manages_messages(guild, 7, [11]) and discord_io.manages_messages(guild, 7, [3, 12])
+    assert not discord_io.manages_messages(guild, 7, [3, 99]) and not discord_io.manages_messages(guild, 7, [])
+    assert discord_io.manages_messages(guild, 1, [])  # the owner
+
+
+async def test_a_member_caught_again_within_the_cooldown_is_only_deleted_from_the_handler() -> None:
+    automod, acted = cog()
+    automod.bot.get_guild = lambda guild_id: guild_with({11: discord.Permissions.none()})
+    deleted: list[int] = []
+    automod.deletions.add = lambda channel_id, message_id, reason: deleted.append(message_id)  # type: ignore[method-assign]
+    settings = config(duplicates={"enabled": False})
+    for n in range(6):
+        automod.on_guild_chat(settings, chat(f"message {n}", n=n))
+    await settled(automod)
+    assert [rule for rule, _ in acted] == ["spam"]  # the first catch: purge and sanction, from a task
+    now = time.monotonic()
+    automod._last_acted[(GUILD, 7, "spam")] = (now, now)  # as that action leaves it
+    automod.on_guild_chat(settings, chat("message 6", n=6))
+    assert not automod._background and deleted == [MESSAGE_ID + 6] and automod.caught == 1
+    assert len(acted) == 1

@@ -7,7 +7,8 @@ message's channel and id, its author's id, and the author's member payload (for 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -39,9 +40,20 @@ def member_of(guild: discord.Guild, data: Mapping[str, Any]) -> discord.Member |
     return guild.get_member(int(author["id"])) if author else None
 
 
-def manages_messages(member: discord.Member | None) -> bool:
-    """Whether the member may manage messages in the server (owner, administrator or the permission)."""
-    return member is not None and member.guild_permissions.manage_messages
+def manages_messages(guild: discord.Guild, user_id: int, role_ids: Iterable[int]) -> bool:
+    """Whether a member with these roles may manage messages in the server (owner, administrator or permission).
+
+    Worked out as discord.py's `Member.guild_permissions` does, without building the member.
+    """
+    if guild.owner_id == user_id:
+        return True
+    value = guild.default_role.permissions.value
+    for role_id in role_ids:
+        role = guild.get_role(role_id)
+        if role is not None:
+            value |= role.permissions.value
+    permissions = discord.Permissions(value)
+    return permissions.administrator or permissions.manage_messages
 
 
 async def delete_message(http: HTTPClient, channel_id: int, message_id: int, reason: str) -> None:
@@ -107,7 +119,7 @@ class Deletions:
         try:
             while pending:
                 reason = next(iter(pending.values()))
-                ids = [message_id for message_id, why in pending.items() if why == reason][:BULK_MAX]
+                ids = list(islice((message_id for message_id, why in pending.items() if why == reason), BULK_MAX))
                 for message_id in ids:
                     del pending[message_id]
                 try:

@@ -17,6 +17,7 @@ the guild is told in its log channel.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -61,6 +62,8 @@ RULESETS_MAX = 50_000
 ACTED_MAX = 10_000
 """Messages acted on remembered, so that an update of one (a link preview) does not act on it twice."""
 COUNTED_RULES = frozenset({"spam", "duplicates"})
+SHARED_REFRESH = 1.0
+"""With Redis, how often a member caught again and again within the cooldown is told to the shared cache (s)."""
 
 
 class Automod(WolaroModule):
@@ -74,6 +77,8 @@ class Automod(WolaroModule):
         #: With Redis, spam near its limit is also counted in the shared cache (every process sees it).
         self._shared = bool(getattr(getattr(bot, "settings", None), "redis_url", None))
         self._acted: OrderedDict[int, None] = OrderedDict()
+        #: (guild, member, counting rule) -> (last caught, last told the shared cache), monotonic seconds
+        self._last_acted: OrderedDict[tuple[int, int, str], tuple[float, float]] = OrderedDict()
         self.deletions = discord_io.Deletions(lambda: self.bot.http, self._background_task)
         self.caught = 0
         self.errors = 0
@@ -130,7 +135,7 @@ class Automod(WolaroModule):
         if unshared is not None:
             self._background_task(self._count_shared(config, message, hit, unshared), f"automod-spam-{message.id}")
         elif hit is not None:
-            self._background_task(self._act(config, message, hit), f"automod-act-{message.id}")
+            self._caught(config, message, hit)
 
     def _text_hit(
         self, config: GuildConfig, rules: service.Ruleset, message: ChatMessage, content: str, roles: Any
@@ -280,35 +285,28 @@ class Automod(WolaroModule):
             log.warning("automod notice not delivered", guild_id=config.guild_id, channel_id=channel_id, error=str(exc))
 
     # ------------------------------------------------------------------ acting (Discord I/O)
+    def _caught(self, config: GuildConfig, message: ChatMessage, hit: service.Hit) -> None:
+        """A rule caught `message`: act from a task, or at once when it only needs deleting (a repeat, below)."""
+        if hit.rule in COUNTED_RULES and self._acted_moments_ago(config.guild_id, message.author_id, hit.rule):
+            # the member was acted on for this rule moments ago: this message is only deleted, from here
+            guild = self.bot.get_guild(config.guild_id)
+            if guild is not None and not self._left_alone(config, guild, message):
+                self._delete(message, self._record(config, message, hit, first=False))
+            return
+        self._background_task(self._act(config, message, hit), f"automod-act-{message.id}")
+
     async def _act(self, config: GuildConfig, message: ChatMessage, hit: service.Hit) -> None:
-        """A rule caught `message`: unless its author is a moderator left alone, delete it and sanction them."""
+        """Unless its author is a moderator left alone, delete the message and sanction them."""
         guild = self.bot.get_guild(config.guild_id)
-        if guild is None:
+        if guild is None or self._left_alone(config, guild, message):
             return
-        rules = self.rules_for(config)
-        member = discord_io.member_of(guild, message.payload)
-        if rules.exempt_manage_messages and discord_io.manages_messages(member):
-            return
-        self.caught += 1
-        self._remember_acted(message.id)
         author_id = message.author_id
         first = True
         if hit.rule in COUNTED_RULES:
-            key = f"automod:acted:{guild.id}:{author_id}:{hit.rule}"
-            first = await self.bot.services.cache.window_hit(key, ACTION_COOLDOWN, limit_members=2) == 1
-        reason = self.bot.translator.translate(
-            config.language, "Automod: {rule} ({detail})", rule=hit.rule, detail=hit.detail
-        )
-        log.info(
-            "automod caught a message",
-            guild_id=guild.id,
-            user_id=author_id,
-            rule=hit.rule,
-            action=hit.action.value,
-            detail=hit.detail,
-            first=first,
-        )
+            first = await self._first_action(guild.id, author_id, hit.rule)
+        reason = self._record(config, message, hit, first=first)
         if hit.rule in COUNTED_RULES and first:
+            rules = self.rules_for(config)
             counted = rules.spam if hit.rule == "spam" else rules.duplicates
             await self._purge_burst(message, counted.window if counted else 10.0, reason)
             if hit.rule == "duplicates":
@@ -316,12 +314,71 @@ class Automod(WolaroModule):
         else:
             self._delete(message, reason)
         if hit.action is not Action.DELETE and first:
+            member = discord_io.member_of(guild, message.payload)
             await self._enforce(config, guild, member or author_id, hit, reason)
 
-    def _remember_acted(self, message_id: int) -> None:
-        self._acted[message_id] = None
+    def _left_alone(self, config: GuildConfig, guild: discord.Guild, message: ChatMessage) -> bool:
+        """Whether the author is a moderator automod leaves alone (Manage Messages, from the message's roles)."""
+        if not self.rules_for(config).exempt_manage_messages:
+            return False
+        return discord_io.manages_messages(guild, message.author_id, message.role_ids)
+
+    def _record(self, config: GuildConfig, message: ChatMessage, hit: service.Hit, *, first: bool) -> str:
+        """Count and log a caught message; its reason for the audit log."""
+        self.caught += 1
+        self._acted[message.id] = None
         if len(self._acted) > ACTED_MAX:
             self._acted.popitem(last=False)
+        log.info(
+            "automod caught a message",
+            guild_id=config.guild_id,
+            user_id=message.author_id,
+            rule=hit.rule,
+            action=hit.action.value,
+            detail=hit.detail,
+            first=first,
+        )
+        return str(
+            self.bot.translator.translate(
+                config.language, "Automod: {rule} ({detail})", rule=hit.rule, detail=hit.detail
+            )
+        )
+
+    async def _first_action(self, guild_id: int, author_id: int, rule: str) -> bool:
+        """Whether no process acted on the member for this counting rule in the last `ACTION_COOLDOWN` seconds."""
+        key = f"automod:acted:{guild_id}:{author_id}:{rule}"
+        first = await self.bot.services.cache.window_hit(key, ACTION_COOLDOWN, limit_members=2) == 1
+        now = time.monotonic()
+        self._last_acted[(guild_id, author_id, rule)] = (now, now)
+        if len(self._last_acted) > ACTED_MAX:
+            self._last_acted.popitem(last=False)
+        return first
+
+    def _acted_moments_ago(self, guild_id: int, author_id: int, rule: str) -> bool:
+        """Whether this process acted on the member for this counting rule within `ACTION_COOLDOWN`.
+
+        If so this catch counts as one more: the cooldown slides, as in the shared cache (told once a second).
+        """
+        key = (guild_id, author_id, rule)
+        last = self._last_acted.get(key)
+        now = time.monotonic()
+        if last is None or now - last[0] >= ACTION_COOLDOWN:
+            return False
+        shared_at = last[1]
+        if self._shared and now - shared_at >= SHARED_REFRESH:
+            shared_at = now
+            self._background_task(
+                self._refresh_acted(f"automod:acted:{guild_id}:{author_id}:{rule}"), f"automod-acted-{author_id}"
+            )
+        self._last_acted[key] = (now, shared_at)
+        self._last_acted.move_to_end(key)
+        return True
+
+    async def _refresh_acted(self, key: str) -> None:
+        try:
+            await self.bot.services.cache.window_hit(key, ACTION_COOLDOWN, limit_members=2)
+        except Exception as exc:
+            log.info("automod cooldown not shared", error=repr(exc))
 
     def _delete(self, message: ChatMessage, reason: str) -> None:
         self.deletions.add(message.channel_id, message.id, reason)
