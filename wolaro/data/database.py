@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 """How much of a SQLite file is read through a memory map (mapped pages are the file cache's, not copies)."""
 _BEGIN_OPTION = "wolaro_sqlite_begin"
@@ -63,6 +62,10 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if not for_migrations:  # connections kept open: each is a thread, and opening one costs six hand-offs
+                kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
+        # quick reads run on the event loop's thread, everything else in the connection's own (never both at once)
+        kwargs["connect_args"] = {"check_same_thread": False}
         engine = create_async_engine(parsed.set(drivername=sqlite_driver.DRIVER_NAME), **kwargs)
         _setup_sqlite(engine, foreign_keys=not for_migrations)
         return engine
@@ -86,7 +89,7 @@ def _setup_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={sqlite_driver.BUSY_TIMEOUT_MS}")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             # reads straight from the operating system's file cache, shared by every connection (not copied
             # into each connection's own 2 MB page cache): big statistics ranges read several MB

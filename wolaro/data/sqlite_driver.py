@@ -1,22 +1,31 @@
-"""SQLAlchemy's aiosqlite dialect with one thread hand-off per statement instead of four.
+"""SQLAlchemy's aiosqlite dialect, made cheap: quick reads inline, everything else one thread hand-off.
 
 aiosqlite runs each SQLite call in the connection's own thread; every call is a hand-off (a queue put, the
 thread woken, the answer sent back through the event loop's self-pipe) that costs tens of microseconds of CPU
-and a trip through the GIL. SQLAlchemy's adapter makes four per statement (cursor, execute, fetchall, close), and
-Wolaro's explicit `BEGIN` is a statement of its own: a session reading one row made nine, about 1.1 ms of CPU.
+and a trip through the GIL, which a busy event loop hands over only every few milliseconds. SQLAlchemy's adapter
+makes four per statement (cursor, execute, fetchall, close), and Wolaro's explicit `BEGIN` is a statement of its
+own: a session reading one row made nine, about 1.1 ms of CPU, and waited behind the loop's other work each time.
 
-Here a statement is one hand-off: a function run in the connection's thread opens a cursor, executes, fetches
-every row and closes it. The `BEGIN` of a transaction is sent with the transaction's first statement (SQLite
-takes no lock at `BEGIN DEFERRED` anyway, and `BEGIN IMMEDIATE` still takes the write lock before that statement
-runs), and a commit or rollback with no transaction open is skipped. A one-read session now makes two hand-offs.
+Here:
+- a statement is one call: open a cursor, execute, fetch every row, close;
+- the `BEGIN` of a transaction goes with its first statement (SQLite takes no lock at `BEGIN DEFERRED`, and
+  `BEGIN IMMEDIATE` still takes the write lock before that statement runs);
+- a read (a SELECT outside a writing transaction) runs inline, on the event loop's thread: in WAL mode a reader
+  waits for no lock and holds none anyone waits for. It may run 2 ms (`INLINE_BUDGET_S`); past that, or if it
+  meets a lock, SQLite stops it and it runs again in the connection's thread, where that statement always goes
+  from then on. Ending a transaction that only read is inline too;
+- writes, commits of writing transactions and everything else are one hand-off to the connection's thread,
+  where waiting for the write lock (`busy_timeout`) or for the disk never holds up the event loop.
 
-Use it through `make_engine`: URLs keep saying `sqlite+aiosqlite://`.
+A one-read session costs about 0.3 ms of CPU and no hand-off. Use it through `make_engine`: URLs keep saying
+`sqlite+aiosqlite://`.
 """
 
 from __future__ import annotations
 
 import collections
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +41,15 @@ from sqlalchemy.util.concurrency import await_
 
 #: The name `make_engine` gives SQLAlchemy for this dialect.
 DRIVER_NAME = "sqlite+wolaro_aiosqlite"
+#: How long a read may run inline, on the event loop, before it is stopped and run in the connection's thread.
+INLINE_BUDGET_S = 0.002
+#: SQLite calls the budget check every this many virtual machine steps.
+PROGRESS_STEPS = 1000
+#: How long a statement in the connection's thread waits for a lock another connection holds.
+BUSY_TIMEOUT_MS = 10_000
+#: Reads once found too slow to run inline (by SQL text), kept up to this many.
+SLOW_READS_KEPT = 512
+_slow_reads: set[str] = set()
 
 
 class _Ran:
@@ -47,7 +65,10 @@ class _Ran:
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A client-side cursor whose `execute` is one call in the connection's thread (rows fetched there)."""
+    """A client-side cursor whose `execute` is one call, rows fetched there.
+
+    The call runs inline for a quick read, else in the connection's thread.
+    """
 
     __slots__ = ("_one_trip", "_ran")
 
@@ -82,7 +103,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        """Run one statement and fetch all its rows, in one call to the connection's thread."""
+        """Run one statement and fetch all its rows, in one call."""
 
         def run(connection: sqlite3.Connection) -> _Ran:
             cursor = connection.execute(operation, () if parameters is None else parameters)
@@ -91,7 +112,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        self._take(self._one_trip.run(run))
+        self._take(self._one_trip.run(run, reads=operation if is_read(operation) else None))
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         """Run one statement for each set of parameters, in one call to the connection's thread."""
@@ -114,8 +135,17 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         raise NotImplementedError("SQLite has one result set per statement")
 
 
+def is_read(operation: str) -> bool:
+    """Whether a statement only reads (a plain SELECT: no PRAGMA, no `WITH ... INSERT`)."""
+    return operation[:6].upper() == "SELECT"
+
+
+class _TooSlow(Exception):
+    """An inline read went past its budget (or met a lock): it is run again in the connection's thread."""
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """aiosqlite's connection adapter with the `BEGIN` sent along with the first statement of a transaction."""
+    """aiosqlite's connection adapter: `BEGIN` sent with a transaction's first statement, quick reads inline."""
 
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
@@ -123,14 +153,36 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         super().__init__(dbapi, connection)
         self._begin: str | None = None
         self._in_transaction = False
+        self._writing = False  # this transaction holds (or asked for) the write lock
+        self._deadline = 0.0
 
     def begin(self, mode: str) -> None:
         """Start a transaction (`DEFERRED` or `IMMEDIATE`) with the next statement."""
         self._begin = f"BEGIN {mode}"
+        self._writing = mode != "DEFERRED"
 
-    def run(self, step: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run `step` on the sqlite3 connection in its thread (after a pending `BEGIN`): one hand-off."""
+    def run(self, step: Callable[[sqlite3.Connection], Any], *, reads: str | None = None) -> Any:
+        """Run `step` on the sqlite3 connection (after a pending `BEGIN`).
+
+        A read (`reads`: its SQL) outside a writing transaction runs inline, on the event loop: in WAL mode a
+        reader takes no lock anyone waits for and waits for none, and a point read costs microseconds where a
+        thread hand-off costs tens of them. It is stopped after `INLINE_BUDGET_S` (or at once if it meets a
+        lock) and run again in the thread; a statement that was once too slow always goes to the thread.
+        Everything else is one hand-off to the connection's thread.
+        """
         begin, self._begin = self._begin, None
+        if reads is not None and not self._writing and reads not in _slow_reads:
+            try:
+                return await_(self._inline(step, begin))  # awaited: SQLAlchemy's asyncio layer checks that it was
+            except _TooSlow:
+                if len(_slow_reads) >= SLOW_READS_KEPT:
+                    _slow_reads.clear()
+                _slow_reads.add(reads)
+                begin = None  # the transaction is open now
+            except Exception as error:
+                self._handle_exception(error)
+        elif reads is None and not is_end(step):
+            self._writing = True
 
         def call() -> Any:
             connection = self._connection._conn
@@ -146,17 +198,64 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         except Exception as error:
             self._handle_exception(error)
 
+    async def _inline(self, step: Callable[[sqlite3.Connection], Any], begin: str | None) -> Any:
+        connection = self._connection._conn
+        self._deadline = time.perf_counter() + INLINE_BUDGET_S
+        connection.execute("PRAGMA busy_timeout=0").close()  # a lock met inline: to the thread at once
+        connection.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
+        try:
+            if begin is not None:
+                connection.execute(begin).close()
+            return step(connection)
+        except sqlite3.OperationalError as error:
+            message = str(error).lower()
+            if "interrupted" in message or "locked" in message or "busy" in message:
+                raise _TooSlow from error
+            raise
+        finally:
+            connection.set_progress_handler(None, 0)
+            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}").close()
+            self._in_transaction = connection.in_transaction
+
+    def _past_deadline(self) -> int:
+        return 1 if time.perf_counter() > self._deadline else 0
+
     def rollback(self) -> None:
-        """Roll back the open transaction; nothing to do (no hand-off) when none is open."""
-        self._begin = None
-        if self._in_transaction and self._connection._connection:
-            self.run(lambda connection: connection.rollback())
+        """Roll back the open transaction (inline when it only read); nothing to do when none is open."""
+        self._end(lambda connection: connection.rollback())
 
     def commit(self) -> None:
-        """Commit the open transaction; nothing to do (no hand-off) when none is open."""
+        """Commit the open transaction (inline when it only read); nothing to do when none is open."""
+        self._end(lambda connection: connection.commit())
+
+    def _end(self, end: Callable[[sqlite3.Connection], None]) -> None:
         self._begin = None
-        if self._in_transaction and self._connection._connection:
-            self.run(lambda connection: connection.commit())
+        writing, self._writing = self._writing, False
+        if not self._in_transaction or not self._connection._connection:
+            return
+        if writing:
+            self.run(_ending(end))
+            return
+        connection = self._connection._conn  # a read transaction ends at once: no lock to wait for, nothing to sync
+        try:
+            end(connection)
+        except Exception as error:
+            self._handle_exception(error)
+        finally:
+            self._in_transaction = connection.in_transaction
+
+
+def _ending(end: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    def step(connection: sqlite3.Connection) -> None:
+        end(connection)
+
+    step.ends_transaction = True  # type: ignore[attr-defined]
+    return step
+
+
+def is_end(step: Callable[[sqlite3.Connection], Any]) -> bool:
+    """Whether `step` commits or rolls back (it does not make the transaction a writing one)."""
+    return bool(getattr(step, "ends_transaction", False))
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
