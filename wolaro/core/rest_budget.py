@@ -268,24 +268,22 @@ class RestBudget:
         await self._take(route_of(method, path) if self.routes is not None else None)
 
     async def _take(self, route: tuple[str, str] | None) -> None:
-        routes_waited = 0.0
-        started = time.monotonic()
+        routes_waited = waited = 0.0  # the sleeps, not the tries' own time (a slow Redis call is no wait)
         while True:
             delay = await self._try(route, routes_waited)
             if delay < 0:  # the route's bucket is spent: wait for its reset, then try both again
                 await asyncio.sleep(-delay)  # (another process's answer may say it reset sooner)
                 routes_waited -= delay
-                started = time.monotonic()
                 continue
             route = None  # the route's part is over (a request taken, or left to discord.py): the global window's
             if delay == 0:
                 break
             await asyncio.sleep(delay)  # the window's oldest request leaves it then (no event to wait on)
+            waited += delay
         if routes_waited and self.routes is not None:
             self.routes.waited_s += routes_waited
             ROUTE_WAITED.inc(routes_waited)
-        waited = time.monotonic() - started
-        if waited > 0.001:
+        if waited:
             self.waited_s += waited
             WAITED.inc(waited)
 
