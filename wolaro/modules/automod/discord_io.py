@@ -36,7 +36,8 @@ def member_of(guild: discord.Guild, data: Mapping[str, Any]) -> discord.Member |
     author = data.get("author")
     if member and author:
         payload: Any = {"flags": 0, **member, "user": author}
-        return discord.Member(data=payload, guild=guild, state=guild._state)
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # not a member payload discord.py can read
+            return discord.Member(data=payload, guild=guild, state=guild._state)
     return guild.get_member(int(author["id"])) if author else None
 
 

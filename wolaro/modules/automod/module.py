@@ -198,7 +198,13 @@ class Automod(WolaroModule):
     def _background_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.errors += 1
+            log.error("automod task failed", task=task.get_name(), exc_info=task.exception())
 
     @staticmethod
     async def search_off_loop(rules: service.Ruleset, deferred: tuple[str, int]) -> tuple[service.Hit | None, bool]:
