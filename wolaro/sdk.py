@@ -25,6 +25,7 @@ from wolaro.core.config_errors import FieldValueError
 from wolaro.core.config_service import ConfigError, GuildConfig
 from wolaro.core.context import WolaroContext
 from wolaro.core.errors import UserFacingError
+from wolaro.core.i18n import format_number
 from wolaro.core.jsonsafe import jsonable
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master_admin_only
@@ -90,6 +91,7 @@ __all__ = [
     "edit_module_config",
     "ensure_guild_admin",
     "every",
+    "format_number",
     "get_logger",
     "guild_admin_only",
     "hybrid_command",

@@ -5,7 +5,7 @@ import string
 import pytest
 
 from wolaro.core.catalog import code_messages, find_user_messages, module_messages
-from wolaro.core.i18n import LOCALES_DIR, Translator, load_catalogs, read_catalogs
+from wolaro.core.i18n import LOCALES_DIR, Translator, format_number, load_catalogs, read_catalogs
 from wolaro.core.registry import discover_specs
 
 SPECS = discover_specs()
@@ -138,3 +138,11 @@ def test_pybabel_with_babel_cfg_extracts_the_same_messages(tmp_path):
     with pot.open("rb") as handle:
         extracted = {str(message.id) for message in read_po(handle) if message.id}
     assert extracted == code_messages() - {"Slow down: try again in {seconds:.1f} s."}
+
+
+def test_numbers_are_written_as_the_language_writes_them():
+    assert format_number(12345, "en") == "12,345" and format_number(12345, "fr") == "12\u202f345"
+    assert format_number(20.4, "fr", decimals=1) == "20,4" and format_number(20.42, "en", decimals=2) == "20.42"
+    assert format_number(3.0, "fr", decimals=2) == "3" and format_number(2.46, "en", decimals=1) == "2.5"
+    assert format_number(1234.5, "pt-BR", decimals=1) == "1.234,5"
+    assert format_number(1234.5, "xx", decimals=1) == "1,234.5"  # a language Babel does not know: English

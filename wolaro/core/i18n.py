@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from babel.core import UnknownLocaleError
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from wolaro.logging import get_logger
 
@@ -71,3 +73,16 @@ class Translator:
         except (KeyError, IndexError, ValueError):
             log.warning("translation has bad fields; using English", language=language, msgid=message)
             return message.format(**fields)
+
+
+def format_number(value: float, language: str, *, decimals: int = 0) -> str:
+    """`value` written as `language` writes numbers: `12,345.5` in English, `12 345,5` in French (Babel's CLDR data).
+
+    At most `decimals` digits after the separator, none for a whole number; a language Babel does not know is
+    written the English way.
+    """
+    pattern = "#,##0" + ("." + "#" * decimals if decimals > 0 else "")
+    try:
+        return format_decimal(value, format=pattern, locale=language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return format_decimal(value, format=pattern, locale=DEFAULT_LANGUAGE)

@@ -66,10 +66,17 @@ ENGLISH = (
 )
 
 
-async def visit(browser: Any, stack: Stack, language: str, viewport: dict[str, int]) -> tuple[Any, Any]:  # noqa: F811
-    """Log in as the owner with a browser set to `language` (its locale, as a French visitor's is), the dashboard's
-    language chosen the way the chooser does (its cookie), and open the statistics page."""
-    locale = {"fr": "fr-FR", "en": "en-US"}[language]
+async def visit(
+    browser: Any,  # noqa: F811
+    stack: Stack,  # noqa: F811
+    language: str,
+    viewport: dict[str, int],
+    locale: str | None = None,
+) -> tuple[Any, Any]:
+    """Log in as the owner with a browser set to `language` (its locale, as a French visitor's is, unless `locale`
+    says otherwise), the dashboard's language chosen the way the chooser does (its cookie), and open the statistics
+    page."""
+    locale = locale or {"fr": "fr-FR", "en": "en-US"}[language]
     context = await browser.new_context(viewport=viewport, locale=locale, timezone_id="UTC")
     context.set_default_timeout(10_000)
     page = await context.new_page()
@@ -176,5 +183,18 @@ async def test_the_statistics_page_in_french_has_no_english_left(browser, stack,
     assert legend is not None and "Day" in legend and "Joins" in legend and "Leaves" in legend
     await expect(page.locator("#stats-root h2").first).to_have_text("Messages and active members per day")
     await page.screenshot(path=str(shots / "statistics-en-desktop.png"), full_page=True)
+    assert page.errors == []
+    await context.close()
+
+
+async def test_the_days_chosen_are_written_in_french_over_an_english_browsers_date_boxes(browser, stack):  # noqa: F811
+    """An English browser writes its date boxes its own way (12/05/2026: the 5th of December or the 12th of May?);
+    a French page writes the day chosen over each one."""
+    context, page = await visit(browser, stack, "fr", DESKTOP, locale="en-US")
+    assert await page.evaluate("navigator.language") == "en-US"
+    await page.fill("#stats-start", "2026-12-05")
+    await page.fill("#stats-end", "2026-12-12")
+    await expect(page.locator("#stats-start-day")).to_have_text("sam. 5 déc. 2026")
+    await expect(page.locator("#stats-end-day")).to_have_text("sam. 12 déc. 2026")
     assert page.errors == []
     await context.close()

@@ -121,6 +121,7 @@ def test_times():
 
 def test_stat_channel_names_and_config():
     assert stat_channels.channel_name("Members: {value}", 12345) == "Members: 12,345"
+    assert stat_channels.channel_name("Membres : {value}", 12345, "fr") == "Membres : 12\u202f345"
     assert len(stat_channels.channel_name("x" * 89 + "{value}", 10**9)) == 100
     assert stat_channels.figure_value(Figure.ONLINE, {"online": 7}) == 7
     with pytest.raises(ValueError):

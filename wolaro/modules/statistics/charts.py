@@ -1,7 +1,7 @@
 """PNG charts drawn with matplotlib's Agg backend, without pyplot (each call builds its own Figure).
 
 Drawing takes tens of milliseconds, so callers run these in a worker thread (`render` does it), never on the
-event loop.
+event loop. Figures on the axes and the bars are written in the server's language (`12 345`, `2,5` in French).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from wolaro.sdk import format_number
 
 BACKGROUND = "#2b2d31"
 FOREGROUND = "#dbdee1"
@@ -39,6 +41,11 @@ def _figure() -> tuple[Figure, object]:
     return figure, axes
 
 
+def _numbers(axis: object, language: str) -> None:
+    """Write the axis' figures the way `language` does."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: format_number(value, language, decimals=2)))  # type: ignore[attr-defined]
+
+
 def _png(figure: Figure) -> bytes:
     figure.tight_layout()
     out = io.BytesIO()
@@ -47,7 +54,11 @@ def _png(figure: Figure) -> bytes:
 
 
 def line_chart(
-    title: str, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]], day_labels: Sequence[str]
+    title: str,
+    days: Sequence[date],
+    series: Sequence[tuple[str, Sequence[float]]],
+    day_labels: Sequence[str],
+    language: str = "en",
 ) -> bytes:
     """One line per series over the days, each day named by `day_labels` (in the server's language).
 
@@ -61,9 +72,11 @@ def line_chart(
         totals = [values[0] if values else 0 for _, values in series]
         axes.bar(names, totals, color=colours[: len(names)], width=0.5)  # type: ignore[attr-defined]
         for position, value in enumerate(totals):
-            axes.text(position, value, f"{value:g}", ha="center", va="bottom", color=FOREGROUND)  # type: ignore[attr-defined]
+            shown = format_number(value, language, decimals=2)
+            axes.text(position, value, shown, ha="center", va="bottom", color=FOREGROUND)  # type: ignore[attr-defined]
         if day_labels:
             axes.set_xlabel(day_labels[0], color=FOREGROUND)  # type: ignore[attr-defined]
+        _numbers(axes.yaxis, language)  # type: ignore[attr-defined]
         return _png(figure)
     positions = range(len(days))
     for (label, values), colour in zip(series, colours, strict=False):
@@ -73,6 +86,7 @@ def line_chart(
         FuncFormatter(lambda x, _: day_labels[int(x)] if 0 <= int(x) < len(day_labels) and x == int(x) else "")
     )
     axes.set_ylim(bottom=0)  # type: ignore[attr-defined]
+    _numbers(axes.yaxis, language)  # type: ignore[attr-defined]
     if len(series) > 1:
         legend = axes.legend(  # type: ignore[attr-defined]
             loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(series), frameon=False, fontsize=9
@@ -82,8 +96,10 @@ def line_chart(
     return _png(figure)
 
 
-def bar_chart(title: str, names: Sequence[str], values: Sequence[float], unit: str = "") -> bytes:
-    """Horizontal bars, the first name on top (a leaderboard)."""
+def bar_chart(
+    title: str, names: Sequence[str], values: Sequence[float], labels: Sequence[str], language: str = "en"
+) -> bytes:
+    """Horizontal bars, the first name on top (a leaderboard), each followed by its label (its figure, written)."""
     figure, axes = _figure()
     axes.set_title(title, color=FOREGROUND, fontsize=12, loc="left")  # type: ignore[attr-defined]
     positions = list(range(len(names)))[::-1]
@@ -91,8 +107,9 @@ def bar_chart(title: str, names: Sequence[str], values: Sequence[float], unit: s
     axes.set_yticks(positions, [n[:24] for n in names])  # type: ignore[attr-defined]
     axes.grid(axis="x", color="#4e5058", linewidth=0.6)  # type: ignore[attr-defined]
     axes.grid(axis="y", visible=False)  # type: ignore[attr-defined]
-    for position, value in zip(positions, values, strict=True):
-        axes.text(value, position, f" {value:g}{unit}", va="center", color=FOREGROUND, fontsize=9)  # type: ignore[attr-defined]
+    _numbers(axes.xaxis, language)  # type: ignore[attr-defined]
+    for position, value, label in zip(positions, values, labels, strict=True):
+        axes.text(value, position, f" {label}", va="center", color=FOREGROUND, fontsize=9)  # type: ignore[attr-defined]
     return _png(figure)
 
 

@@ -116,7 +116,8 @@ async def update_stat_channels(ctx: JobContext, payload: dict[str, Any]) -> None
         return  # scheduled again if the bot is added back (the module's on_guild_joined)
     http = await ctx.discord_http()
     for channel in channels:
-        name = stat_channels.channel_name(channel.template, stat_channels.figure_value(channel.figure, figures))
+        value = stat_channels.figure_value(channel.figure, figures)
+        name = stat_channels.channel_name(channel.template, value, config.language)
         if not await stat_channels.claim_rename(ctx.db, guild_id, channel.channel_id, name, now):
             continue
         try:

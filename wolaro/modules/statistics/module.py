@@ -310,8 +310,8 @@ class Statistics(WolaroModule):
         )
         if settings.count_online:
             result = {**result, "online": await online.summary(self.bot.services.db, guild_id, days)}
-        embed = views.server_embed(ctx.t, ctx.guild.name, period, result)
-        await self._reply(ctx, embed, views.server_chart(ctx.t, result))
+        embed = views.server_embed(ctx.t, ctx.language, ctx.guild.name, period, result)
+        await self._reply(ctx, embed, views.server_chart(ctx.t, ctx.language, result))
 
     @stats.subcommand(name="user")
     @commands.guild_only()
@@ -329,7 +329,8 @@ class Statistics(WolaroModule):
             f"user:{who.id}:{days}",
             lambda: queries.user_stats(self.bot.services.db, guild_id, who.id, days),
         )
-        await self._reply(ctx, views.user_embed(ctx.t, who.mention, period, result), views.member_chart(ctx.t, result))
+        embed = views.user_embed(ctx.t, ctx.language, who.mention, period, result)
+        await self._reply(ctx, embed, views.member_chart(ctx.t, ctx.language, result))
 
     @stats.subcommand(name="channel")
     @commands.guild_only()
@@ -352,7 +353,8 @@ class Statistics(WolaroModule):
             f"channel:{target.id}:{days}",
             lambda: queries.channel_stats(self.bot.services.db, guild_id, target.id, days, settings.timezone),
         )
-        await self._reply(ctx, views.channel_embed(ctx.t, period, result), views.member_chart(ctx.t, result))
+        embed = views.channel_embed(ctx.t, ctx.language, period, result)
+        await self._reply(ctx, embed, views.member_chart(ctx.t, ctx.language, result))
 
     @stats.subcommand(name="optout")
     @commands.guild_only()
@@ -415,8 +417,8 @@ class Statistics(WolaroModule):
         for row in board:
             member = ctx.guild.get_member(int(row["user_id"]))
             names[row["user_id"]] = member.display_name if member else row["user_id"]
-        chart = views.top_chart(ctx.t, metric, board, names) if board else None
-        await self._reply(ctx, views.top_embed(ctx.t, metric, period, board), chart)
+        chart = views.top_chart(ctx.t, ctx.language, metric, board, names) if board else None
+        await self._reply(ctx, views.top_embed(ctx.t, ctx.language, metric, period, board), chart)
 
 
 SPEC = ModuleSpec(

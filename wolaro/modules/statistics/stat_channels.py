@@ -12,16 +12,19 @@ from typing import Any
 from sqlalchemy import text
 
 from wolaro.modules.statistics.config import Figure, StatChannel
-from wolaro.sdk import Database
+from wolaro.sdk import Database, format_number
 
 RENAME_EVERY = 330
 """Seconds between two renames of one channel (Discord allows 2 per 600 s; 330 leaves a margin)."""
 NAME_MAX = 100
 
 
-def channel_name(template: str, value: int) -> str:
-    """The channel's name for a figure (at most 100 characters, as Discord requires)."""
-    return template.replace("{value}", f"{value:,}")[:NAME_MAX].strip() or str(value)
+def channel_name(template: str, value: int, language: str = "en") -> str:
+    """The channel's name for a figure, written as the server's language does (`12,345`, `12 345` in French).
+
+    At most 100 characters, as Discord requires.
+    """
+    return template.replace("{value}", format_number(value, language))[:NAME_MAX].strip() or str(value)
 
 
 def figure_value(figure: Figure, figures: dict[str, int]) -> int:

@@ -1,4 +1,8 @@
-"""What the statistics commands show: embeds and chart data built from query results (no database, no I/O)."""
+"""What the statistics commands show: embeds and chart data built from query results (no database, no I/O).
+
+Words come from `t` (the server's language), numbers from `format_number` in that language: `12,345` and `20.4h`
+in English, `12 345` and `20,4 h` in French.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import discord
 
 from wolaro.modules.statistics import charts
+from wolaro.sdk import format_number
 
 Translate = Callable[..., str]
 CHART = "statistics.png"
@@ -35,15 +40,23 @@ TOP_TITLES = {
 }
 
 
-def voice_time(seconds: int) -> str:
-    """`3h 05m`, `12m 40s` or `0s`: hours and minutes, seconds only under an hour."""
+def english(message: str, /, **fields: Any) -> str:
+    """`message` untranslated, with its fields filled in."""
+    return message.format(**fields)
+
+
+def voice_time(seconds: int, t: Translate = english, language: str = "en") -> str:
+    """`3h 05m`, `12m 40s` or `0s` (`3 h 05 min` in French): hours and minutes, seconds only under an hour.
+
+    The same words as the dashboard's statistics page.
+    """
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h {minutes:02d}m"
+        return t("{hours}h {minutes}m", hours=format_number(hours, language), minutes=f"{minutes:02d}")
     if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+        return t("{minutes}m {seconds}s", minutes=minutes, seconds=f"{secs:02d}")
+    return t("{seconds}s", seconds=secs)
 
 
 MONTHS = (
@@ -68,66 +81,75 @@ def filled(result: dict[str, Any], *keys: str) -> tuple[list[date], list[list[fl
     return days, [[found[d].get(key) or 0 if d in found else 0 for d in days] for key in keys]
 
 
-def server_embed(t: Translate, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
+def server_embed(t: Translate, language: str, name: str, period: str, result: dict[str, Any]) -> discord.Embed:
     """The server overview."""
     embed = discord.Embed(title=t("{server}: activity over {period}", server=name, period=t(PERIOD_TITLES[period])))
     embed.colour = COLOUR
-    embed.add_field(name=t("Messages"), value=str(result["messages"]))
-    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
-    embed.add_field(name=t("Active members"), value=str(result["active_members"]))
-    embed.add_field(name=t("Joins"), value=str(result["joins"]))
-    embed.add_field(name=t("Leaves"), value=str(result["leaves"]))
+    embed.add_field(name=t("Messages"), value=format_number(result["messages"], language))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"], t, language))
+    embed.add_field(name=t("Active members"), value=format_number(result["active_members"], language))
+    embed.add_field(name=t("Joins"), value=format_number(result["joins"], language))
+    embed.add_field(name=t("Leaves"), value=format_number(result["leaves"], language))
     online = result.get("online")
     if online:  # counted only when the server counts members online
-        said = t("{peak} at most, {average} on average", peak=online["peak"], average=online["average"])
+        said = t(
+            "{peak} at most, {average} on average",
+            peak=format_number(online["peak"], language),
+            average=format_number(online["average"], language, decimals=1),
+        )
         embed.add_field(name=t("Members online"), value=said)
-    top = "\n".join(f"<#{c['channel_id']}> · {c['messages']}" for c in result["top_channels"]) or t("No messages yet")
+    top = "\n".join(
+        f"<#{c['channel_id']}> · {format_number(c['messages'], language)}" for c in result["top_channels"]
+    ) or t("No messages yet")
     embed.add_field(name=t("Top channels"), value=top, inline=False)
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def server_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+def server_chart(t: Translate, language: str, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages and active members per day."""
     days, (messages, active) = filled(result, "messages", "active_members")
     series = [(t("Messages"), messages), (t("Active members"), active)]
-    return charts.line_chart, (t("Messages per day"), days, series, day_labels(t, days))
+    return charts.line_chart, (t("Messages per day"), days, series, day_labels(t, days), language)
 
 
-def user_embed(t: Translate, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
+def user_embed(t: Translate, language: str, mention: str, period: str, result: dict[str, Any]) -> discord.Embed:
     """One member's activity and rank."""
     embed = discord.Embed(title=t("Activity over {period}", period=t(PERIOD_TITLES[period])), description=mention)
     embed.colour = COLOUR
-    embed.add_field(name=t("Messages"), value=str(result["messages"]))
-    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
+    embed.add_field(name=t("Messages"), value=format_number(result["messages"], language))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"], t, language))
     rank = result["rank"]
-    embed.add_field(name=t("Rank"), value=f"#{rank}" if rank else t("Not ranked yet"))
+    embed.add_field(name=t("Rank"), value=f"#{format_number(rank, language)}" if rank else t("Not ranked yet"))
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def member_chart(t: Translate, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
+def member_chart(t: Translate, language: str, result: dict[str, Any]) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
     """Messages per day of a member or a channel."""
     days, (messages,) = filled(result, "messages")
-    return charts.line_chart, (t("Messages per day"), days, [(t("Messages"), messages)], day_labels(t, days))
+    series = [(t("Messages"), messages)]
+    return charts.line_chart, (t("Messages per day"), days, series, day_labels(t, days), language)
 
 
-def channel_embed(t: Translate, period: str, result: dict[str, Any]) -> discord.Embed:
+def channel_embed(t: Translate, language: str, period: str, result: dict[str, Any]) -> discord.Embed:
     """One channel's activity and its most active members."""
     embed = discord.Embed(
         title=t("Channel activity over {period}", period=t(PERIOD_TITLES[period])),
         description=f"<#{result['channel_id']}>",
     )
     embed.colour = COLOUR
-    embed.add_field(name=t("Messages"), value=str(result["messages"]))
-    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"]))
-    top = "\n".join(f"{m['rank']}. <@{m['user_id']}> · {m['value']}" for m in result["top_members"])
+    embed.add_field(name=t("Messages"), value=format_number(result["messages"], language))
+    embed.add_field(name=t("Voice time"), value=voice_time(result["voice_seconds"], t, language))
+    top = "\n".join(
+        f"{m['rank']}. <@{m['user_id']}> · {format_number(m['value'], language)}" for m in result["top_members"]
+    )
     embed.add_field(name=t("Most active members"), value=top or t("No messages yet"), inline=False)
     embed.set_image(url=f"attachment://{CHART}")
     return embed
 
 
-def top_embed(t: Translate, metric: str, period: str, board: Sequence[dict[str, Any]]) -> discord.Embed:
+def top_embed(t: Translate, language: str, metric: str, period: str, board: Sequence[dict[str, Any]]) -> discord.Embed:
     """A leaderboard."""
     title = (
         t("Top members by messages over {period}")
@@ -138,7 +160,7 @@ def top_embed(t: Translate, metric: str, period: str, board: Sequence[dict[str, 
     embed.colour = COLOUR
     lines = [
         f"{row['rank']}. <@{row['user_id']}> · "
-        + (str(row["value"]) if metric == "messages" else voice_time(row["value"]))
+        + (format_number(row["value"], language) if metric == "messages" else voice_time(row["value"], t, language))
         for row in board
     ]
     embed.description = "\n".join(lines) or t("Nobody has been counted over this period yet.")
@@ -148,10 +170,14 @@ def top_embed(t: Translate, metric: str, period: str, board: Sequence[dict[str, 
 
 
 def top_chart(
-    t: Translate, metric: str, board: Sequence[dict[str, Any]], names: dict[str, str]
+    t: Translate, language: str, metric: str, board: Sequence[dict[str, Any]], names: dict[str, str]
 ) -> tuple[Callable[..., bytes], tuple[Any, ...]]:
-    """The leaderboard as bars (voice time in hours)."""
-    labels = [names.get(row["user_id"], row["user_id"]) for row in board]
+    """The leaderboard as bars, each with its figure (voice time in hours: `20.4h`, `20,4 h` in French)."""
+    members = [names.get(row["user_id"], row["user_id"]) for row in board]
     if metric == "messages":
-        return charts.bar_chart, (t("Messages"), labels, [row["value"] for row in board], "")
-    return charts.bar_chart, (t("Voice time (hours)"), labels, [round(row["value"] / 3600, 2) for row in board], "h")
+        values = [row["value"] for row in board]
+        shown = [format_number(value, language) for value in values]
+        return charts.bar_chart, (t("Messages"), members, values, shown, language)
+    hours = [round(row["value"] / 3600, 2) for row in board]
+    shown = [t("{hours}h", hours=format_number(value, language, decimals=2)) for value in hours]
+    return charts.bar_chart, (t("Voice time (hours)"), members, hours, shown, language)

@@ -1,6 +1,7 @@
 // The statistics page: reads the module's API and draws the charts with the vendored uPlot (no build step).
 // Every word it shows comes translated from the page (`#stats-words`); days and numbers are written the way the
-// page's language writes them (Intl), so a French page says « 5 déc. » and « 12 345 ».
+// page's language writes them (Intl), so a French page says « 5 déc. » and « 12 345 », even over the date boxes
+// (which the browser writes its own way).
 "use strict";
 (function () {
   const root = document.getElementById("stats-root");
@@ -12,6 +13,7 @@
   const number = new Intl.NumberFormat(lang);
   const shortDay = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
   const longDay = new Intl.DateTimeFormat(lang, { weekday: "short", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  const chosenDay = new Intl.DateTimeFormat(lang, { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
   const form = document.getElementById("stats-filters");
   const status = document.getElementById("stats-status");
   const charts = {};
@@ -25,6 +27,12 @@
     if (h) return say(words.hours_minutes, { hours: number.format(h), minutes: two(m) });
     if (m) return say(words.minutes_seconds, { minutes: m, seconds: two(s) });
     return say(words.seconds, { seconds: s });
+  }
+  function showChosen() {
+    // a date box is written in the browser's format, not the page's: the day chosen is written above it the page's way
+    for (const box of [form.start, form.end]) {
+      document.getElementById(box.id + "-day").textContent = box.value ? chosenDay.format(epoch(box.value) * 1000) : "";
+    }
   }
   function filled(days, start, end, pick, missing = 0) {
     // one point per day of the range, `missing` (zero, or null for a gap) where nothing was counted
@@ -128,6 +136,8 @@
   const today = new Date();
   form.end.value = iso(today);
   form.start.value = iso(new Date(today.getTime() - 29 * DAY * 1000));
+  showChosen();
+  form.addEventListener("input", showChosen);
   form.addEventListener("submit", event => { event.preventDefault(); load(); });
   window.addEventListener("load", () => { channels(); load(); });
 })();
