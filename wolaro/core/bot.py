@@ -14,18 +14,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from wolaro.core import command_access, command_record, guild_listeners, metrics
+from wolaro.core import command_gate, command_record, guild_listeners, metrics
 from wolaro.core.chat import ChatFastPath
 from wolaro.core.command_errors import answer_command_error
-from wolaro.core.config_service import GuildConfig
 from wolaro.core.context import WolaroContext
-from wolaro.core.errors import GuildBlacklisted, ModuleDisabled, RateLimited
 from wolaro.core.identify import IdentifyGate
 from wolaro.core.loader import ModuleLoader
 from wolaro.core.module import WolaroModule
 from wolaro.core.online import OnlineMembers
 from wolaro.core.permission_watch import PermissionWatch
-from wolaro.core.permissions import is_master_admin
 from wolaro.core.presence import PresenceRecorder
 from wolaro.core.rest_budget import RestBudget, trace_config
 from wolaro.core.services import Services
@@ -400,27 +397,8 @@ class WolaroBot(commands.AutoShardedBot):
 
     # ------------------------------------------------- the one gate for commands
     async def _gate(self, ctx: WolaroContext) -> bool:
-        """Blacklist, module switch and rate limits, for every prefix and slash command."""
-        config: GuildConfig | None = ctx.config
-        master = is_master_admin(ctx)
-        if config is not None:
-            if config.blacklisted and not master:
-                raise GuildBlacklisted()
-            spec = getattr(ctx.command.cog, "spec", None) if ctx.command else None
-            if spec is not None and spec.name not in config.enabled_modules:
-                raise ModuleDisabled(spec.name)
-            if spec is not None and not master:
-                command_access.enforce(ctx, config.module_configs, spec.name)
-        if not master and ctx.command is not None:
-            user = str(ctx.author.id)
-            rate = ctx.command.extras.get("rate", self.settings.command_cooldown_rate)
-            wait = await self.services.limiter.hit_in_order(  # one round trip; a refused command spends no global rate
-                (rate, ("command", ctx.command.qualified_name, user)),
-                (self.settings.user_global_rate, ("user", user)),
-            )
-            if wait:
-                raise RateLimited(wait)
-        return True
+        """Blacklist, module switch, permissions and rate limits, for every prefix and slash command."""
+        return await command_gate.passes(ctx, self.services.limiter, self.settings)
 
     # ------------------------------------------------------ results and errors
     async def on_command_completion(self, ctx: WolaroContext) -> None:

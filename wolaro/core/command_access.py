@@ -2,7 +2,7 @@
 
 The rules are one module's config (`permissions`, stored, audited and delivered to every process like any other
 config); this file holds their shape and the decision, as plain values, so the bot's one command gate
-(`WolaroBot._gate`) applies them to prefix and slash commands alike and the tests need no Discord.
+(`command_gate.passes`) applies them to prefix and slash commands alike and the tests need no Discord.
 
 A rule applies to a command (by its full name, `config set`), to its group (`config`, which covers its
 subcommands) and to a module (`module:moderation`). The most specific rule is read first; the first refusal wins.
