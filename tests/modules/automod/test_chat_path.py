@@ -9,11 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import discord
+import pytest
 
 from wolaro.core.chat import ChatMessage, reads_payloads_only
 from wolaro.core.config_service import GuildConfig
 from wolaro.core.i18n import Translator
-from wolaro.data.cache import MemoryCache
+from wolaro.data.cache import MemoryCache, RedisCache
 from wolaro.modules.automod import discord_io, service
 from wolaro.modules.automod.counting import SpamCounter, shared_from
 from wolaro.modules.automod.module import Automod
@@ -257,3 +258,24 @@ async def test_a_member_caught_again_within_the_cooldown_is_only_deleted_from_th
     automod.on_guild_chat(settings, chat("message 6", n=6))
     assert not automod._background and deleted == [MESSAGE_ID + 6] and automod.caught == 1
     assert len(acted) == 1
+
+
+@pytest.mark.redis
+async def test_two_processes_share_a_spam_count_over_redis_near_the_limit(redis_url: str, redis_prefix: str) -> None:
+    first_cache, second_cache = RedisCache(redis_url, prefix=redis_prefix), RedisCache(redis_url, prefix=redis_prefix)
+    try:
+        first, acted_first = cog(first_cache, redis=True)  # type: ignore[arg-type]
+        second, acted_second = cog(second_cache, redis=True)  # type: ignore[arg-type]
+        settings = config(duplicates={"enabled": False})
+        for n in range(3):  # the 3rd (half the limit, plus one) goes to Redis too
+            first.on_guild_chat(settings, chat(f"message {n}", n=n))
+        await settled(first)
+        for n in range(3, 8):  # the shard moved: the rest of the burst reaches the other process
+            second.on_guild_chat(settings, chat(f"message {n}", n=n))
+            await settled(second)
+        assert acted_first == []
+        assert [(rule, message.id - MESSAGE_ID) for rule, message in acted_second] == [("spam", 7)]
+        assert await first_cache.window_hit(service.spam_key(GUILD, 7), 5.0, limit_members=6) == 5  # 4 + this one
+    finally:
+        await first_cache.close()
+        await second_cache.close()
