@@ -11,7 +11,7 @@ Here:
 - the `BEGIN` of a transaction goes with its first statement (SQLite takes no lock at `BEGIN DEFERRED`, and
   `BEGIN IMMEDIATE` still takes the write lock before that statement runs);
 - a read (a SELECT outside a writing transaction) runs inline, on the event loop's thread: in WAL mode a reader
-  waits for no lock and holds none anyone waits for. It may run 2 ms (`INLINE_BUDGET_S`); past that, or if it
+  waits for no lock and holds none anyone waits for. It may use 2 ms of CPU (`INLINE_BUDGET_S`); past that, or if it
   meets a lock, SQLite stops it and it runs again in the connection's thread, where that statement always goes
   from then on. Ending a transaction that only read is inline too;
 - writes, commits of writing transactions and everything else are one hand-off to the connection's thread,
@@ -41,7 +41,8 @@ from sqlalchemy.util.concurrency import await_
 
 #: The name `make_engine` gives SQLAlchemy for this dialect.
 DRIVER_NAME = "sqlite+wolaro_aiosqlite"
-#: How long a read may run inline, on the event loop, before it is stopped and run in the connection's thread.
+#: How long a read may run inline, on the event loop, before it is stopped and run in the connection's thread:
+#: CPU time of the loop's thread, so that a read kept waiting for the GIL by another thread is not taken for slow.
 INLINE_BUDGET_S = 0.002
 #: SQLite calls the budget check every this many virtual machine steps.
 PROGRESS_STEPS = 1000
@@ -200,7 +201,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     async def _inline(self, step: Callable[[sqlite3.Connection], Any], begin: str | None) -> Any:
         connection = self._connection._conn
-        self._deadline = time.perf_counter() + INLINE_BUDGET_S
+        self._deadline = time.thread_time() + INLINE_BUDGET_S
         connection.execute("PRAGMA busy_timeout=0").close()  # a lock met inline: to the thread at once
         connection.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
         try:
@@ -218,7 +219,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self._in_transaction = connection.in_transaction
 
     def _past_deadline(self) -> int:
-        return 1 if time.perf_counter() > self._deadline else 0
+        return 1 if time.thread_time() > self._deadline else 0
 
     def rollback(self) -> None:
         """Roll back the open transaction (inline when it only read); nothing to do when none is open."""
