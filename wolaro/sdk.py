@@ -28,7 +28,7 @@ from wolaro.core.errors import UserFacingError
 from wolaro.core.i18n import format_number
 from wolaro.core.jsonsafe import jsonable
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
-from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, master_admin_only
+from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, guild_permissions, master_admin_only
 from wolaro.core.privacy import ERASED_CHANNEL, UserData
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
@@ -94,6 +94,7 @@ __all__ = [
     "format_number",
     "get_logger",
     "guild_admin_only",
+    "guild_permissions",
     "hybrid_command",
     "hybrid_group",
     "is_snowflake",

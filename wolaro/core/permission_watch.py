@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from wolaro.core.permissions import guild_permissions
 from wolaro.data.pubsub import PERMISSION_REVOKED, PubSub
 from wolaro.logging import get_logger
 
@@ -38,14 +39,7 @@ MANAGE_GUILD = 1 << 5
 
 def can_manage(guild: discord.Guild, user_id: int, role_ids: list[int]) -> bool:
     """Whether a member with these roles may manage the guild: owner, Administrator or Manage Server."""
-    if guild.owner_id == user_id:
-        return True
-    value = guild.default_role.permissions.value
-    for role_id in role_ids:
-        role = guild.get_role(role_id)
-        if role is not None:
-            value |= role.permissions.value
-    return _manages(value)
+    return _manages(guild_permissions(guild, user_id, role_ids).value)
 
 
 class PermissionWatch:

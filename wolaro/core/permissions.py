@@ -6,7 +6,7 @@ Each check is a discord.py check usable on prefix and slash (hybrid) commands al
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -18,6 +18,21 @@ if TYPE_CHECKING:
     from wolaro.core.context import WolaroContext
 
 T = TypeVar("T")
+
+
+def guild_permissions(guild: discord.Guild, user_id: int, role_ids: Iterable[int]) -> discord.Permissions:
+    """A member's server-wide permissions from their role ids, as `Member.guild_permissions` works them out.
+
+    For when only a gateway payload is at hand: no `discord.Member` is built. The owner has every permission.
+    """
+    if guild.owner_id == user_id:
+        return discord.Permissions.all()
+    value = guild.default_role.permissions.value
+    for role_id in role_ids:
+        role = guild.get_role(role_id)
+        if role is not None:
+            value |= role.permissions.value
+    return discord.Permissions(value)
 
 
 def is_master_admin(ctx: WolaroContext) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from wolaro.logging import get_logger
+from wolaro.sdk import guild_permissions
 
 if TYPE_CHECKING:
     from discord.http import HTTPClient
@@ -42,18 +43,8 @@ def member_of(guild: discord.Guild, data: Mapping[str, Any]) -> discord.Member |
 
 
 def manages_messages(guild: discord.Guild, user_id: int, role_ids: Iterable[int]) -> bool:
-    """Whether a member with these roles may manage messages in the server (owner, administrator or permission).
-
-    Worked out as discord.py's `Member.guild_permissions` does, without building the member.
-    """
-    if guild.owner_id == user_id:
-        return True
-    value = guild.default_role.permissions.value
-    for role_id in role_ids:
-        role = guild.get_role(role_id)
-        if role is not None:
-            value |= role.permissions.value
-    permissions = discord.Permissions(value)
+    """Whether a member with these roles may manage messages in the server (owner, administrator or permission)."""
+    permissions = guild_permissions(guild, user_id, role_ids)
     return permissions.administrator or permissions.manage_messages
 
 
