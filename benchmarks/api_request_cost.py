@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import secrets
 import sys
@@ -28,12 +27,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import redis
 from pydantic import SecretStr
 
 from wolaro.core.services import Services
 from wolaro.data.models import BotGuild, utcnow
-from wolaro.logging import configure_logging
 from wolaro.sandbox import Sandbox, payloads
 from wolaro.sandbox.oauth import emulator
 from wolaro.settings import Settings
@@ -43,6 +40,7 @@ from wolaro.web.sessions import SessionStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _baseline_api import app as baseline_app
+from _harness import forget, report
 
 SECRET = "benchmark-secret-key-" + secrets.token_hex(16)
 CONCURRENCY = 32
@@ -152,10 +150,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await services.close()
     finally:
-        with redis.Redis.from_url(args.redis_url, socket_timeout=5) as client:
-            keys = list(client.scan_iter(match=prefix + "*", count=1000))
-            if keys:
-                client.unlink(*keys)
+        forget(args.redis_url, prefix)
     best = {name: min(values) for name, values in rounds.items()}
     return {
         "cpu_us_per_request": best,
@@ -174,14 +169,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="rounds (each app once per round)")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    configure_logging("WARNING", "console")  # to stderr: stdout carries only the result line
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(measure(args))
-    else:
-        result = uvloop.run(measure(args))
-    print(json.dumps(result), flush=True)
+    report(measure(args))
 
 
 if __name__ == "__main__":

@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis
+from _harness import forget, report
 
 from wolaro.core.ratelimit import RateLimiter
 from wolaro.core.rest_budget import RestBudget
 from wolaro.data.cache import redis_client
-from wolaro.logging import configure_logging
 
 SEND = "/api/v10/channels/111/messages"
 HIGH = "10000000/minute"
@@ -143,10 +141,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
         }
     finally:
-        with redis.Redis.from_url(args.redis_url, socket_timeout=5) as client:
-            keys = list(client.scan_iter(match=prefix + "*", count=1000))
-            if keys:
-                client.unlink(*keys)
+        forget(args.redis_url, prefix)
 
 
 def main() -> None:
@@ -156,14 +151,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="callers at once in the second set")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    configure_logging("WARNING", "console")  # to stderr: stdout carries only the result line
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(measure(args))
-    else:
-        result = uvloop.run(measure(args))
-    print(json.dumps(result), flush=True)
+    report(measure(args))
 
 
 if __name__ == "__main__":

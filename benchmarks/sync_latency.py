@@ -47,12 +47,11 @@ from typing import Any
 
 import aiohttp
 import orjson
-import redis
+from _harness import forget, report
 from pydantic import SecretStr
 
 from wolaro.core.services import Services
 from wolaro.data.models import BotGuild, utcnow
-from wolaro.logging import configure_logging
 from wolaro.sandbox import Sandbox, payloads
 from wolaro.sandbox.oauth import emulator
 from wolaro.settings import Settings
@@ -353,10 +352,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await bot.close()
     finally:
-        with redis.Redis.from_url(args.redis_url, socket_timeout=5) as client:
-            keys = list(client.scan_iter(match=prefix + "*", count=1000))
-            if keys:
-                client.unlink(*keys)
+        forget(args.redis_url, prefix)
 
 
 def main() -> None:
@@ -371,14 +367,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-    configure_logging("WARNING", "console")  # to stderr: stdout carries only the result line
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(run(args))
-    else:
-        result = uvloop.run(run(args))
-    print(json.dumps(result), flush=True)
+    report(run(args))
 
 
 if __name__ == "__main__":
