@@ -32,7 +32,7 @@ pytestmark = [
 
 async def log_in(browser: Any, stack: Any, user_id: int) -> tuple[Any, Any]:  # noqa: F811
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a full-page screenshot took over 10 s on a loaded CI machine
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

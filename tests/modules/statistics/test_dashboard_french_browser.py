@@ -78,7 +78,7 @@ async def visit(
     page."""
     locale = locale or {"fr": "fr-FR", "en": "en-US"}[language]
     context = await browser.new_context(viewport=viewport, locale=locale, timezone_id="UTC")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a full-page screenshot took over 10 s on a loaded CI machine
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

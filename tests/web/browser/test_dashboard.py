@@ -29,7 +29,7 @@ async def log_in(browser: Any, stack: Stack, user_id: int, viewport: dict[str, i
     """A new browser context logged in as `user_id` the way a person does it: the dashboard sends the browser to
     (the sandbox's) Discord, the user picks who they are on the consent page, Discord sends them back."""
     context = await browser.new_context(viewport=viewport)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a full-page screenshot took over 10 s on a loaded CI machine
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
