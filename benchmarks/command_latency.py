@@ -5,10 +5,13 @@
    do), by a different member each time (so the bot's per-user cooldowns are not what is measured) and in a
    channel with no command in flight, so the reply is matched by its channel. Round trip = the user's
    message posted -> the client's first message in that channel reaches the sandbox's REST. CPU% is the
-   client process's user+system time over the sending window (100 = one core); CPU ms per command is its time
+   client processes' user+system time over the sending window (100 = one core); CPU ms per command is their time
    from the first command sent to the last answer, over the commands sent: it holds steady when other work
-   shares the cores. Each client first gets ``--warmup-seconds`` (3 by default) of the same workload, not
-   measured: its caches and connection pools are those of a bot that has been running.
+   shares the cores. ``--processes N`` runs Wolaro as N bot processes of one shard each (the sandbox routes
+   guilds by ``(guild_id >> 22) % N``; each has its own SQLite file, as every guild lives on one process), the
+   scale-out a big bot uses; the bare client stays one process. Each client first gets ``--warmup-seconds``
+   (3 by default) of the same workload, not measured: its caches and connection pools are those of a bot that
+   has been running.
 
    ``--mix`` sends the Wolaro bot a mix of everyday read commands from several modules in turn (``!ping``,
    ``!help``, ``!prefix``, ``!balance``, ``!levels``, ``!coinflip``, ``!roll 2d6`` by default; the modules they
@@ -43,6 +46,7 @@ from gateway_throughput import BARE_CMD, Client, ClientFailed, bring_up, say
 from limits import parse
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from sharded_throughput import one_guild_per_shard, start, wait_up
 
 from wolaro.core.ratelimit import LoopMemoryStorage
 from wolaro.logging import configure_logging
@@ -90,9 +94,13 @@ def latency_figures(latencies: list[float]) -> dict[str, Any]:
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    times = psutil.Process(pid).cpu_times()
-    return times.user + times.system
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far, together."""
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
 
 
 class Sender:
@@ -132,15 +140,15 @@ class Sender:
             self.wrong_sample.setdefault(command, text[:160])
 
     async def window(
-        self, commands: list[str], rate: float, seconds: float, pid: int
+        self, commands: list[str], rate: float, seconds: float, pids: list[int]
     ) -> tuple[list[tuple[str, asyncio.Future[float]]], int, float, float, float]:
         """Send `commands` in turn at `rate` for `seconds`: (sent, skipped as every channel was busy, seconds
-        sending, CPU seconds of process `pid` while sending, and until the answers came (a backlog's work too))."""
+        sending, CPU seconds of processes `pids` while sending, and until the answers came (a backlog's work too))."""
         total = int(rate * seconds)
         interval = 1.0 / rate
         futures: list[tuple[str, asyncio.Future[float]]] = []
         busy_skips = 0
-        cpu_before = cpu_seconds(pid)
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         for n in range(total):
             delay = started + n * interval - time.perf_counter()
@@ -163,10 +171,10 @@ class Sender:
             futures.append((command, future))
             await self.sb.send_message(channel, author, self.workload[command][0])
         sending = time.perf_counter() - started
-        cpu_sending = cpu_seconds(pid) - cpu_before
+        cpu_sending = cpu_seconds(pids) - cpu_before
         if futures:
             await asyncio.wait([f for _, f in futures], timeout=10)
-        return futures, busy_skips, sending, cpu_sending, cpu_seconds(pid) - cpu_before
+        return futures, busy_skips, sending, cpu_sending, cpu_seconds(pids) - cpu_before
 
 
 async def round_trips(
@@ -176,25 +184,30 @@ async def round_trips(
     workdir: Path,
     workload: dict[str, tuple[str, str]],
     modules: tuple[str, ...] = (),
+    processes: int = 1,
 ) -> dict[str, Any]:
     async with Sandbox(
-        guilds=args.guilds, members_per_guild=args.members, text_channels_per_guild=args.channels, seed=3
+        guilds=args.guilds,
+        members_per_guild=args.members,
+        text_channels_per_guild=args.channels,
+        shards=processes,
+        seed=3,
     ) as sb:
-        client = Client(name, cmd, sb, workdir, modules=modules)
+        clients: list[Client] = []
         try:
-            await bring_up(client, args.startup_timeout)
-            assert client.proc is not None
-            pid = client.proc.pid
+            clients = await started(name, cmd, sb, workdir, modules, processes, args.startup_timeout)
+            pids = [client.proc.pid for client in clients if client.proc is not None]
             sender = Sender(sb, workload)
             say(f"[{name}] up; {', '.join(workload)} at {args.rate}/s over {len(sender.slots)} channels")
             if args.warmup_seconds > 0:  # caches filled, pools opened: a running bot's steady state is measured
-                await sender.window(list(workload), args.rate, args.warmup_seconds, pid)
+                await sender.window(list(workload), args.rate, args.warmup_seconds, pids)
             futures, busy_skips, sending, cpu, cpu_all = await sender.window(
-                list(workload), args.rate, args.seconds, pid
+                list(workload), args.rate, args.seconds, pids
             )
             latencies = [f.result() * 1000 for _, f in futures if f.done()]
             if not latencies:
-                raise ClientFailed(f"{name} answered none of {len(futures)} commands:\n{client.log_tail()}")
+                tails = "\n".join(client.log_tail() for client in clients)
+                raise ClientFailed(f"{name} answered none of {len(futures)} commands:\n{tails}")
             result = {
                 "sent": len(futures),
                 **latency_figures(latencies),
@@ -213,7 +226,7 @@ async def round_trips(
                     result["alone"] = {}
                     for command in workload:
                         alone, _, alone_sending, _, alone_cpu = await sender.window(
-                            [command], args.rate, args.alone_seconds, pid
+                            [command], args.rate, args.alone_seconds, pids
                         )
                         done = [f.result() * 1000 for _, f in alone if f.done()]
                         result["alone"][command] = {
@@ -227,7 +240,40 @@ async def round_trips(
             say(f"[{name}] {result}")
             return result
         finally:
+            for client in clients:
+                client.stop()
+
+
+async def started(
+    name: str,
+    cmd: list[str],
+    sb: Sandbox,
+    workdir: Path,
+    modules: tuple[str, ...],
+    processes: int,
+    startup_timeout: float,
+) -> list[Client]:
+    """The client's processes, up: one with every guild, or one per shard (`SHARD_IDS`, its own SQLite file)."""
+    if processes == 1:
+        client = Client(name, cmd, sb, workdir, modules=modules)
+        await bring_up(client, startup_timeout)
+        return [client]
+    sb.gateway.identify_rules.max_concurrency = processes  # a large bot's bucket count: no identify queue
+    clients = []
+    for shard in range(processes):
+        folder = workdir / f"shard{shard}"
+        folder.mkdir()
+        client = Client(f"{name}{shard}", cmd, sb, folder, modules=modules)
+        start(client, {"SHARD_COUNT": str(processes), "SHARD_IDS": str(shard)})
+        clients.append(client)
+    try:
+        await wait_up(sb, clients, one_guild_per_shard(sb, processes), startup_timeout)
+        await asyncio.sleep(2)  # start-up work (command sync, caches) settles
+    except BaseException:
+        for client in clients:
             client.stop()
+        raise
+    return clients
 
 
 async def limiter_figures(make: Callable[[], Storage], args: argparse.Namespace) -> dict[str, Any]:
@@ -285,8 +331,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             result["modules"] = list(modules)
             try:
                 result["wolaro"] = await round_trips(
-                    "wolaro", shlex.split(args.wolaro_cmd), args, base / "wolaro", workload, modules
+                    "wolaro", shlex.split(args.wolaro_cmd), args, base / "wolaro", workload, modules, args.processes
                 )
+                result["wolaro_processes"] = args.processes
             except (ClientFailed, FileNotFoundError, TimeoutError) as exc:
                 say(f"[wolaro] failed: {exc}")
                 result["wolaro"] = None
@@ -327,6 +374,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="send the same workload this long first, not measured (each client's caches and pools warm)",
     )
     parser.add_argument("--wolaro-cmd", default="wolaro bot", help="command that runs the Wolaro bot")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="Wolaro as this many bot processes, one shard each (SHARD_IDS); the bare client stays one process",
+    )
     parser.add_argument("--guilds", type=int, default=20, help="guilds in the world")
     parser.add_argument("--members", type=int, default=50, help="members per guild (the command authors)")
     parser.add_argument("--channels", type=int, default=10, help="text channels per guild")
