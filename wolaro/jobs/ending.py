@@ -93,12 +93,12 @@ class EndingRows:
         )
         return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
-    async def set_result_message(self, db: Database, row_id: int, message_id: int) -> None:
+    async def set_result_message(self, db: Database, guild_id: int, row_id: int, message_id: int) -> None:
         """Remember the message announcing the end, unless one is (a retried end job then does not post twice)."""
         model = self.model
         async with db.transaction() as session:
             await session.execute(
                 update(model)
-                .where(model.id == row_id, model.result_message_id.is_(None))
+                .where(model.id == row_id, model.guild_id == guild_id, model.result_message_id.is_(None))
                 .values(result_message_id=message_id)
             )

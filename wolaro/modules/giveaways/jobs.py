@@ -75,5 +75,5 @@ async def end_giveaway(ctx: JobContext, payload: dict[str, Any]) -> None:
         log.info("giveaway channel unavailable: winners drawn, not announced", giveaway_id=giveaway_id, error=str(exc))
         return
     if message_id is not None:
-        await store.ENDING.set_result_message(db, giveaway_id, message_id)
+        await store.ENDING.set_result_message(db, guild_id, giveaway_id, message_id)
     log.info("giveaway ended", guild_id=guild_id, giveaway_id=giveaway_id, winners=len(winners))

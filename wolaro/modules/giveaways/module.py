@@ -210,7 +210,7 @@ class Giveaways(WolaroModule):
         with_language = partial(self.bot.translator.translate, ctx.language)
         message_id = await giveaway_jobs.publish(self.bot.http, with_language, giveaway, winners, round_=1)
         if message_id is not None:
-            await store.ENDING.set_result_message(db, number, message_id)
+            await store.ENDING.set_result_message(db, ctx.guild.id, number, message_id)
         await ctx.answer("Giveaway #{number} ended.", ephemeral=True, number=number)
 
     @giveaway.subcommand(name="reroll")

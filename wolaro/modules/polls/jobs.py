@@ -80,7 +80,7 @@ async def _publish(db: Database, http: HTTPClient, t: Translate, poll: PollView,
         message_reference=reference,  # type: ignore[arg-type]
     ) as params:
         sent = await http.send_message(poll.channel_id, params=params)
-    await store.CLOSING.set_result_message(db, poll.id, int(sent["id"]))
+    await store.CLOSING.set_result_message(db, poll.guild_id, poll.id, int(sent["id"]))
 
 
 async def close_poll(ctx: JobContext, payload: dict[str, Any]) -> None:
