@@ -29,7 +29,7 @@ from wolaro.core.i18n import format_number
 from wolaro.core.jsonsafe import jsonable
 from wolaro.core.module import GUILD_EVENTS, WolaroModule
 from wolaro.core.permissions import ensure_guild_admin, guild_admin_only, guild_permissions, master_admin_only
-from wolaro.core.privacy import ERASED_CHANNEL, UserData
+from wolaro.core.privacy import ERASED_CHANNEL, UserData, scrub_text
 from wolaro.core.registry import EmptyConfig, ModuleConfig, ModuleSpec, Panel
 from wolaro.core.snowflake import SnowflakeId, is_snowflake
 from wolaro.core.templates import (
@@ -107,6 +107,7 @@ __all__ = [
     "render_template_async",
     "request_language",
     "request_names",
+    "scrub_text",
     "session_of",
     "stored_module_config",
     "ui",

@@ -13,6 +13,7 @@ id, a channel's) is declared in the module's `ModuleSpec.not_personal`, with the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -194,6 +195,13 @@ def mentions(value: Any, user_id: int) -> bool:
     if isinstance(value, list | tuple):
         return any(mentions(v, user_id) for v in value)
     return False
+
+
+def scrub_text(text: str | None, user_id: int) -> str | None:
+    """`text` with every occurrence of `user_id` (in a mention `<@id>` or bare) replaced by `ERASED_USER_ID`."""
+    if not text or str(user_id) not in text:
+        return text
+    return re.sub(rf"(?<!\d){user_id}(?!\d)", str(ERASED_USER_ID), text)
 
 
 def scrub(value: Any, user_id: int) -> Any:

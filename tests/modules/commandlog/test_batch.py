@@ -53,6 +53,17 @@ async def test_commands_still_arriving_after_an_erasure_are_not_kept(table: Tabl
     assert [(row["user_id"], row["command"]) for row in table.rows] == [(BOB, "ping")]
 
 
+async def test_others_commands_naming_an_erased_person_keep_no_trace_of_them(table: Table) -> None:
+    ada = 1058897343304171520
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    batch.add(GUILD, {**command(BOB, "warn"), "arguments": f"<@{ada}> rude to a member"})  # waiting at the erasure
+    batch.add(OTHER_GUILD, {**command(BOB, "warn"), "arguments": f"<@{ada}> spam"})
+    batch.forget(ada, GUILD)
+    batch.add(GUILD, {**command(BOB, "warn"), "arguments": f"<@!{ada}> again"})  # arriving just after it
+    await batch.flush()
+    assert [row["arguments"] for row in table.rows] == ["<@0> rude to a member", f"<@{ada}> spam", "<@!0> again"]
+
+
 async def test_an_erasure_in_one_server_keeps_the_persons_commands_elsewhere(table: Table) -> None:
     batch = CommandBatch(db=None)  # type: ignore[arg-type]
     batch.forget(ADA, GUILD)

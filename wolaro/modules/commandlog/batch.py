@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 
 from wolaro.modules.commandlog import metrics, store
-from wolaro.sdk import Database, cancel_and_wait, get_logger
+from wolaro.sdk import Database, cancel_and_wait, get_logger, scrub_text
 
 log = get_logger(__name__)
 
@@ -41,8 +41,11 @@ class CommandBatch:
     def add(self, guild_id: int, data: dict[str, Any]) -> None:
         """Keep one command for the next write (not one of a person whose data was just erased)."""
         row = store.entry_row(guild_id, data)
-        if self._erased and self._just_erased(row["user_id"], guild_id):
-            return
+        if self._erased:
+            if self._just_erased(row["user_id"], guild_id):
+                return
+            for user_id in self._erased_in(guild_id):  # a command naming someone just erased keeps no trace of them
+                row["arguments"] = scrub_text(row["arguments"], user_id)
         self.rows.append(row)
         if len(self.rows) > MAX_PENDING:
             dropped = len(self.rows) - MAX_PENDING
@@ -53,7 +56,8 @@ class CommandBatch:
     def forget(self, user_id: int, guild_id: int | None) -> None:
         """A person's data was erased: drop their commands not yet written (in one server, or everywhere).
 
-        Their commands still arriving for `ERASED_QUIET` seconds are dropped too.
+        Their commands still arriving for `ERASED_QUIET` seconds are dropped too, and their id is taken out of the
+        arguments of others' commands that named them, waiting or arriving.
         """
         now = time.monotonic()
         self._erased = {key: at for key, at in self._erased.items() if now - at < ERASED_QUIET}
@@ -62,6 +66,16 @@ class CommandBatch:
             row
             for row in self.rows
             if row["user_id"] != user_id or (guild_id is not None and row["guild_id"] != guild_id)
+        ]
+        for row in self.rows:
+            if guild_id is None or row["guild_id"] == guild_id:
+                row["arguments"] = scrub_text(row["arguments"], user_id)
+
+    def _erased_in(self, guild_id: int) -> list[int]:
+        """The people erased within `ERASED_QUIET` seconds, everywhere or in this server."""
+        now = time.monotonic()
+        return [
+            user for (user, where), at in self._erased.items() if now - at < ERASED_QUIET and where in (None, guild_id)
         ]
 
     def _just_erased(self, user_id: int, guild_id: int) -> bool:

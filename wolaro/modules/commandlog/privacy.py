@@ -1,4 +1,7 @@
-"""What the command log keeps about a person: the commands they ran (`commandlog_entries.user_id`)."""
+"""What the command log keeps about a person: the commands they ran (`commandlog_entries.user_id`).
+
+Others' commands that named them (`!warn @them`) keep their row; the person's id is taken out of the arguments.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 
 from wolaro.modules.commandlog.models import CommandLogEntry
-from wolaro.sdk import Database, jsonable
+from wolaro.sdk import Database, jsonable, scrub_text
 
 
 def _scope(user_id: int, guild_id: int | None) -> list[ColumnElement[bool]]:
@@ -32,10 +35,21 @@ class CommandLogData:
         return {"commands": jsonable(commands)} if commands else {}
 
     async def delete_user_data(self, db: Database, user_id: int, guild_id: int | None) -> int:
-        """Remove the person's commands from the log; how many were removed."""
+        """Remove the person's commands from the log, and their id from others' commands that named them.
+
+        How many rows were removed or changed.
+        """
+        needle = str(user_id)
+        others = [CommandLogEntry.arguments.contains(needle, autoescape=True)]
+        if guild_id is not None:
+            others.append(CommandLogEntry.guild_id == guild_id)
         async with db.transaction() as session:
             result: Any = await session.execute(delete(CommandLogEntry).where(*_scope(user_id, guild_id)))
-            return result.rowcount or 0
+            count = result.rowcount or 0
+            named = (await session.scalars(select(CommandLogEntry).where(*others))).all()
+            for row in named:
+                row.arguments = scrub_text(row.arguments, user_id) or ""
+            return count + len(named)
 
 
 PRIVACY = CommandLogData()
