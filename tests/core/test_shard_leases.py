@@ -8,29 +8,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from wolaro.core.shard_leases import ShardLeaseLost, ShardLeases
+from tests.support.shard_leases import Clock, leases
+from wolaro.core.shard_leases import ShardLeaseLost
 
 pytestmark = pytest.mark.redis
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def leases(redis_url: str, prefix: str, *, wanted: int = 2, clock: Clock | None = None, owner: str) -> ShardLeases:
-    return ShardLeases(
-        Redis.from_url(redis_url),
-        shard_count=3,
-        wanted=wanted,
-        ttl=30.0,
-        prefix=prefix,
-        owner=owner,
-        clock=clock or Clock(),
-    )
 
 
 async def test_each_shard_has_one_holder_and_a_release_frees_it(redis_url: str, redis_prefix: str) -> None:

@@ -9,30 +9,11 @@ from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from tests.support.shard_leases import Clock, leases
 from wolaro.core import shard_leases
-from wolaro.core.shard_leases import ShardLeaseLost, ShardLeases
+from wolaro.core.shard_leases import ShardLeaseLost
 
 pytestmark = pytest.mark.redis
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def leases(redis_url: str, prefix: str, *, owner: str, wanted: int = 1, clock: Clock | None = None) -> ShardLeases:
-    return ShardLeases(
-        Redis.from_url(redis_url),
-        shard_count=3,
-        wanted=wanted,
-        ttl=30.0,
-        prefix=prefix,
-        owner=owner,
-        clock=clock or Clock(),
-    )
 
 
 def sample(name: str, **labels: str) -> float:
@@ -40,8 +21,8 @@ def sample(name: str, **labels: str) -> float:
 
 
 async def test_a_shard_whose_holder_stopped_renewing_is_a_takeover(redis_url: str, redis_prefix: str) -> None:
-    a = leases(redis_url, redis_prefix, owner="a")
-    b = leases(redis_url, redis_prefix, owner="b")
+    a = leases(redis_url, redis_prefix, owner="a", wanted=1)
+    b = leases(redis_url, redis_prefix, owner="b", wanted=1)
     before = sample("wolaro_shard_leases_takeovers_total")
     try:
         assert await a.claim_free() == [0]
@@ -78,7 +59,7 @@ async def test_a_standby_is_shown_until_it_stops(
     redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = leases(redis_url, redis_prefix, owner="a", wanted=3)
-    b = leases(redis_url, redis_prefix, owner="b")
+    b = leases(redis_url, redis_prefix, owner="b", wanted=1)
     seen: list[tuple[float, float]] = []
 
     async def wait(stop: asyncio.Event, seconds: float) -> None:  # the standby's pause: look, then stop it
@@ -99,7 +80,7 @@ async def test_a_standby_is_shown_until_it_stops(
 
 async def test_failed_renewals_and_lost_leases_are_counted(redis_url: str, redis_prefix: str) -> None:
     clock = Clock()
-    a = leases(redis_url, redis_prefix, owner="a", clock=clock)
+    a = leases(redis_url, redis_prefix, owner="a", wanted=1, clock=clock)
     failures = sample("wolaro_shard_leases_renewal_failures_total")
     unrenewed = sample("wolaro_shard_leases_lost_total", reason="unrenewed")
     try:

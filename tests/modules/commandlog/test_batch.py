@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
-from wolaro.modules.commandlog import batch as batch_module
+from tests.modules.commandlog.conftest import Table, command
 from wolaro.modules.commandlog.batch import CommandBatch
 
 GUILD, OTHER_GUILD = 11, 12
 ADA, BOB = 1, 2
-
-
-def command(user_id: int, name: str = "ping") -> dict[str, Any]:
-    return {"user_id": user_id, "user": "someone", "command": name, "status": "success"}
-
-
-class Table:
-    """Stands in for the database: rows land when `open` is set (or at once); `fail` refuses the next write."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.open = asyncio.Event()
-        self.open.set()
-        self.fail = False
-
-    async def record_many(self, db: Any, rows: list[dict[str, Any]], trim: set[int]) -> None:
-        await self.open.wait()
-        if self.fail:
-            self.fail = False
-            raise ConnectionError("database down")
-        self.rows.extend(rows)
-
-
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Table:
-    table = Table()
-    monkeypatch.setattr(batch_module.store, "record_many", table.record_many)
-    return table
 
 
 async def test_commands_still_arriving_after_an_erasure_are_not_kept(table: Table) -> None:
@@ -102,5 +73,6 @@ async def test_rows_kept_after_a_failed_write_leave_out_a_person_erased_meanwhil
     table.open.set()
     with pytest.raises(ConnectionError):
         await flushing
+    table.fail = False
     await batch.flush()
     assert [row["user_id"] for row in table.rows] == [BOB]

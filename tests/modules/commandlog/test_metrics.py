@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from prometheus_client import Metric
 
+from tests.modules.commandlog.conftest import Table, command
 from wolaro.modules.commandlog import batch as batch_module
 from wolaro.modules.commandlog import metrics
 from wolaro.modules.commandlog.batch import CommandBatch
-from wolaro.modules.commandlog.module import SPEC
 
 GUILD = 11
 
@@ -19,36 +19,6 @@ def value(collector: Any) -> float:
     """The collector's one figure (a counter's `_total`, a gauge's value)."""
     family: Metric = collector.collect()[0]
     return next(s.value for s in family.samples if s.name in (family.name, family.name + "_total"))
-
-
-class Table:
-    """Stands in for the database: `fail` refuses the writes while set."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.fail = False
-
-    async def record_many(self, db: Any, rows: list[dict[str, Any]], trim: set[int]) -> None:
-        if self.fail:
-            raise ConnectionError("database down")
-        self.rows.extend(rows)
-
-
-@pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Table:
-    table = Table()
-    monkeypatch.setattr(batch_module.store, "record_many", table.record_many)
-    return table
-
-
-def command(user_id: int) -> dict[str, Any]:
-    return {"user_id": user_id, "user": "someone", "command": "ping", "status": "success"}
-
-
-def test_the_spec_exports_them() -> None:
-    assert set(SPEC.metrics) == set(metrics.COLLECTORS)
-    names = {collector.collect()[0].name for collector in SPEC.metrics}
-    assert all(name.startswith("wolaro_commandlog_") for name in names)
 
 
 async def test_a_refused_write_is_counted_and_its_rows_wait_then_are_written(table: Table) -> None:
