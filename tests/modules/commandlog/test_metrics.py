@@ -11,6 +11,7 @@ from tests.modules.commandlog.conftest import Table, command
 from wolaro.modules.commandlog import batch as batch_module
 from wolaro.modules.commandlog import metrics
 from wolaro.modules.commandlog.batch import CommandBatch
+from wolaro.modules.commandlog.module import SPEC
 
 GUILD = 11
 
@@ -19,6 +20,12 @@ def value(collector: Any) -> float:
     """The collector's one figure (a counter's `_total`, a gauge's value)."""
     family: Metric = collector.collect()[0]
     return next(s.value for s in family.samples if s.name in (family.name, family.name + "_total"))
+
+
+def test_the_spec_exports_them() -> None:
+    assert set(SPEC.metrics) == set(metrics.COLLECTORS)
+    names = {collector.collect()[0].name for collector in SPEC.metrics}
+    assert all(name.startswith("wolaro_commandlog_") for name in names)
 
 
 async def test_a_refused_write_is_counted_and_its_rows_wait_then_are_written(table: Table) -> None:
