@@ -93,7 +93,7 @@ async def test_a_read_that_meets_a_lock_is_run_again_in_the_thread(db, hand_offs
     async with db.engine.connect() as connection:
         adapted = (await connection.get_raw_connection()).dbapi_connection
         assert isinstance(adapted, sqlite_driver.OneTripConnection)
-        assert await greenlet_spawn(adapted.run, step, reads="SELECT name FROM item -- locked") == "one"
+        assert await greenlet_spawn(adapted.run, step, sql="SELECT name FROM item -- locked") == "one"
     assert calls[0] == threading.current_thread().name and calls[1] != calls[0]  # inline, then the thread
     assert len(hand_offs) == 1
     sqlite_driver._slow_reads.discard("SELECT name FROM item -- locked")

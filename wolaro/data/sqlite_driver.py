@@ -113,7 +113,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        self._take(self._one_trip.run(run, reads=operation if is_read(operation) else None))
+        self._take(self._one_trip.run(run, sql=operation))
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         """Run one statement for each set of parameters, in one call to the connection's thread."""
@@ -125,7 +125,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        self._take(self._one_trip.run(run))
+        self._take(self._one_trip.run(run, sql=operation))
 
     def _take(self, ran: _Ran) -> None:
         self._ran = ran
@@ -162,27 +162,29 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._begin = f"BEGIN {mode}"
         self._writing = mode != "DEFERRED"
 
-    def run(self, step: Callable[[sqlite3.Connection], Any], *, reads: str | None = None) -> Any:
-        """Run `step` on the sqlite3 connection (after a pending `BEGIN`).
+    def run(self, step: Callable[[sqlite3.Connection], Any], *, sql: str | None = None) -> Any:
+        """Run `step` on the sqlite3 connection, after a pending `BEGIN`: the statement `sql`, or an end (None).
 
-        A read (`reads`: its SQL) outside a writing transaction runs inline, on the event loop: in WAL mode a
+        A read (`is_read(sql)`) outside a writing transaction runs inline, on the event loop: in WAL mode a
         reader takes no lock anyone waits for and waits for none, and a point read costs microseconds where a
         thread hand-off costs tens of them. It is stopped after `INLINE_BUDGET_S` (or at once if it meets a
         lock) and run again in the thread; a statement that was once too slow always goes to the thread.
-        Everything else is one hand-off to the connection's thread.
+        Everything else is one hand-off to the connection's thread; any other statement makes the transaction
+        a writing one.
         """
         begin, self._begin = self._begin, None
-        if reads is not None and not self._writing and reads not in _slow_reads:
-            try:
-                return await_(self._inline(step, begin))  # awaited: SQLAlchemy's asyncio layer checks that it was
-            except _TooSlow:
-                if len(_slow_reads) >= SLOW_READS_KEPT:
-                    _slow_reads.clear()
-                _slow_reads.add(reads)
-                begin = None  # the transaction is open now
-            except Exception as error:
-                self._handle_exception(error)
-        elif reads is None and not is_end(step):
+        if sql is not None and is_read(sql):
+            if not self._writing and sql not in _slow_reads:
+                try:
+                    return await_(self._inline(step, begin))  # awaited: SQLAlchemy's asyncio layer checks it was
+                except _TooSlow:
+                    if len(_slow_reads) >= SLOW_READS_KEPT:
+                        _slow_reads.clear()
+                    _slow_reads.add(sql)
+                    begin = None  # the transaction is open now
+                except Exception as error:
+                    self._handle_exception(error)
+        elif sql is not None:
             self._writing = True
 
         def call() -> Any:
@@ -235,7 +237,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if not self._in_transaction or not self._connection._connection:
             return
         if writing:
-            self.run(_ending(end))
+            self.run(end)
             return
         connection = self._connection._conn  # a read transaction ends at once: no lock to wait for, nothing to sync
         try:
@@ -244,19 +246,6 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
             self._handle_exception(error)
         finally:
             self._in_transaction = connection.in_transaction
-
-
-def _ending(end: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
-    def step(connection: sqlite3.Connection) -> None:
-        end(connection)
-
-    step.ends_transaction = True  # type: ignore[attr-defined]
-    return step
-
-
-def is_end(step: Callable[[sqlite3.Connection], Any]) -> bool:
-    """Whether `step` commits or rolls back (it does not make the transaction a writing one)."""
-    return bool(getattr(step, "ends_transaction", False))
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
