@@ -76,3 +76,20 @@ async def test_rows_kept_after_a_failed_write_leave_out_a_person_erased_meanwhil
     table.fail = False
     await batch.flush()
     assert [row["user_id"] for row in table.rows] == [BOB]
+
+
+async def test_rows_kept_after_a_failed_write_lose_the_id_of_a_person_erased_meanwhile(table: Table) -> None:
+    ada = 1058897343304171520
+    batch = CommandBatch(db=None)  # type: ignore[arg-type]
+    batch.add(GUILD, {**command(BOB, "warn"), "arguments": f"<@{ada}> spam"})
+    table.open.clear()
+    table.fail = True
+    flushing = asyncio.create_task(batch.flush())
+    await asyncio.sleep(0)
+    batch.forget(ada, None)  # the row is on its way: forget() does not see it
+    table.open.set()
+    with pytest.raises(ConnectionError):
+        await flushing
+    table.fail = False
+    await batch.flush()
+    assert [row["arguments"] for row in table.rows] == ["<@0> spam"]

@@ -40,12 +40,9 @@ class CommandBatch:
 
     def add(self, guild_id: int, data: dict[str, Any]) -> None:
         """Keep one command for the next write (not one of a person whose data was just erased)."""
-        row = store.entry_row(guild_id, data)
-        if self._erased:
-            if self._just_erased(row["user_id"], guild_id):
-                return
-            for user_id in self._erased_in(guild_id):  # a command naming someone just erased keeps no trace of them
-                row["arguments"] = scrub_text(row["arguments"], user_id)
+        row = self._cleared(store.entry_row(guild_id, data))
+        if row is None:
+            return
         self.rows.append(row)
         if len(self.rows) > MAX_PENDING:
             dropped = len(self.rows) - MAX_PENDING
@@ -71,20 +68,24 @@ class CommandBatch:
             if guild_id is None or row["guild_id"] == guild_id:
                 row["arguments"] = scrub_text(row["arguments"], user_id)
 
-    def _erased_in(self, guild_id: int) -> list[int]:
-        """The people erased within `ERASED_QUIET` seconds, everywhere or in this server."""
-        now = time.monotonic()
-        return [
-            user for (user, where), at in self._erased.items() if now - at < ERASED_QUIET and where in (None, guild_id)
-        ]
+    def _cleared(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """`row` as it may be kept after the recent erasures (None: it is an erased person's command).
 
-    def _just_erased(self, user_id: int, guild_id: int) -> bool:
+        The ids of the people erased are taken out of its arguments.
+        """
+        if not self._erased:
+            return row
         now = time.monotonic()
-        return any(
-            now - at < ERASED_QUIET
-            for at in (self._erased.get((user_id, None)), self._erased.get((user_id, guild_id)))
-            if at is not None
-        )
+        erased = [
+            user
+            for (user, where), at in self._erased.items()
+            if now - at < ERASED_QUIET and where in (None, row["guild_id"])
+        ]
+        if row["user_id"] in erased:
+            return None
+        for user_id in erased:  # a command naming someone just erased keeps no trace of them
+            row["arguments"] = scrub_text(row["arguments"], user_id)
+        return row
 
     async def written(self) -> bool:
         """Wait for a write under way, if any; whether there was one.
@@ -120,8 +121,8 @@ class CommandBatch:
             await store.record_many(self.db, rows, trim)
         except Exception:
             metrics.WRITE_FAILURES.inc()
-            # written next time, in order (but not those of a person erased meanwhile)
-            self.rows[:0] = [row for row in rows if not self._just_erased(row["user_id"], row["guild_id"])]
+            # written next time, in order (cleared of the people erased meanwhile)
+            self.rows[:0] = [kept for kept in map(self._cleared, rows) if kept is not None]
             for row in rows:
                 self.since_trim[row["guild_id"]] -= 1
             raise
