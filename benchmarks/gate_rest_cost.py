@@ -29,7 +29,7 @@ from typing import Any
 from _harness import forget, report
 
 from wolaro.core.ratelimit import RateLimiter
-from wolaro.core.rest_budget import RestBudget
+from wolaro.core.rest_budget import _TAKE_ROUTE, RESET_MARGIN_S, RestBudget, route_of
 from wolaro.data.cache import redis_client
 
 SEND = "/api/v10/channels/111/messages"
@@ -111,8 +111,12 @@ async def rest_request(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     await routes.record("POST", SEND, 200, headers)
     sent = count_commands(budget.redis)
 
-    async def sequential(n: int) -> None:
-        await routes.take("POST", SEND)
+    route = route_of("POST", SEND)
+    assert route is not None and budget.redis is not None
+    redis = budget.redis
+
+    async def sequential(n: int) -> None:  # before: the route's script, then the global window's
+        await redis.eval(_TAKE_ROUTE, 1, routes.routes + route[0], routes.buckets, route[1], RESET_MARGIN_S)  # type: ignore[misc]
         await budget.take()
 
     ops: dict[str, Op] = {"sequential": sequential}

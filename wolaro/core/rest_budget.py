@@ -122,10 +122,11 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, math.ceil((tonumber(oldest[2]) + window - now) * 1000))
 """
 
-#: `_TAKE_ROUTE`, then `_TAKE` unless the route makes the request wait, in one script run: what `RouteBuckets.take`
-#: then `RestBudget.take` do in two. KEYS[1]: the route's key, KEYS[2]: the global window. ARGV[1..3]: `_TAKE_ROUTE`'s,
-#: ARGV[4..6]: `_TAKE`'s, ARGV[7]: seconds the request already waited for its route, ARGV[8]: the most it may (a
-#: later reset is left to discord.py: the request goes on to the global window, nothing of the route taken).
+#: `_TAKE_ROUTE`, then `_TAKE` unless the route makes the request wait, in one script run (one round trip where the
+#: two scripts one after the other took two). KEYS[1]: the route's key, KEYS[2]: the global window. ARGV[1..3]:
+#: `_TAKE_ROUTE`'s, ARGV[4..6]: `_TAKE`'s, ARGV[7]: seconds the request already waited for its route, ARGV[8]: the
+#: most it may (a later reset is left to discord.py: the request goes on to the global window, nothing of the route
+#: taken).
 #: Returns minus the milliseconds until the route's bucket resets (nothing taken), else `_TAKE`'s answer.
 _TAKE_BOTH = f"""
 local function take_route(KEYS, ARGV)
@@ -172,29 +173,6 @@ class RouteBuckets:
         self.routes = f"{prefix}discord:rest:route:"
         self.buckets = f"{prefix}discord:rest:bucket:"
         self.waited_s = 0.0
-
-    async def take(self, method: str, path: str) -> None:
-        """Wait, if the route's shared bucket is spent, until it resets (bounded); then take one request of it."""
-        route = route_of(method, path)
-        if route is None:
-            return
-        waited = 0.0
-        while True:
-            try:
-                wait_ms = await self.redis.eval(  # type: ignore[misc]
-                    _TAKE_ROUTE, 1, self.routes + route[0], self.buckets, route[1], RESET_MARGIN_S
-                )
-            except REDIS_ERRORS as exc:
-                log.debug("shared REST buckets unreachable, discord.py's own handling only", error=repr(exc))
-                break
-            delay = int(wait_ms) / 1000
-            if delay <= 0 or waited + delay > MAX_ROUTE_WAIT_S:
-                break
-            await asyncio.sleep(delay)  # the bucket resets then (another process's answer may say so sooner)
-            waited += delay
-        if waited:
-            self.waited_s += waited
-            ROUTE_WAITED.inc(waited)
 
     async def record(self, method: str, path: str, status: int, headers: Any) -> None:
         """Keep what an answer says of its route's bucket (remaining, reset; a route 429: none left until then)."""
@@ -259,7 +237,7 @@ class RestBudget:
         await self._take(None)
 
     async def take_request(self, method: str, path: str) -> None:
-        """`routes.take(method, path)` then `take()`, with one script run per try (one round trip if nothing waits).
+        """Wait for the route's shared bucket, then for the global window: one script run (round trip) per try.
 
         The same waits as the two one after the other: for the route's shared bucket to reset (at most
         `MAX_ROUTE_WAIT_S` in all, then one request of it taken), then for the global window. While Redis is
